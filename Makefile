@@ -1,0 +1,41 @@
+# The quick start is two commands: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test lint typecheck unit demo bench clean peers
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# The independent OCPP peer (npm ocpp-rpc, strict mode) used by the test suite.
+tests/peers/ocpp_rpc/node_modules/.installed: tests/peers/ocpp_rpc/package.json
+	cd tests/peers/ocpp_rpc && npm install --no-audit --no-fund --silent
+	touch $@
+
+peers: $(if $(wildcard tests/peers/ocpp_rpc/package.json),tests/peers/ocpp_rpc/node_modules/.installed,)
+
+lint: $(STAMP)
+	$(BIN)/ruff check controller hw tests bench
+	$(BIN)/ruff format --check controller hw
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP) peers
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck unit
+
+demo: $(STAMP)
+	$(BIN)/chargectl demo
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,95 @@
+"""The `chargectl` command line: one place that maps sub-commands to their modules.
+
+Each sub-command's module is imported only when it runs, so `chargectl failsafe` works even
+when an optional dependency of another command is broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+DEFAULT_CONFIG = "/etc/chargectl/config.toml"
+
+# sub-command -> (module, function); the function takes the arguments, returns the exit status
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("controller.app", "run_command"),
+    "demo": ("controller.demo", "demo_command"),
+    "replay": ("controller.replay", "replay_command"),
+    "status": ("controller.status", "status_command"),
+    "check-hw": ("controller.check_hw", "check_hw_command"),
+    "check-config": ("controller.config", "check_config_command"),
+    "failsafe": ("controller.failsafe", "failsafe_command"),
+}
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--config",
+        default=os.environ.get("CHARGECTL_CONFIG", DEFAULT_CONFIG),
+        metavar="FILE",
+        help=f"configuration file (default: $CHARGECTL_CONFIG or {DEFAULT_CONFIG})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chargectl",
+        description="OCPP 1.6J charge point controller for a Raspberry Pi.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run the charge point service")
+    _config_arg(p)
+
+    p = sub.add_parser("demo", help="play the pause/resume story with a simulated car and CSMS")
+    p.add_argument("--csms", metavar="URL", help="attach to this external CSMS instead")
+    p.add_argument("--plot", metavar="FILE.png", help="draw limit and current over time")
+    p.add_argument("--charge-point-id", default="DEMO01", help="identity towards the CSMS")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("replay", help="what would this charger do with these OCPP messages?")
+    p.add_argument("scenario", metavar="SCENARIO.json")
+    p.add_argument("--table", action="store_true", help="print a human-readable timeline")
+
+    p = sub.add_parser("status", help="show the running service's connectors and profiles")
+    _config_arg(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("check-hw", help="probe the configured hardware and say how to fix it")
+    _config_arg(p)
+
+    p = sub.add_parser(
+        "check-config", help="validate the configuration and print it, secrets masked"
+    )
+    _config_arg(p)
+
+    p = sub.add_parser("failsafe", help="put every configured output in the safe state")
+    _config_arg(p)
+    return parser
+
+
+def _version() -> str:
+    from controller import __version__
+
+    return f"chargectl {__version__}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module_name, func_name = _COMMANDS[args.command]
+    module = importlib.import_module(module_name)
+    func = getattr(module, func_name)
+    try:
+        status = func(args)
+    except KeyboardInterrupt:
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

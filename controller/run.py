@@ -33,13 +33,13 @@ def run_command(args: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(serve(settings))
-    except HardwareError as exc:
-        log.error("hardware: %s", exc)
+    except HardwareError as err:
+        log.error("hardware: %s", err)
         return 1
     except ExceptionGroup as group:
-        hw, rest = group.split(HardwareError)
-        for exc in hw.exceptions if hw else ():
-            log.error("hardware: %s", exc)
+        hw_errors, rest = group.split(HardwareError)
+        for sub in hw_errors.exceptions if hw_errors else ():
+            log.error("hardware: %s", sub)
         if rest is not None:
             raise rest from None
         return 1

@@ -32,7 +32,7 @@ def run_command(args: argparse.Namespace) -> int:
     serve = importlib.import_module("controller.app").serve
 
     try:
-        return asyncio.run(serve(settings))
+        return int(asyncio.run(serve(settings)))
     except HardwareError as err:
         log.error("hardware: %s", err)
         return 1

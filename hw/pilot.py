@@ -144,11 +144,11 @@ class PilotStateMachine:
         requesting = car is CpState.C or (car is CpState.D and c.ventilation_supported)
         if self.contactor_closed and not requesting:
             self.contactor_closed = False  # the car stopped: open at once
-        paused_s = None if self._paused_at is None else now_s - self._paused_at
-        if self.offered_a == 0.0 and self.contactor_closed and paused_s is not None:
-            if paused_s >= c.force_open_after_s:
-                self.contactor_closed = False
-                self.ignored_pause = True
+        paused_s = -1.0 if self._paused_at is None else now_s - self._paused_at
+        if self.offered_a == 0.0 and self.contactor_closed and paused_s >= c.force_open_after_s:
+            # The car ignores the pause: open under load rather than let it charge on.
+            self.contactor_closed = False
+            self.ignored_pause = True
         if self.offered_a > 0.0 and requesting and self._wake not in (_Wake.F, _Wake.X1):
             self.contactor_closed = True
 

@@ -45,6 +45,8 @@ class Received:
 @dataclass
 class _Registry:
     received: list[Received] = field(default_factory=list)
+    # Answers to the next BootNotifications, in order; then Accepted.
+    boot_statuses: list[str] = field(default_factory=list)
     listeners: list[Callable[[Received], None]] = field(default_factory=list)
     transaction_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -67,8 +69,14 @@ class _CentralSide(ChargePoint):  # type: ignore[misc]
     @on(Action.boot_notification)
     def on_boot(self, **kw: Any) -> call_result.BootNotification:
         self._record("BootNotification", kw)
+        status = (
+            self._registry.boot_statuses.pop(0)
+            if self._registry.boot_statuses
+            else RegistrationStatus.accepted
+        )
+        interval = 300 if status == RegistrationStatus.accepted else 1
         return call_result.BootNotification(
-            current_time=_now_iso(), interval=300, status=RegistrationStatus.accepted
+            current_time=_now_iso(), interval=interval, status=status
         )
 
     @on(Action.heartbeat)
@@ -128,6 +136,16 @@ class DemoCsms:
     @property
     def received(self) -> list[Received]:
         return self._registry.received
+
+    @property
+    def boot_statuses(self) -> list[str]:
+        return self._registry.boot_statuses
+
+    async def drop(self, cp_id: str) -> None:
+        """Close the charge point's websocket, as a flaky network would."""
+        peer = self._peers.get(cp_id)
+        if peer is not None:
+            await peer._connection.close()
 
     def subscribe(self, callback: Callable[[Received], None]) -> None:
         self._registry.listeners.append(callback)

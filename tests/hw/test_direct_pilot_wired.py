@@ -84,8 +84,8 @@ def test_seed_pause_and_resume_through_the_real_devices(rig):
     assert ev.drawn_current_a == 0 and status.cp_state is CpState.B
     assert pins.pin(17).state == 0
 
-    asyncio.run(driver.set_limit(16))  # profile 1002
-    run(driver, clock, 9)
+    asyncio.run(driver.set_limit(16))  # profile 1002, 3 s into the pause
+    run(driver, clock, 6.5)
     assert duty_file(sysfs) == 1_000_000  # still inside the 10 s minimum pause
     run(driver, clock, 4)
     assert duty_file(sysfs) == 266_667
@@ -95,7 +95,7 @@ def test_seed_pause_and_resume_through_the_real_devices(rig):
 
 
 def test_close_leaves_the_kernel_pwm_at_x1_and_the_relay_open(rig):
-    driver, ev, clock, sysfs, pins = rig
+    driver, _ev, clock, sysfs, pins = rig
     asyncio.run(driver.set_limit(16))
     run(driver, clock, 5)
     asyncio.run(driver.close())

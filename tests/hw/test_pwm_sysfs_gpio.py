@@ -54,12 +54,12 @@ def test_inverted_front_end(sysfs):
 
 def test_missing_overlay_names_the_fix(tmp_path):
     (tmp_path / "class" / "pwm").mkdir(parents=True)
-    with pytest.raises(DriverUnavailable, match="dtoverlay=pwm"):
+    with pytest.raises(DriverUnavailable, match=r"dtoverlay=pwm"):
         SysfsPwm("auto", 0, root=tmp_path)
 
 
 def test_wrong_chip_name_lists_what_exists(sysfs):
-    with pytest.raises(DriverUnavailable, match="1f00098000.pwm"):
+    with pytest.raises(DriverUnavailable, match=r"1f00098000\.pwm"):
         SysfsPwm("fe20c000.pwm", 0, root=sysfs.root)
 
 
@@ -79,7 +79,7 @@ def test_no_permission_names_the_udev_rule(sysfs, monkeypatch):
         return real(self, *a, **kw)
 
     monkeypatch.setattr(pathlib.Path, "write_text", denied)
-    with pytest.raises(DriverUnavailable, match="99-chargectl-pwm.rules"):
+    with pytest.raises(DriverUnavailable, match=r"99-chargectl-pwm\.rules"):
         SysfsPwm("auto", 0, root=sysfs.root)
 
 

@@ -45,7 +45,55 @@ def pilot_config(settings: Settings, connector: ConnectorSection) -> PilotConfig
     )
 
 
-def build_connector(settings: Settings, c: ConnectorSection, clock: Clock) -> ConnectorHardware:
+# One ModbusBus per serial port or TCP endpoint, shared by the boards and meters on it.
+_BUSES: dict[str, Any] = {}
+
+
+def _bus(
+    buses: dict[str, Any],
+    port: str | None,
+    host: str | None,
+    tcp_port: int,
+    baudrate: int,
+    parity: str,
+    timeout_s: float,
+    gap_s: float,
+) -> Any:
+    from hw.modbus_bus import ModbusBus
+
+    key = port or f"{host}:{tcp_port}"
+    if key not in buses:
+        buses[key] = ModbusBus(
+            port=port,
+            host=host,
+            tcp_port=tcp_port,
+            baudrate=baudrate,
+            parity=parity,
+            timeout_s=timeout_s,
+            gap_s=gap_s,
+        )
+    return buses[key]
+
+
+def _meter(c: ConnectorSection, buses: dict[str, Any]) -> Meter | None:
+    m = c.meter
+    if m is None or m.type == "none":
+        return None
+    if m.type == "sim":
+        raise DriverUnavailable(
+            f"connector {c.id}: meter type 'sim' only exists with driver = 'sim'"
+        )
+    from hw.meter_modbus import ModbusMeter
+
+    bus = _bus(buses, m.port, m.host, m.tcp_port, m.baudrate, m.parity, 0.5, 0.05)
+    return ModbusMeter(bus, m.type, device_id=m.device_id)
+
+
+def build_connector(
+    settings: Settings, c: ConnectorSection, clock: Clock, buses: dict[str, Any] | None = None
+) -> ConnectorHardware:
+    """The hardware of one connector; `buses` shares Modbus lines between connectors."""
+    buses = _BUSES if buses is None else buses
     if c.driver == "sim":
         from hw.sim import SimulatorSettings, build_sim_connector
 
@@ -65,7 +113,36 @@ def build_connector(settings: Settings, c: ConnectorSection, clock: Clock) -> Co
         )
         return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
     if c.driver in ("sysfs_pwm", "gpiozero_pwm"):
-        return _direct_pilot(settings, c, clock)
+        hw = _direct_pilot(settings, c, clock)
+        hw.meter = _meter(c, buses)
+        return hw
+    if c.driver == "modbus":
+        from hw.modbus_evse import PRESETS, ModbusEvseDriver, RegisterMap
+
+        m = c.modbus
+        assert m is not None
+        if m.board == "generic":
+            assert m.current_register is not None and m.state_register is not None
+            regmap = RegisterMap(
+                m.current_register,
+                m.state_register,
+                dict(PRESETS["evse_wb"].state_map),
+                current_scale=m.current_scale,
+            )
+        else:
+            regmap = PRESETS["evse_wb" if m.board == "evse_din" else m.board]
+        bus = _bus(
+            buses, m.port, m.host, m.tcp_port, m.baudrate, m.parity, m.timeout_s, regmap.gap_s
+        )
+        board = ModbusEvseDriver(
+            bus,
+            regmap,
+            device_id=m.device_id,
+            max_current_a=c.max_current_a,
+            min_current_a=settings.pilot.min_current_a,
+            phases=c.phases,
+        )
+        return ConnectorHardware(f"modbus:{m.board}", board, _meter(c, buses), c.max_current_a)
     raise DriverUnavailable(
         f"connector {c.id}: driver {c.driver!r} is not built into this version of chargectl; "
         "use driver = 'sim' (see README, Configuration)"

@@ -15,7 +15,7 @@ import logging
 import time
 from typing import Any
 
-from hw.errors import DriverIOError, DriverTimeout
+from hw.errors import DriverIOError, DriverTimeout, HardwareError
 
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
 
@@ -103,6 +103,8 @@ class ModbusBus:
             try:
                 await self._ensure_connected()
                 result = await fn(*args, **kwargs)
+            except HardwareError:
+                raise
             except ModbusIOException as exc:
                 raise DriverTimeout(f"Modbus {self.name}: {what}: no answer ({exc})") from exc
             except ConnectionException as exc:

@@ -252,6 +252,7 @@ def _ocpp_settings(settings: Settings) -> OcppSettings:
         free_vend_id_tag=o.free_vend_id_tag,
         resume_transaction_after_power_loss=o.resume_transaction_after_power_loss,
         call_timeout_s=o.call_timeout_s,
+        max_backoff_s=o.max_reconnect_interval_s,
     )
 
 

@@ -14,17 +14,21 @@ from hw.emulators.server import EmulatorServer
 def _run(cfg):
     return subprocess.run(
         [sys.executable, "-m", "controller", "check-hw", "--config", str(cfg)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
 def test_emulated_board_and_meter_pass(tmp_path):
     async def go():
-        server = EmulatorServer([EvseWbEmulator(device_id=1, firmware=18),
-                                 Sdm630Emulator(device_id=2)])
+        server = EmulatorServer(
+            [EvseWbEmulator(device_id=1, firmware=18), Sdm630Emulator(device_id=2)]
+        )
         port = await server.start_tcp()
         cfg = tmp_path / "c.toml"
-        cfg.write_text(textwrap.dedent(f"""
+        cfg.write_text(
+            textwrap.dedent(f"""
             [[connector]]
             id = 1
             driver = "modbus"
@@ -37,7 +41,8 @@ def test_emulated_board_and_meter_pass(tmp_path):
             host = "127.0.0.1"
             tcp_port = {port}
             device_id = 2
-            """))
+            """)
+        )
         try:
             return await asyncio.to_thread(_run, cfg)
         finally:
@@ -51,7 +56,8 @@ def test_emulated_board_and_meter_pass(tmp_path):
 
 def test_missing_devices_fail_with_a_fix(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text(textwrap.dedent(f"""
+    cfg.write_text(
+        textwrap.dedent(f"""
         [[connector]]
         id = 1
         driver = "modbus"
@@ -60,7 +66,8 @@ def test_missing_devices_fail_with_a_fix(tmp_path):
         [[connector]]
         id = 2
         driver = "sysfs_pwm"
-        """))
+        """)
+    )
     out = _run(cfg)
     assert out.returncode == 1
     assert "FAIL" in out.stdout and "fix: check the device path" in out.stdout

@@ -25,12 +25,13 @@ async def _story(tmp_path):
     csms = DemoCsms()
     url = await csms.start()
     cfg = tmp_path / "config.toml"
-    cfg.write_text(textwrap.dedent(f"""
+    cfg.write_text(
+        textwrap.dedent(f"""
         [ocpp]
         url = "{url}"
         charge_point_id = "{CP}"
         [state]
-        dir = "{tmp_path / 'state'}"
+        dir = "{tmp_path / "state"}"
         [[connector]]
         id = 1
         driver = "modbus"
@@ -45,10 +46,17 @@ async def _story(tmp_path):
         host = "127.0.0.1"
         tcp_port = {port}
         device_id = 2
-        """))
+        """)
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "controller", "run", "--config", str(cfg),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "controller",
+        "run",
+        "--config",
+        str(cfg),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         await csms.wait_for("BootNotification", timeout_s=30)
@@ -61,16 +69,26 @@ async def _story(tmp_path):
         await csms.wait_for("StatusNotification", lambda r: r.payload["status"] == "Charging", 20)
         sdm.current_a = (32.0, 32.0, 32.0)
         mark = len(csms.received)
-        await csms.call(CP, call.SetChargingProfile(
-            connector_id=1, cs_charging_profiles={**PAUSE_PROFILE, "transactionId": tx}))
-        await csms.wait_for("StatusNotification",
-                            lambda r: r.payload["status"] == "SuspendedEVSE", 10, since=mark)
+        await csms.call(
+            CP,
+            call.SetChargingProfile(
+                connector_id=1, cs_charging_profiles={**PAUSE_PROFILE, "transactionId": tx}
+            ),
+        )
+        await csms.wait_for(
+            "StatusNotification", lambda r: r.payload["status"] == "SuspendedEVSE", 10, since=mark
+        )
         paused_at = evse.current_reg
         await asyncio.sleep(11)
-        await csms.call(CP, call.SetChargingProfile(
-            connector_id=1, cs_charging_profiles={**RESUME_PROFILE, "transactionId": tx}))
-        await csms.wait_for("StatusNotification",
-                            lambda r: r.payload["status"] == "Charging", 20, since=mark)
+        await csms.call(
+            CP,
+            call.SetChargingProfile(
+                connector_id=1, cs_charging_profiles={**RESUME_PROFILE, "transactionId": tx}
+            ),
+        )
+        await csms.wait_for(
+            "StatusNotification", lambda r: r.payload["status"] == "Charging", 20, since=mark
+        )
         await csms.wait_for("MeterValues", lambda r: r.payload["transaction_id"] == tx, 10)
         return evse, paused_at
     finally:

@@ -13,11 +13,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The independent OCPP peer (npm ocpp-rpc, strict mode) used by the test suite.
-tests/peers/ocpp_rpc/node_modules/.installed: tests/peers/ocpp_rpc/package.json
-	cd tests/peers/ocpp_rpc && npm install --no-audit --no-fund --silent
+tests/peers/ocpp_rpc/node_modules/.installed: tests/peers/ocpp_rpc/package-lock.json
+	cd tests/peers/ocpp_rpc && npm ci --no-audit --no-fund --silent
 	touch $@
 
-peers: $(if $(wildcard tests/peers/ocpp_rpc/package.json),tests/peers/ocpp_rpc/node_modules/.installed,)
+peers: tests/peers/ocpp_rpc/node_modules/.installed
 
 lint: $(STAMP)
 	$(BIN)/ruff check controller hw tests bench

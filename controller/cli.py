@@ -16,7 +16,7 @@ DEFAULT_CONFIG = "/etc/chargectl/config.toml"
 
 # sub-command -> (module, function); the function takes the arguments, returns the exit status
 _COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("controller.app", "run_command"),
+    "run": ("controller.run", "run_command"),
     "demo": ("controller.demo", "demo_command"),
     "replay": ("controller.replay", "replay_command"),
     "status": ("controller.status", "status_command"),

@@ -1,9 +1,4 @@
-"""What `chargectl check-hw` reports for each configured device.
-
-Every driver module exposes an `async def probe(...) -> list[ProbeResult]`, so the command can
-print one table for mixed hardware and give the installer a concrete fix for each failure instead
-of a traceback.
-"""
+"""What `chargectl check-hw` reports for one probed device, with the fix for a failure."""
 
 from __future__ import annotations
 
@@ -12,9 +7,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class ProbeResult:
-    """One check of one device: `fix` says what to do when `ok` is false."""
-
     name: str
     ok: bool
     detail: str
     fix: str | None = None
+
+    @classmethod
+    def failed(cls, name: str, error: BaseException) -> ProbeResult:
+        """Our driver errors carry the fix after '; ': show it on its own line."""
+        text = str(error) or type(error).__name__
+        detail, _, fix = text.partition("; ")
+        return cls(name, False, detail, fix or None)

@@ -1,0 +1,264 @@
+"""The composition root: the only module that knows which drivers, stores and links are in use.
+
+`Charger` builds everything from the validated settings and runs it in one task group: the
+control loop, the OCPP link, the status socket and the systemd watchdog. If any of them crashes
+the whole service stops on purpose (systemd restarts it) and every output goes to the safe
+state on the way out, whatever the exit path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from typing import Any
+
+from controller import __version__
+from controller.charger.loop import ConnectorUnit, ControlLoop
+from controller.config import Settings
+from controller.drivers import ConnectorHardware, build_connector
+from controller.ocpp.service import ChargePointService
+from controller.ocpp.settings import OcppSettings
+from controller.ocpp.station import ConnectorSnapshot
+from controller.sdnotify import Notifier
+from controller.smart_charging import ProfileStore, SmartChargingConfig
+from controller.status import StatusServer, socket_path
+from hw.clock import Clock, SystemClock
+
+log = logging.getLogger("chargectl")
+
+EX_SOFTWARE = 70  # an internal error: systemd restarts the service
+EX_RESET = 75  # the CSMS asked for a reset: systemd restarts the service
+
+
+class Charger:
+    """A whole charge point: hardware, smart charging, OCPP, status and watchdog."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.state_dir = settings.state.dir
+        self.reset_requested: str | None = None
+        self._stop = asyncio.Event()
+        self._started_mono = time.monotonic()
+        self.hardware: dict[int, ConnectorHardware] = {
+            c.id: build_connector(settings, c, self.clock) for c in settings.connector
+        }
+        first = settings.connector[0]
+        self.profiles = ProfileStore(
+            SmartChargingConfig(
+                voltage_v=settings.station.voltage_v,
+                phases=first.phases,
+                number_of_connectors=len(settings.connector),
+                max_current_a=max(c.max_current_a for c in settings.connector),
+                max_power_w=max(c.max_current_a * c.phases for c in settings.connector)
+                * settings.station.voltage_v,
+            ),
+            db_path=self.state_dir / "profiles.sqlite",
+        )
+        self.ocpp = ChargePointService(
+            _ocpp_settings(settings), self, self.profiles, self.state_dir, self.clock
+        )
+        units = [
+            ConnectorUnit(
+                connector_id=cid,
+                driver=hw.driver,
+                meter=hw.meter,
+                max_current_a=hw.max_current_a,
+            )
+            for cid, hw in sorted(self.hardware.items())
+        ]
+        self.loop = ControlLoop(
+            units,
+            self.profiles,
+            self.clock,
+            permit=self.ocpp.charging_permitted,
+            session_start=self._session_start,
+            on_change=self.ocpp.connector_changed,
+            station_max_a=settings.station.max_current_a,
+            min_current_a=settings.pilot.min_current_a,
+        )
+        self.notifier = Notifier()
+        self.status_server = StatusServer(socket_path(self.state_dir), self.status_document)
+
+    # --- the Station protocol, as the OCPP side sees the hardware -------------------------
+
+    @property
+    def connector_ids(self) -> list[int]:
+        return sorted(self.hardware)
+
+    def snapshot(self, connector_id: int) -> ConnectorSnapshot:
+        from hw.base import CpState, EvseStatus
+
+        u = self.loop.unit(connector_id)
+        status = u.status or EvseStatus(cp_state=CpState.A, offered_a=0.0, contactor_closed=False)
+        limit_a = u.limit.value if u.limit is not None else None
+        return ConnectorSnapshot(connector_id, status, limit_a, u.sample)
+
+    async def unlock_connector(self, connector_id: int) -> bool:
+        return False  # no cable lock actuator on the supported hardware
+
+    async def reset(self, kind: str) -> None:
+        log.warning("CSMS requested a %s reset: restarting", kind)
+        self.reset_requested = kind
+        self._stop.set()
+
+    def set_operative(self, connector_id: int, operative: bool) -> None:
+        self.loop.set_operative(connector_id, operative)
+
+    # --- running ------------------------------------------------------------------------
+
+    def _session_start(self, connector_id: int) -> Any:
+        tx = self.ocpp.active_transaction(connector_id)
+        return None if tx is None else tx.start
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> int:
+        """Run until stopped; return the process exit status."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            async with asyncio.TaskGroup() as tg:
+                loop_task = tg.create_task(self.loop.run(), name="control-loop")
+                await _first(self.loop.started.wait(), loop_task)
+                await self.status_server.start()
+                ocpp_task = tg.create_task(self.ocpp.run(), name="ocpp")
+                watchdog_task = tg.create_task(self._watchdog(), name="watchdog")
+                self.notifier.ready(f"{len(self.hardware)} connector(s), CSMS {self._url()}")
+                log.info("chargectl %s running: %d connector(s)", __version__, len(self.hardware))
+                await self._stop.wait()
+                self.notifier.stopping()
+                for t in (watchdog_task, ocpp_task, loop_task):
+                    t.cancel()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.ocpp.aclose()
+            await self.status_server.close()
+            await self.loop.shutdown()
+        return EX_RESET if self.reset_requested else 0
+
+    async def _watchdog(self) -> None:
+        interval = self.notifier.watchdog_interval_s
+        if interval is None:
+            return
+        while True:
+            if self.loop.healthy():
+                self.notifier.watchdog()
+            else:
+                log.error("control loop stalled: not feeding the watchdog")
+            await asyncio.sleep(interval)
+
+    def _url(self) -> str:
+        return f"{self.settings.ocpp.url}/{self.settings.ocpp.charge_point_id}"
+
+    def status_document(self) -> dict[str, Any]:
+        now = self.clock.now()
+        connectors = []
+        for cid in self.connector_ids:
+            u = self.loop.unit(cid)
+            tx = self.ocpp.active_transaction(cid)
+            lim = u.limit
+            connectors.append(
+                {
+                    "id": cid,
+                    "driver": self.hardware[cid].name,
+                    "ocpp_status": self.ocpp.connector_status(cid),
+                    "cp_state": u.status.cp_state.value if u.status else None,
+                    "offered_a": u.status.offered_a if u.status else None,
+                    "contactor_closed": u.status.contactor_closed if u.status else None,
+                    "drawn_a": max(u.sample.current_a) if u.sample else None,
+                    "power_w": u.sample.power_w if u.sample else None,
+                    "energy_wh": u.sample.energy_wh if u.sample else None,
+                    "fault": (u.status.fault if u.status else None) or u.last_error,
+                    "limit": None
+                    if lim is None
+                    else {
+                        "value": lim.value,
+                        "unit": lim.unit,
+                        "source": None
+                        if lim.source is None
+                        else {
+                            "profile_id": lim.source.profile_id,
+                            "purpose": lim.source.purpose,
+                            "stack_level": lim.source.stack_level,
+                            "connector_id": lim.source.connector_id,
+                        },
+                        "next_change": _iso(lim.next_change),
+                    },
+                    "transaction": None
+                    if tx is None
+                    else {
+                        "transaction_id": tx.transaction_id,
+                        "id_tag": tx.id_tag,
+                        "start": _iso(tx.start),
+                        "meter_start_wh": tx.meter_start_wh,
+                    },
+                }
+            )
+        profiles = [
+            {
+                "id": p.profile.profile_id,
+                "connector_id": p.connector_id,
+                "purpose": str(p.profile.purpose),
+                "stack_level": p.profile.stack_level,
+                "kind": str(p.profile.kind),
+            }
+            for p in self.profiles.installed()
+        ]
+        return {
+            "version": __version__,
+            "pid": os.getpid(),
+            "uptime_s": time.monotonic() - self._started_mono,
+            "now": _iso(now),
+            "csms": {"url": self._url(), "state": self.ocpp.link_state},
+            "connectors": connectors,
+            "profiles": profiles,
+        }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    text: str = value.isoformat().replace("+00:00", "Z")
+    return text
+
+
+async def _first(waiter: Any, task: asyncio.Task[None]) -> None:
+    """Wait for `waiter`, but fail fast if `task` dies first."""
+    w = asyncio.ensure_future(waiter)
+    done, _ = await asyncio.wait({w, task}, return_when=asyncio.FIRST_COMPLETED)
+    if w not in done:
+        w.cancel()
+        await task  # re-raises its exception
+
+
+def _ocpp_settings(settings: Settings) -> OcppSettings:
+    o = settings.ocpp
+    return OcppSettings(
+        url=o.url,
+        charge_point_id=o.charge_point_id,
+        password=o.password.get_secret_value() if o.password else None,
+        ca_file=o.ca_file,
+        client_cert=o.client_cert,
+        client_key=o.client_key,
+        vendor=o.vendor,
+        model=o.model,
+        serial_number=o.serial_number,
+        firmware_version=__version__,
+        free_vend_id_tag=o.free_vend_id_tag,
+        resume_transaction_after_power_loss=o.resume_transaction_after_power_loss,
+        call_timeout_s=o.call_timeout_s,
+        max_backoff_s=o.max_reconnect_interval_s,
+    )
+
+
+async def serve(settings: Settings) -> int:
+    charger = Charger(settings)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, charger.stop)
+    return await charger.run()

@@ -1,0 +1,1 @@
+"""Charger logic: from the smart-charging limit to the current each connector offers."""

@@ -1,0 +1,291 @@
+"""The control loop: the one place where the smart-charging limit becomes current offered to a car.
+
+It re-evaluates every connector once a second, aligned to the wall clock, and at once on every
+event (profile set or cleared, transaction start or stop, a car changing state, the wall clock
+stepping). Between evaluations it polls the drivers every `poll_interval_s`, because the pilot
+state machine's timers (open the contactor within 100 ms of C -> B) live in the drivers.
+
+What a connector is offered is the minimum of: its smart-charging limit, its rating, the cable
+rating where the hardware reads it, the driver's own maximum and its share of the station supply;
+and nothing without a permitted transaction. Anything under the minimum current pauses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from controller.charger.sharing import Demand, share_station_limit
+from controller.smart_charging import Limit, ProfileStore
+from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample
+from hw.clock import Clock
+from hw.errors import HardwareError
+
+log = logging.getLogger(__name__)
+
+# A wall clock that moves this much more (or less) than the monotonic clock has stepped.
+CLOCK_STEP_S = 2.0
+
+
+@dataclass(eq=False)
+class ConnectorUnit:
+    """One connector's hardware and what the loop last saw and decided for it."""
+
+    connector_id: int
+    driver: EvseDriver
+    meter: Meter | None
+    max_current_a: float
+    status: EvseStatus | None = None
+    sample: MeterSample | None = None
+    limit: Limit | None = None
+    target_a: float | None = None
+    operative: bool = True
+    last_error: str | None = None
+    _meter_failures: int = field(default=0, repr=False)
+
+
+class ControlLoop:
+    def __init__(
+        self,
+        units: Sequence[ConnectorUnit],
+        profiles: ProfileStore,
+        clock: Clock,
+        *,
+        permit: Callable[[int], bool],
+        session_start: Callable[[int], datetime | None],
+        on_change: Callable[[int], None],
+        station_max_a: float | None = None,
+        min_current_a: float = 6.0,
+        poll_interval_s: float = 0.1,
+        meter_interval_s: float = 1.0,
+    ) -> None:
+        self.units = list(units)
+        self._by_id = {u.connector_id: u for u in self.units}
+        self._profiles = profiles
+        self._clock = clock
+        self._permit = permit
+        self._session_start = session_start
+        self._on_change = on_change
+        self._station_max_a = station_max_a
+        self._min_current_a = min_current_a
+        self._poll_interval_s = poll_interval_s
+        self._meter_interval_s = meter_interval_s
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_second: int | None = None
+        self._wall_minus_mono: float | None = None
+        self.last_tick_mono: float | None = None
+        self.evaluations = 0
+        self.started = asyncio.Event()
+        profiles.subscribe(self.wake)
+
+    def unit(self, connector_id: int) -> ConnectorUnit:
+        return self._by_id[connector_id]
+
+    def wake(self) -> None:
+        """Re-evaluate now. Safe to call from any thread."""
+        loop = self._loop
+        if loop is None:
+            self._event.set()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._event.set()
+        else:
+            loop.call_soon_threadsafe(self._event.set)
+
+    def set_operative(self, connector_id: int, operative: bool) -> None:
+        for u in self.units if connector_id == 0 else [self._by_id[connector_id]]:
+            u.operative = operative
+        self.wake()
+
+    def healthy(self, max_age_s: float = 5.0) -> bool:
+        """True while the loop ticks; the systemd watchdog is fed only then."""
+        return (
+            self.last_tick_mono is not None
+            and self._clock.monotonic() - self.last_tick_mono <= max_age_s
+        )
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            for u in self.units:
+                await u.driver.start()
+            meters = [asyncio.create_task(self._meter_task(u)) for u in self.units if u.meter]
+            try:
+                self._event.set()
+                while True:
+                    await self.tick()
+                    self.started.set()
+                    await self._sleep_until_next()
+            finally:
+                for t in meters:
+                    t.cancel()
+                for t in meters:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await t
+        finally:
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Every output to the safe state; never raises."""
+        for u in self.units:
+            try:
+                await u.driver.safe_state()
+            except Exception:
+                log.exception("connector %d: safe state failed", u.connector_id)
+            try:
+                await u.driver.close()
+            except Exception:
+                log.exception("connector %d: close failed", u.connector_id)
+            if u.meter is not None:
+                try:
+                    await u.meter.close()
+                except Exception:
+                    log.exception("connector %d: meter close failed", u.connector_id)
+
+    async def tick(self) -> None:
+        """Poll every driver, and evaluate and apply the limits when something asks for it."""
+        now = self._clock.now()
+        mono = self._clock.monotonic()
+        evaluate = self._event.is_set()
+        self._event.clear()
+        second = math.floor(now.timestamp())
+        if second != self._last_second:
+            self._last_second = second
+            evaluate = True
+        offset = now.timestamp() - mono
+        if self._wall_minus_mono is not None and abs(offset - self._wall_minus_mono) > CLOCK_STEP_S:
+            log.warning(
+                "wall clock stepped by %+.0f s: re-evaluating", offset - self._wall_minus_mono
+            )
+            evaluate = True
+        self._wall_minus_mono = offset
+
+        changed = await self._poll_all()
+        if changed:
+            evaluate = True
+        if evaluate:
+            await self._evaluate_and_apply(now)
+            # What the drivers did with the new limit shows in the next poll; report it now.
+            changed |= await self._poll_all()
+        for cid in sorted(changed):
+            self._on_change(cid)
+        self.last_tick_mono = mono
+
+    async def _poll_all(self) -> set[int]:
+        changed: set[int] = set()
+        for u in self.units:
+            try:
+                status = await u.driver.poll()
+                u.last_error = None
+            except HardwareError as exc:
+                # Drivers report their own faults in EvseStatus; an exception here means the
+                # driver could not even say what the hardware does.
+                prev = u.status
+                u.last_error = str(exc)
+                status = EvseStatus(
+                    cp_state=prev.cp_state if prev else CpState.E,
+                    offered_a=0.0,
+                    contactor_closed=False,
+                    fault=str(exc),
+                )
+            if status != u.status:
+                u.status = status
+                changed.add(u.connector_id)
+        return changed
+
+    def targets(self, now: datetime) -> dict[int, float]:
+        """The current each connector is to be offered now (0.0 = paused)."""
+        wanted: dict[int, float] = {}
+        demands: list[Demand] = []
+        for u in self.units:
+            limit = self._profiles.limit_at(u.connector_id, now, "A")
+            u.limit = limit
+            caps = [u.max_current_a, u.driver.capabilities.max_current_a]
+            if limit.value is not None:
+                caps.append(limit.value)
+            if u.status is not None and u.status.cable_max_a is not None:
+                caps.append(u.status.cable_max_a)
+            cap = min(caps)
+            permitted = u.operative and self._permit(u.connector_id)
+            if u.status is not None and u.status.fault is not None:
+                permitted = False
+            wanted[u.connector_id] = cap if permitted else 0.0
+            if permitted:
+                started = self._session_start(u.connector_id) or now
+                demands.append(Demand(u.connector_id, cap, started))
+        station = self._profiles.station_limit_at(now, "A").value
+        if self._station_max_a is not None:
+            station = self._station_max_a if station is None else min(station, self._station_max_a)
+        shares = share_station_limit(station, demands, self._min_current_a)
+        out: dict[int, float] = {}
+        for cid, want in wanted.items():
+            value = min(want, shares.get(cid, want))
+            out[cid] = _floor_tenth(value) if value >= self._min_current_a else 0.0
+        return out
+
+    async def _evaluate_and_apply(self, now: datetime) -> None:
+        self.evaluations += 1
+        for cid, target in self.targets(now).items():
+            u = self._by_id[cid]
+            if target == u.target_a:
+                continue
+            try:
+                await u.driver.set_limit(target)
+            except HardwareError as exc:
+                u.last_error = str(exc)
+                log.warning("connector %d: could not apply %.1f A: %s", cid, target, exc)
+                if target < self._min_current_a:
+                    # A pause that did not reach the hardware: make it safe by other means.
+                    await _safe(u)
+                continue
+            if u.target_a is None or (target == 0.0) != (u.target_a == 0.0):
+                log.info("connector %d: %s", cid, "paused" if target == 0 else f"offer {target} A")
+            elif target != u.target_a:
+                log.info("connector %d: offer %.1f A", cid, target)
+            u.target_a = target
+
+    async def _sleep_until_next(self) -> None:
+        now = self._clock.now()
+        to_second = 1.0 - (now.timestamp() % 1.0)
+        timeout = max(0.001, min(self._poll_interval_s, to_second + 0.001))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+
+    async def _meter_task(self, u: ConnectorUnit) -> None:
+        assert u.meter is not None
+        try:
+            await u.meter.start()
+        except HardwareError as exc:
+            log.warning("connector %d: meter unavailable: %s", u.connector_id, exc)
+        while True:
+            try:
+                u.sample = await u.meter.read()
+                u._meter_failures = 0
+            except HardwareError as exc:
+                u._meter_failures += 1
+                if u._meter_failures in (1, 10) or u._meter_failures % 600 == 0:
+                    log.warning("connector %d: meter read failed: %s", u.connector_id, exc)
+                if u._meter_failures >= 3:
+                    u.sample = None
+            await asyncio.sleep(self._meter_interval_s)
+
+
+async def _safe(u: ConnectorUnit) -> None:
+    try:
+        await u.driver.safe_state()
+    except Exception:
+        log.exception("connector %d: safe state failed", u.connector_id)
+
+
+def _floor_tenth(value_a: float) -> float:
+    return math.floor(value_a * 10 + 1e-9) / 10

@@ -1,0 +1,301 @@
+"""The service configuration: one TOML file, validated once at start.
+
+A mistake in the file must stop the service with a message that names the key, the value and
+what is allowed, and exit status 78 (EX_CONFIG) so systemd does not restart-loop on it
+(`RestartPreventExitStatus=78`). `CHARGECTL_*` environment variables override the file, with
+`__` between nested keys (`CHARGECTL_OCPP__URL=...`); a list such as `connector` takes JSON.
+Secrets (the OCPP password) are `SecretStr`, so they never show in a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+EX_CONFIG = 78
+
+DriverName = Literal["sim", "sysfs_pwm", "gpiozero_pwm", "modbus"]
+MeterName = Literal["none", "sim", "sdm630", "sdm120", "sdm72", "abb_b23"]
+BoardName = Literal["evse_wb", "evse_din", "heidelberg", "openwb_satellit", "generic"]
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message is meant for the person who wrote it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OcppSection(_Section):
+    url: str = "ws://127.0.0.1:9000/ocpp"
+    charge_point_id: str = Field("CP001", min_length=1, max_length=48)
+    password: SecretStr | None = None
+    ca_file: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    vendor: str = Field("chargectl", min_length=1, max_length=20)
+    model: str = Field("chargectl-pi", min_length=1, max_length=20)
+    serial_number: str | None = Field(None, max_length=25)
+    free_vend_id_tag: str | None = Field(None, min_length=1, max_length=20)
+    resume_transaction_after_power_loss: bool = False
+    call_timeout_s: float = Field(30.0, gt=0, le=300)
+    max_reconnect_interval_s: float = Field(60.0, ge=1, le=3600)
+
+    @field_validator("url")
+    @classmethod
+    def _ws_url(cls, v: str) -> str:
+        if not v.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return v.rstrip("/")
+
+    @field_validator("charge_point_id")
+    @classmethod
+    def _id_chars(cls, v: str) -> str:
+        if "/" in v or any(c.isspace() for c in v):
+            raise ValueError("must not contain '/' or white space (it is a URL path segment)")
+        return v
+
+    @model_validator(mode="after")
+    def _client_cert_pair(self) -> OcppSection:
+        if (self.client_cert is None) != (self.client_key is None):
+            raise ValueError("client_cert and client_key go together (security profile 3)")
+        return self
+
+
+class StateSection(_Section):
+    dir: Path = Path("/var/lib/chargectl")
+
+
+class StationSection(_Section):
+    voltage_v: float = Field(230.0, ge=100, le=480)
+    max_current_a: float | None = Field(
+        None, gt=0, le=1000, description="supply limit shared by all connectors (main fuse)"
+    )
+
+
+class PilotSection(_Section):
+    """Timings of the pilot state machine; the defaults follow IEC 61851-1 practice."""
+
+    min_current_a: float = Field(6.0, ge=6, le=16)
+    min_pause_s: float = Field(10.0, ge=5, le=3600)
+    pwm_min_update_interval_s: float = Field(5.0, ge=0, le=60)
+    force_open_after_s: float = Field(6.0, ge=3, le=30)
+    wake_after_s: float = Field(30.0, ge=5, le=600)
+    wake_f_s: float = Field(4.0, ge=3, le=30)
+    wake_x1_s: float = Field(0.75, ge=0.1, le=10)
+    wake_give_up_s: float = Field(10.0, ge=1, le=600)
+    max_interruptions_per_session: int = Field(8, ge=1, le=1000)
+
+
+class DirectPilotSection(_Section):
+    """Wiring of a connector whose pilot the Pi drives itself."""
+
+    pwm_chip: str = Field("auto", description="platform device of the PWM block, or 'auto'")
+    pwm_channel: int = Field(0, ge=0, le=3)
+    pwm_gpio: int | None = Field(None, ge=0, le=27, description="GPIO for driver=gpiozero_pwm")
+    invert: bool = False
+    contactor_gpio: int = Field(17, ge=0, le=27)
+    contactor_active_high: bool = True
+    contactor_feedback_gpio: int | None = Field(None, ge=0, le=27)
+    watchdog_gpio: int | None = Field(None, ge=0, le=27)
+    adc: Literal["mcp3002", "mcp3004", "mcp3008"] = "mcp3004"
+    adc_positive_channel: int = Field(0, ge=0, le=7)
+    adc_negative_channel: int = Field(1, ge=0, le=7)
+    adc_spi_port: int = Field(0, ge=0, le=1)
+    adc_spi_device: int = Field(0, ge=0, le=1)
+
+
+class ModbusSection(_Section):
+    """Where a Modbus EVSE board is and which register map it speaks."""
+
+    board: BoardName = "evse_wb"
+    port: str | None = Field(None, description="serial device, e.g. /dev/ttyUSB0 (RTU)")
+    host: str | None = Field(None, description="TCP host (Modbus TCP or an RS-485 gateway)")
+    tcp_port: int = Field(502, ge=1, le=65535)
+    device_id: int = Field(1, ge=1, le=247)
+    baudrate: int = Field(9600, ge=1200, le=115200)
+    parity: Literal["N", "E", "O"] = "N"
+    timeout_s: float = Field(0.5, gt=0, le=10)
+    current_register: int | None = Field(None, ge=0, le=65535, description="generic board")
+    state_register: int | None = Field(None, ge=0, le=65535, description="generic board")
+    current_scale: float = Field(1.0, gt=0, description="generic board: register units per A")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> ModbusSection:
+        if (self.port is None) == (self.host is None):
+            raise ValueError("set exactly one of port (RTU serial device) or host (Modbus TCP)")
+        if self.board == "generic" and (
+            self.current_register is None or self.state_register is None
+        ):
+            raise ValueError("board = 'generic' needs current_register and state_register")
+        return self
+
+
+class MeterSection(_Section):
+    type: MeterName = "none"
+    port: str | None = None
+    host: str | None = None
+    tcp_port: int = Field(502, ge=1, le=65535)
+    device_id: int = Field(1, ge=1, le=247)
+    baudrate: int = Field(9600, ge=1200, le=115200)
+    parity: Literal["N", "E", "O"] = "N"
+
+    @model_validator(mode="after")
+    def _transport(self) -> MeterSection:
+        if self.type not in ("none", "sim") and (self.port is None) == (self.host is None):
+            raise ValueError(f"meter type {self.type!r} needs exactly one of port or host")
+        return self
+
+
+class ConnectorSection(_Section):
+    id: int = Field(ge=1, le=16)
+    driver: DriverName = "sim"
+    max_current_a: float = Field(32.0, ge=6, le=80)
+    phases: Literal[1, 3] = 3
+    pilot: DirectPilotSection = DirectPilotSection()
+    modbus: ModbusSection | None = None
+    meter: MeterSection | None = None
+
+    @model_validator(mode="after")
+    def _driver_needs(self) -> ConnectorSection:
+        if self.driver == "modbus" and self.modbus is None:
+            raise ValueError("driver = 'modbus' needs a [connector.modbus] table")
+        if self.driver == "gpiozero_pwm" and self.pilot.pwm_gpio is None:
+            raise ValueError("driver = 'gpiozero_pwm' needs pilot.pwm_gpio")
+        return self
+
+
+class SimulatorSection(_Section):
+    plugged_in: bool = True
+    ev_max_current_a: float = Field(32.0, ge=0, le=80)
+    ev_response_s: float = Field(1.0, ge=0, le=30)
+    ev_sleep_after_pause_s: float = Field(0.0, ge=0)
+
+
+class Settings(BaseSettings):
+    """Everything `chargectl run` needs; see systemd/config.example.toml."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHARGECTL_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    ocpp: OcppSection = OcppSection()
+    state: StateSection = StateSection()
+    station: StationSection = StationSection()
+    pilot: PilotSection = PilotSection()
+    connector: list[ConnectorSection] = Field(
+        default_factory=lambda: [ConnectorSection(id=1)], min_length=1, max_length=16
+    )
+    simulator: SimulatorSection = SimulatorSection()
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @model_validator(mode="after")
+    def _connector_ids(self) -> Settings:
+        ids = [c.id for c in self.connector]
+        if sorted(ids) != list(range(1, len(ids) + 1)):
+            raise ValueError(
+                f"connector ids must be 1..{len(ids)} without gaps or repeats (OCPP numbers "
+                f"connectors from 1), got {ids}"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's content arrives through init_settings (see load); the environment wins.
+        return (env_settings, init_settings)
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for err in exc.errors():
+        key = _format_loc(tuple(err["loc"])) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (misspelt? see systemd/config.example.toml for every key)"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict | list) or value is None else f" = {value!r}"
+        if "password" in key:
+            shown = " = ****"
+        lines.append(f"  {key}{shown}: {msg}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | os.PathLike[str] | None) -> Settings:
+    """Read, merge with the environment and validate; raise ConfigError for the user to read."""
+    data: dict[str, Any] = {}
+    source = "environment"
+    if path is not None:
+        p = Path(path)
+        source = str(p)
+        try:
+            with p.open("rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{p}: no such file. Copy systemd/config.example.toml there, or pass --config FILE."
+            ) from None
+        except PermissionError:
+            raise ConfigError(
+                f"{p}: permission denied. The service user must be able to read it "
+                f"(chgrp evse {p}; chmod 0640 {p})."
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None
+
+
+def masked_dump(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain data, secrets replaced by '****'."""
+    data: dict[str, Any] = json.loads(settings.model_dump_json())
+    if settings.ocpp.password is not None:
+        data["ocpp"]["password"] = "****"
+    return data
+
+
+def check_config_command(args: argparse.Namespace) -> int:
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EX_CONFIG
+    print(json.dumps(masked_dump(settings), indent=2))
+    return 0

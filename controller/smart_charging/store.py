@@ -1,0 +1,346 @@
+"""The profile store: the installed profiles and running transactions, persisted, and the
+questions the rest of the charger asks of them.
+
+A thin stateful shell around the pure rules and evaluator. Every change is committed to SQLite
+(WAL, synchronous=FULL) before the method returns, so an Accepted that reached the CSMS is never
+lost to a power cut. Subscribers are called after every change so the control loop
+re-evaluates at once instead of on its next tick.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from controller.smart_charging import evaluator, rules
+from controller.smart_charging.convert import (
+    ProfileFormatError,
+    iso,
+    parse_datetime,
+    profile_from_ocpp,
+    profile_to_wire,
+)
+from controller.smart_charging.model import (
+    ChargingProfile,
+    InstalledProfile,
+    Limit,
+    Purpose,
+    RateUnit,
+    SetResult,
+    SmartChargingConfig,
+    Transaction,
+)
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS profiles (
+    profile_id   INTEGER PRIMARY KEY,
+    connector_id INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    installed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    connector_id   INTEGER PRIMARY KEY,
+    transaction_id INTEGER,
+    start          TEXT NOT NULL
+);
+"""
+
+
+def _whole_seconds(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC datetime")
+    return now.astimezone(UTC).replace(microsecond=0)
+
+
+class ProfileStore:
+    def __init__(self, config: SmartChargingConfig, db_path: Path | None = None) -> None:
+        self.config = config
+        self._profiles: dict[int, InstalledProfile] = {}
+        self._transactions: dict[int, Transaction] = {}
+        self._pending_remote: dict[int, ChargingProfile] = {}
+        self._subscribers: list[Callable[[], None]] = []
+        self._db: sqlite3.Connection | None = None
+        if db_path is not None:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(db_path), isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            self._load()
+
+    # --- persistence ----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        assert self._db is not None
+        for cid, tid, start in self._db.execute(
+            "SELECT connector_id, transaction_id, start FROM transactions"
+        ):
+            self._transactions[cid] = Transaction(cid, tid, parse_datetime(start, "start"))
+        for _pid, cid, body, at in self._db.execute(
+            "SELECT profile_id, connector_id, body, installed_at FROM profiles"
+        ):
+            try:
+                profile = profile_from_ocpp(json.loads(body))
+            except (ProfileFormatError, ValueError) as exc:
+                log.error("dropping an unreadable stored profile: %s", exc)
+                continue
+            ip = InstalledProfile(cid, profile, parse_datetime(at, "installed_at"))
+            self._profiles[profile.profile_id] = ip
+
+    def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+        if self._db is None:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, params in statements:
+                self._db.execute(sql, params)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # --- changes --------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[], None]) -> None:
+        self._subscribers.append(callback)
+
+    def _changed(self) -> None:
+        for cb in list(self._subscribers):
+            cb()
+
+    def replace_config(self, config: SmartChargingConfig) -> None:
+        self.config = config
+        self._changed()
+
+    def set_charging_profile(
+        self, connector_id: int, profile: Mapping[str, Any], now: datetime
+    ) -> SetResult:
+        now = _whole_seconds(now)
+        try:
+            p = profile_from_ocpp(profile)
+        except ProfileFormatError as exc:
+            return SetResult("Rejected", str(exc), call_error=exc.code)
+        return self._install(connector_id, p, now)
+
+    def _install(self, connector_id: int, p: ChargingProfile, now: datetime) -> SetResult:
+        tx = self._transactions.get(connector_id)
+        replaced = self._replaced_by(connector_id, p)
+        count_after = len(self._profiles) - len(replaced) + 1
+        result = rules.check_set(connector_id, p, self.config, tx, count_after)
+        if not result.accepted:
+            return result
+        if p.purpose is Purpose.TX and tx is not None and p.transaction_id is None:
+            # R5: a TxProfile without transactionId binds to the transaction running now.
+            p = replace(p, transaction_id=tx.transaction_id)
+        ip = InstalledProfile(connector_id, p, now)
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            ("DELETE FROM profiles WHERE profile_id = ?", (pid,)) for pid in replaced
+        ]
+        statements.append(
+            (
+                "INSERT OR REPLACE INTO profiles VALUES (?, ?, ?, ?)",
+                (p.profile_id, connector_id, json.dumps(profile_to_wire(p)), iso(now)),
+            )
+        )
+        self._write(statements)
+        for pid in replaced:
+            del self._profiles[pid]
+        self._profiles[p.profile_id] = ip
+        self._changed()
+        return SetResult("Accepted", "", profile=p)
+
+    def _replaced_by(self, connector_id: int, p: ChargingProfile) -> list[int]:
+        """R15 same id anywhere; R16 same stack level and purpose on the same connector."""
+        out = []
+        for pid, ip in self._profiles.items():
+            same_slot = (
+                ip.connector_id == connector_id
+                and ip.profile.stack_level == p.stack_level
+                and ip.profile.purpose is p.purpose
+            )
+            if pid == p.profile_id or same_slot:
+                out.append(pid)
+        return out
+
+    def check_remote_start_profile(
+        self, connector_id: int | None, profile: Mapping[str, Any], now: datetime
+    ) -> SetResult:
+        try:
+            p = profile_from_ocpp(profile)
+        except ProfileFormatError as exc:
+            return SetResult("Rejected", str(exc), call_error=exc.code)
+        return rules.check_remote_start(connector_id, p, self.config)
+
+    def clear_charging_profile(
+        self,
+        *,
+        profile_id: int | None = None,
+        connector_id: int | None = None,
+        purpose: str | None = None,
+        stack_level: int | None = None,
+    ) -> str:
+        """R50/R51: `id` alone selects; otherwise an AND of the filters. Accepted | Unknown."""
+        if profile_id is not None:
+            victims = [profile_id] if profile_id in self._profiles else []
+        else:
+            victims = [
+                pid
+                for pid, ip in self._profiles.items()
+                if (connector_id is None or ip.connector_id == connector_id)
+                and (purpose is None or ip.profile.purpose.value == purpose)
+                and (stack_level is None or ip.profile.stack_level == stack_level)
+            ]
+        if not victims:
+            return "Unknown"
+        self._write([("DELETE FROM profiles WHERE profile_id = ?", (pid,)) for pid in victims])
+        for pid in victims:
+            del self._profiles[pid]
+        self._changed()
+        return "Accepted"
+
+    # --- transactions ---------------------------------------------------------------------
+
+    def transaction(self, connector_id: int) -> Transaction | None:
+        return self._transactions.get(connector_id)
+
+    def transaction_started(
+        self,
+        connector_id: int,
+        transaction_id: int | None,
+        start: datetime,
+        profile: Mapping[str, Any] | None = None,
+    ) -> SetResult | None:
+        """Anchor Relative schedules; install the RemoteStart profile as the TxProfile."""
+        start = _whole_seconds(start)
+        tx = Transaction(connector_id, transaction_id, start)
+        self._drop_tx_profiles(
+            connector_id,
+            extra=[
+                (
+                    "INSERT OR REPLACE INTO transactions VALUES (?, ?, ?)",
+                    (connector_id, transaction_id, iso(start)),
+                ),
+            ],
+        )
+        self._transactions[connector_id] = tx
+        result: SetResult | None = None
+        if profile is not None:
+            result = self.set_charging_profile(connector_id, profile, start)
+            if not result.accepted:
+                log.warning("RemoteStart profile not installed: %s", result.reason)
+        self._changed()
+        return result
+
+    def transaction_id_assigned(self, connector_id: int, transaction_id: int) -> None:
+        tx = self._transactions.get(connector_id)
+        if tx is None:
+            return
+        self._transactions[connector_id] = replace(tx, transaction_id=transaction_id)
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "UPDATE transactions SET transaction_id = ? WHERE connector_id = ?",
+                (transaction_id, connector_id),
+            ),
+        ]
+        for pid, ip in list(self._profiles.items()):
+            if ip.connector_id == connector_id and ip.profile.purpose is Purpose.TX:
+                p = replace(ip.profile, transaction_id=transaction_id)
+                self._profiles[pid] = replace(ip, profile=p)
+                statements.append(
+                    (
+                        "UPDATE profiles SET body = ? WHERE profile_id = ?",
+                        (json.dumps(profile_to_wire(p)), pid),
+                    )
+                )
+        self._write(statements)
+
+    def transaction_stopped(self, connector_id: int) -> None:
+        """R53: TxProfiles die with their transaction."""
+        self._drop_tx_profiles(
+            connector_id,
+            extra=[("DELETE FROM transactions WHERE connector_id = ?", (connector_id,))],
+        )
+        self._transactions.pop(connector_id, None)
+        self._changed()
+
+    def _drop_tx_profiles(
+        self, connector_id: int, extra: list[tuple[str, tuple[Any, ...]]]
+    ) -> None:
+        victims = [
+            pid
+            for pid, ip in self._profiles.items()
+            if ip.connector_id == connector_id and ip.profile.purpose is Purpose.TX
+        ]
+        self._write(
+            [("DELETE FROM profiles WHERE profile_id = ?", (pid,)) for pid in victims] + extra
+        )
+        for pid in victims:
+            del self._profiles[pid]
+
+    # --- questions ------------------------------------------------------------------------
+
+    def installed(self) -> list[InstalledProfile]:
+        return sorted(
+            self._profiles.values(), key=lambda ip: (ip.connector_id, ip.profile.profile_id)
+        )
+
+    def limit_at(self, connector_id: int, now: datetime, unit: str = "A") -> Limit:
+        return evaluator.limit_at(
+            list(self._profiles.values()),
+            connector_id,
+            self._transactions.get(connector_id),
+            now,
+            RateUnit(unit),
+            self.config,
+        )
+
+    def station_limit_at(self, now: datetime, unit: str = "A") -> Limit:
+        """The ChargePointMaxProfile alone: the cap on the whole station."""
+        return evaluator.limit_at(
+            list(self._profiles.values()), 0, None, now, RateUnit(unit), self.config
+        )
+
+    def composite_pieces(
+        self, connector_id: int, now: datetime, duration_s: int, unit: str
+    ) -> list[evaluator.Piece]:
+        lo = evaluator.epoch(now)
+        hi = lo + max(1, duration_s)
+        target = connector_id
+        if connector_id == 0 and self.config.number_of_connectors == 1:
+            target = 1  # R46: for one connector, the station total is that connector's
+        return evaluator.composite(
+            list(self._profiles.values()),
+            target,
+            self._transactions.get(target),
+            lo,
+            hi,
+            RateUnit(unit),
+            self.config,
+        )
+
+    def composite_schedule(
+        self, connector_id: int, now: datetime, duration_s: int, unit: str | None
+    ) -> dict[str, Any] | None:
+        """GetCompositeSchedule.conf's chargingSchedule; None = Rejected (unknown connector)."""
+        if not 0 <= connector_id <= self.config.number_of_connectors or duration_s < 0:
+            return None
+        rate = RateUnit(unit or "A")
+        pieces = self.composite_pieces(connector_id, now, duration_s, rate.value)
+        if duration_s == 0:
+            pieces = pieces[:1]
+        return evaluator.schedule_payload(
+            pieces, evaluator.epoch(now), duration_s, rate, self.config, connector_id
+        )

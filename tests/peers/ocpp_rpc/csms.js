@@ -1,0 +1,103 @@
+// An independent OCPP 1.6J CSMS on ocpp-rpc in strict mode: every frame, both ways, is checked
+// against the OCPP 1.6 JSON schemas (with ajv-formats 3, zone-less date-times are refused).
+// Driven by the test suite over stdin/stdout, one JSON object per line.
+'use strict';
+const readline = require('readline');
+const { RPCServer, createRPCError } = require('ocpp-rpc');
+
+const port = Number(process.argv[2] || 0);
+const clients = new Map();
+const muted = new Set();
+const overrides = new Map();
+let password = null;
+let nextTx = 1;
+
+function emit(obj) { process.stdout.write(JSON.stringify(obj) + '\n'); }
+function now() { return new Date().toISOString(); }
+
+const defaults = {
+  BootNotification: () => ({ status: 'Accepted', currentTime: now(), interval: 300 }),
+  Heartbeat: () => ({ currentTime: now() }),
+  Authorize: () => ({ idTagInfo: { status: 'Accepted' } }),
+  StartTransaction: () => ({ transactionId: nextTx++, idTagInfo: { status: 'Accepted' } }),
+  StopTransaction: () => ({ idTagInfo: { status: 'Accepted' } }),
+  MeterValues: () => ({}),
+  StatusNotification: () => ({}),
+  DataTransfer: () => ({ status: 'UnknownVendorId' }),
+  SecurityEventNotification: () => ({}),
+  DiagnosticsStatusNotification: () => ({}),
+  FirmwareStatusNotification: () => ({}),
+};
+
+const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
+
+server.auth((accept, reject, handshake) => {
+  if (password !== null) {
+    const given = handshake.password ? handshake.password.toString() : null;
+    if (given !== password) { reject(401); return; }
+  }
+  accept({});
+});
+
+server.on('client', (client) => {
+  const identity = client.identity;
+  clients.set(identity, client);
+  emit({ event: 'connected', identity, protocol: client.protocol });
+  client.on('strictValidationFailure', (e) => emit({
+    event: 'strictValidationFailure', identity, method: e.method, outbound: e.outbound,
+    isCall: e.isCall, detail: String(e.error && e.error.message), params: e.params, result: e.result,
+  }));
+  client.on('badMessage', (e) => emit({ event: 'badCall', identity, detail: String(e.error) }));
+  client.on('close', ({ code, reason }) => {
+    if (clients.get(identity) === client) clients.delete(identity);
+    emit({ event: 'disconnected', identity, code, reason: String(reason) });
+  });
+  client.handle(async ({ method, params, messageId }) => {
+    emit({ event: 'call', identity, action: method, payload: params, messageId });
+    if (muted.has(identity)) { await new Promise(() => {}); }
+    const make = overrides.has(method) ? () => overrides.get(method) : defaults[method];
+    if (!make) throw createRPCError('NotImplemented', `no handler for ${method}`);
+    return make(params);
+  });
+});
+
+const rl = readline.createInterface({ input: process.stdin });
+rl.on('line', async (line) => {
+  let cmd;
+  try { cmd = JSON.parse(line); } catch (e) { emit({ event: 'commandError', detail: String(e) }); return; }
+  try {
+    if (cmd.cmd === 'call') {
+      const client = clients.get(cmd.identity);
+      if (!client) throw new Error(`no client ${cmd.identity}`);
+      try {
+        const result = await client.call(cmd.action, cmd.payload);
+        emit({ event: 'response', id: cmd.id, result });
+      } catch (err) {
+        emit({ event: 'error', id: cmd.id, code: err.rpcErrorCode || err.name, message: String(err.message) });
+      }
+    } else if (cmd.cmd === 'setResponse') {
+      overrides.set(cmd.action, cmd.payload);
+      emit({ event: 'ok', id: cmd.id });
+    } else if (cmd.cmd === 'setAuth') {
+      password = cmd.password;
+      emit({ event: 'ok', id: cmd.id });
+    } else if (cmd.cmd === 'mute') {
+      if (cmd.on) muted.add(cmd.identity); else muted.delete(cmd.identity);
+      emit({ event: 'ok', id: cmd.id });
+    } else if (cmd.cmd === 'close') {
+      const client = clients.get(cmd.identity);
+      if (client) await client.close({ code: 1001, force: true });
+      emit({ event: 'ok', id: cmd.id });
+    } else if (cmd.cmd === 'stop') {
+      await server.close({ force: true });
+      process.exit(0);
+    }
+  } catch (e) {
+    emit({ event: 'error', id: cmd.id, code: 'HarnessError', message: String(e.message) });
+  }
+});
+rl.on('close', () => process.exit(0));
+
+server.listen(port, '127.0.0.1').then((http) => {
+  emit({ event: 'listening', port: http.address().port });
+});

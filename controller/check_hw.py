@@ -85,7 +85,7 @@ def _opened(c: ConnectorSection, driver: Any) -> list[ProbeResult]:
             ProbeResult(
                 f"connector {c.id}: PWM chip",
                 True,
-                f"{driver._output.chip_dir} channel {c.pilot.pwm_channel} writable",
+                f"{driver._output.chip_dir} channel {driver._output.channel} writable",
             )
         )
     if c.driver in ("sysfs_pwm", "gpiozero_pwm"):

@@ -108,7 +108,9 @@ class DirectPilotSection(_Section):
     """Wiring of a connector whose pilot the Pi drives itself."""
 
     pwm_chip: str = Field("auto", description="platform device of the PWM block, or 'auto'")
-    pwm_channel: int = Field(0, ge=0, le=3)
+    pwm_channel: int | None = Field(
+        None, ge=0, le=3, description="unset: GPIO18's channel (2 on a Pi 5, 0 on a Pi 4)"
+    )
     pwm_gpio: int | None = Field(None, ge=0, le=27, description="GPIO for driver=gpiozero_pwm")
     invert: bool = False
     contactor_gpio: int = Field(17, ge=0, le=27)

@@ -1,55 +1,76 @@
-"""A connector whose control pilot the Pi drives itself: PWM output, pilot read-back, contactor.
+"""A connector whose control pilot the Pi drives itself: pilot generator, CP read-back and
+contactor, steered by the pilot state machine (`hw.pilot`).
 
-`DirectPilotDriver` implements `hw.base.EvseDriver` by composing the pilot state machine with
-three small devices. The real ones are the kernel PWM (`hw.pwm_sysfs`), the MCP300x read-back
-(`hw.cp_adc`) and a gpiozero relay (`hw.gpio`); the simulator (`hw.sim`) plugs in its own,
-wired to a simulated car, so the same state machine runs in the demo, the tests and on a Pi.
+The devices are small protocols so the same driver runs on the Pi (`hw.pwm_sysfs`, `hw.cp_adc`,
+`hw.gpio`) and in the simulator (`hw.sim`, devices wired to a simulated car). They are
+synchronous on purpose: every real one is a sysfs write, an SPI transfer or a GPIO level, each
+well under a millisecond.
 
-Failure behaviour: any exception while applying a command sends the outputs to the safe state
-(X1, contactor open) before it propagates as a `hw.errors` exception; `safe_state()` and
-`close()` never raise.
+The driver owns the ordering that keeps the car safe: the contactor opens before the pilot
+changes and closes only after the PWM is on. A failed read latches a fault in the state machine
+(X1, contactor open) and is reported in the status; a failed write sends both outputs to the
+safe state before the error is raised. `safe_state()` and `close()` never raise and always try
+both outputs.
+
+Poll often: the contactor must open within 100 ms after the car leaves C, so `poll()` should
+run every `PilotConfig.poll_interval_s` (50 ms by default); every poll also toggles the optional
+watchdog output, so a hung service stops the toggling and the external watchdog drops the
+contactor.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from hw.base import Capabilities, CpState, EvseStatus
+from hw.base import Capabilities, EvseStatus
 from hw.clock import Clock
-from hw.errors import DriverIOError, HardwareError
-from hw.pilot import X1_DUTY, PilotCommand, PilotConfig, PilotStateMachine
+from hw.errors import DriverIOError, DriverUnavailable, HardwareError
+from hw.iec61851 import CpReading
+from hw.pilot import X1, PilotConfig, PilotSignal, PilotStateMachine, PilotStatus
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 
+@runtime_checkable
 class PilotOutput(Protocol):
-    """The pilot generator: duty 100 % = +12 V DC (X1), 0 % = -12 V DC (F)."""
+    """Generates the CP signal: X1 (+12 V DC), PWM at the offered current, or F (-12 V DC)."""
 
-    def set_duty(self, duty_percent: float) -> None: ...
+    def apply(self, signal: PilotSignal) -> None: ...
+
+    def close(self) -> None:
+        """Leave the output at X1. Safe to call twice."""
+
+
+@runtime_checkable
+class CpSensor(Protocol):
+    """Reads the CP line back: the state and, where the hardware can tell, the levels."""
+
+    def read(self) -> CpReading: ...
 
     def close(self) -> None: ...
 
 
-class PilotSensor(Protocol):
-    """Reads the pilot's high level back and classifies it."""
-
-    def read_state(self) -> CpState: ...
-
-    def close(self) -> None: ...
-
-
+@runtime_checkable
 class Contactor(Protocol):
+    """The contactor's relay and, if wired, its auxiliary (feedback) contact."""
+
+    @property
+    def has_feedback(self) -> bool: ...
+
     def set_closed(self, closed: bool) -> None: ...
 
     def feedback(self) -> bool | None:
-        """The auxiliary contact's reading, or None when there is no feedback input."""
+        """True when the auxiliary contact reports closed; None without a feedback input."""
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Open the contactor, then release it. Safe to call twice."""
 
 
+@runtime_checkable
 class Heartbeat(Protocol):
-    """An optional output that must toggle for an external watchdog to keep the contactor on."""
+    """An output an external watchdog needs to see toggling to keep the contactor powered."""
 
     def toggle(self) -> None: ...
 
@@ -57,122 +78,191 @@ class Heartbeat(Protocol):
 
 
 class DirectPilotDriver:
+    """`hw.base.EvseDriver` for a pilot generated on this machine."""
+
     def __init__(
         self,
         output: PilotOutput,
-        sensor: PilotSensor,
+        sensor: CpSensor,
         contactor: Contactor,
         clock: Clock,
         config: PilotConfig | None = None,
         *,
         phases: int = 3,
         heartbeat: Heartbeat | None = None,
-        can_wake_up: bool = True,
     ) -> None:
+        if phases not in (1, 3):
+            raise ValueError(f"phases must be 1 or 3, got {phases!r}")
+        self._config = config or PilotConfig()
+        self._machine = PilotStateMachine(self._config, clock)
         self._output = output
         self._sensor = sensor
         self._contactor = contactor
-        self._clock = clock
         self._heartbeat = heartbeat
-        self.machine = PilotStateMachine(config)
-        cfg = self.machine.config
         self._capabilities = Capabilities(
-            min_current_a=cfg.min_current_a,
-            max_current_a=cfg.max_current_a,
+            min_current_a=self._config.min_current_a,
+            max_current_a=self._config.max_current_a,
             phases=phases,
-            can_wake_up=can_wake_up,
-            has_contactor_feedback=contactor.feedback() is not None,
+            can_wake_up=self._config.wake_up_enabled,
+            has_contactor_feedback=contactor.has_feedback,
             reads_cable_rating=False,
         )
-        self._wanted_a = 0.0
-        self._applied: tuple[float, bool] | None = None
-        self._last: PilotCommand | None = None
-        self._state = CpState.A
+        self._lock = asyncio.Lock()
+        self._applied_signal: PilotSignal | None = None
+        self._applied_contactor: bool | None = None
+        self._feedback: bool | None = None
+        self._last: PilotStatus = self._machine.status()
         self._closed = False
 
     @property
     def capabilities(self) -> Capabilities:
         return self._capabilities
 
+    @property
+    def config(self) -> PilotConfig:
+        return self._config
+
+    @property
+    def pilot(self) -> PilotStatus:
+        """The state machine's view after the last poll: phase, interruptions, why paused."""
+        return self._last
+
+    @property
+    def output(self) -> PilotOutput:
+        return self._output
+
+    @property
+    def sensor(self) -> CpSensor:
+        return self._sensor
+
+    @property
+    def contactor(self) -> Contactor:
+        return self._contactor
+
+    @property
+    def poll_interval_s(self) -> float:
+        return self._config.poll_interval_s
+
     async def start(self) -> None:
-        await self.safe_state()
+        """Safe outputs, then the start-up hold: X1 for `startup_hold_s` before any offer."""
+        self._check_open()
+        async with self._lock:
+            try:
+                self._contactor.set_closed(False)
+                self._applied_contactor = False
+                self._output.apply(X1)
+                self._applied_signal = X1
+            except (HardwareError, OSError) as exc:
+                self._force_safe()
+                raise DriverUnavailable(f"cannot put the pilot in the safe state: {exc}") from exc
+            self._machine.restart()
+            self._last = self._machine.status()
 
     async def set_limit(self, limit_a: float) -> None:
-        self._wanted_a = limit_a
-        self._step()  # a pause must not wait for the next poll
+        """Record the limit and run one cycle at once, so a pause never waits for a poll."""
+        self._check_open()
+        self._machine.set_limit(limit_a)
+        async with self._lock:
+            self._cycle()
 
     async def poll(self) -> EvseStatus:
-        try:
-            self._state = self._sensor.read_state()
-        except (HardwareError, OSError) as exc:
-            # Without a reading nobody supervises the car: safe outputs until one comes back.
-            self._safe_outputs()
-            self._applied = None
-            if isinstance(exc, HardwareError):
-                raise
-            raise DriverIOError(f"pilot read-back failed: {exc}") from exc
-        cmd = self._step()
-        if self._heartbeat is not None:
-            self._heartbeat.toggle()
-        fault = cmd.fault
-        fb = self._contactor.feedback()
-        if fb is not None and fb != cmd.contactor_closed:
-            fault = fault or (
-                "contactor welded: feedback says closed while commanded open"
-                if fb
-                else "contactor does not close: no feedback"
-            )
-        return EvseStatus(
-            cp_state=self._state,
-            offered_a=cmd.offered_a,
-            contactor_closed=cmd.contactor_closed,
-            suspended_by_ev=cmd.suspended_by_ev,
-            fault=fault,
-        )
-
-    def _step(self) -> PilotCommand:
-        cmd = self.machine.step(self._clock.monotonic(), self._wanted_a, self._state)
-        want = (round(cmd.duty_percent, 4), cmd.contactor_closed)
-        if want != self._applied:
-            try:
-                # Opening happens before a pilot change, closing after it: never live under X1.
-                if not cmd.contactor_closed:
-                    self._contactor.set_closed(False)
-                self._output.set_duty(cmd.duty_percent)
-                if cmd.contactor_closed:
-                    self._contactor.set_closed(True)
-            except Exception:
-                self._safe_outputs()
-                self._applied = None
-                raise
-            self._applied = want
-        self._last = cmd
-        return cmd
-
-    def _safe_outputs(self) -> None:
-        try:
-            self._contactor.set_closed(False)
-        except Exception:
-            log.exception("could not open the contactor")
-        try:
-            self._output.set_duty(X1_DUTY)
-        except Exception:
-            log.exception("could not set the pilot to +12 V")
+        self._check_open()
+        async with self._lock:
+            return self._cycle()
 
     async def safe_state(self) -> None:
-        self._wanted_a = 0.0
-        self._safe_outputs()
-        self._applied = (X1_DUTY, False)
+        """X1 and contactor open now; a later poll starts over with the start-up hold."""
+        if self._closed:
+            return  # close() already left the outputs safe and released them
+        async with self._lock:
+            self._force_safe()
+            self._machine.restart()
+            self._last = self._machine.status()
 
     async def close(self) -> None:
         if self._closed:
             return
-        await self.safe_state()
-        self._closed = True
-        for dev in (self._output, self._sensor, self._contactor, self._heartbeat):
-            if dev is None:
-                continue
+        async with self._lock:
+            self._closed = True
+            self._force_safe()
+            devices = (self._contactor, self._output, self._sensor, self._heartbeat)
+            for device in devices:
+                if device is None:
+                    continue
+                try:
+                    device.close()
+                except Exception as exc:  # noqa: BLE001 - the others must still be closed
+                    _log.error("closing %s failed: %s", type(device).__name__, exc)
+
+    # -------------------------------------------------------------- internals
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DriverUnavailable("the pilot driver is closed")
+
+    def _cycle(self) -> EvseStatus:
+        try:
+            reading = self._sensor.read()
+            feedback = self._contactor.feedback()
+        except (HardwareError, OSError) as exc:
+            # Without a reading nobody watches the car: safe outputs until readings come back
+            # (the fault clears after `error_retry_s` of good readings).
+            _log.warning("CP or contactor feedback read failed: %s", exc)
+            status = self._machine.fail(f"cannot read the CP line or contactor feedback: {exc}")
+            feedback = None
+        else:
+            status = self._machine.step(reading, feedback)
+        self._feedback = feedback
+        self._apply(status)
+        if self._heartbeat is not None:
             try:
-                dev.close()
-            except Exception:
-                log.exception("closing %s failed", type(dev).__name__)
+                self._heartbeat.toggle()
+            except (HardwareError, OSError) as exc:
+                _log.warning("watchdog output failed: %s", exc)
+        self._last = status
+        return self._evse_status(status)
+
+    def _apply(self, status: PilotStatus) -> None:
+        try:
+            if not status.contactor_closed and self._applied_contactor is not False:
+                self._contactor.set_closed(False)
+                self._applied_contactor = False
+            if status.signal != self._applied_signal:
+                self._output.apply(status.signal)
+                self._applied_signal = status.signal
+            if status.contactor_closed and self._applied_contactor is not True:
+                self._contactor.set_closed(True)
+                self._applied_contactor = True
+        except Exception as exc:
+            self._force_safe()
+            self._last = self._machine.fail(f"output write failed: {exc}")
+            if isinstance(exc, HardwareError):
+                raise
+            if isinstance(exc, OSError):
+                raise DriverIOError(f"pilot output write failed: {exc}") from exc
+            raise
+
+    def _force_safe(self) -> None:
+        """Contactor open, then X1; each attempted even if the other fails. Never raises."""
+        try:
+            self._contactor.set_closed(False)
+            self._applied_contactor = False
+        except Exception as exc:  # noqa: BLE001 - the safe state must try every output
+            self._applied_contactor = None
+            _log.critical("could not open the contactor: %s", exc)
+        try:
+            self._output.apply(X1)
+            self._applied_signal = X1
+        except Exception as exc:  # noqa: BLE001
+            self._applied_signal = None
+            _log.critical("could not set the pilot to X1: %s", exc)
+
+    def _evse_status(self, status: PilotStatus) -> EvseStatus:
+        closed = self._feedback if self._feedback is not None else status.contactor_closed
+        return EvseStatus(
+            cp_state=status.vehicle_state,
+            offered_a=status.offered_a,
+            contactor_closed=closed,
+            suspended_by_ev=status.suspended_by_ev,
+            fault=status.fault,
+        )

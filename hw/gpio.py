@@ -1,54 +1,67 @@
-"""Relays and logic inputs through gpiozero: the contactor, its feedback, a watchdog output,
+"""Relays and logic levels through gpiozero: the contactor, its feedback, the watchdog output,
 and (only as a warned fallback) a software-timed pilot PWM.
 
-Wiring: the contactor coil is switched by a relay or SSR on `contactor_gpio` (active high by
-default; the contactor must be normally open, so an unpowered or floating pin means open). An
-auxiliary contact of the contactor may be wired to `contactor_feedback_gpio` (closed = high).
-`watchdog_gpio` toggles on every poll while the service is healthy; an external retriggerable
-monostable (e.g. a 74HC123 or a small MCU) must drop the contactor when the toggling stops,
-because kernel PWM keeps running after a crash.
+Wiring:
+* contactor: a relay or SSR on `relay_pin` switches the coil of a normally-open contactor.
+  Active high by default (`active_high=False` for low-triggered relay boards). GPIOs come up as
+  inputs at boot, so the relay driver must be pulled to "off" (e.g. 10 kOhm to GND on the
+  transistor base): an unpowered or floating pin must mean "contactor open".
+* feedback (optional): an auxiliary NO contact of the contactor on `feedback_pin`, to 3.3 V
+  with a pull-down (`feedback_pull_up=False`, default) or to GND with the internal pull-up
+  (`feedback_pull_up=True`, then a closed contact reads low and is inverted for you).
+* watchdog (optional but required for a real installation): `GpioHeartbeat` toggles a pin on
+  every poll. An external retriggerable monostable (74HC123, a 555 in missing-pulse mode, or a
+  small MCU) must hold the contactor's coil supply only while it sees edges, so a crashed or
+  hung service drops the contactor: the kernel PWM keeps offering current after our process
+  dies.
 
-Permissions: the service user in group `gpio` (/dev/gpiochip*). No overlay is needed.
+Overlay: none needed. Permissions: the service user in group `gpio` (/dev/gpiochip*).
 
-Failure: a pin that cannot be claimed raises `DriverUnavailable` with the fix. `close()` opens
-the contactor before it releases the pins.
+Failure behaviour: a pin that cannot be claimed (wrong number, in use, no permission) raises
+`DriverUnavailable` with the fix; a failing write raises `DriverIOError`. `GpioContactor.close()`
+opens the relay before it releases the pins. The pin factory is injectable (`pin_factory=`);
+tests use `MockFactory(pin_class=MockPWMPin)`.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from hw.errors import DriverIOError, DriverUnavailable
+from hw.pilot import PilotSignal
+from hw.probe import ProbeResult
 
 GPIO_FIX = (
-    "check the pin number, that no other program uses it, and that the service user is in "
-    "group gpio (ls -l /dev/gpiochip*)"
+    "check the pin number (BCM numbering), that no other program (or a running chargectl) "
+    "uses it, and that the service user is in group gpio (ls -l /dev/gpiochip*)"
 )
 
 
 class PWMSoftwareFallback(RuntimeWarning):
-    """The pilot PWM is software-timed: jitter violates IEC 61851-1's +-5 us; not for a car."""
+    """The pilot PWM is software-timed: its jitter breaks IEC 61851-1's +-5 us; not for a car."""
 
 
-def _claim(factory: Any, *args: Any, **kwargs: Any) -> Any:
+def _claim(factory: Callable[..., Any], pin: int | str, **kwargs: Any) -> Any:
     from gpiozero import GPIOZeroError
 
     try:
-        return factory(*args, **kwargs)
-    except GPIOZeroError as exc:
-        raise DriverUnavailable(f"GPIO {args[0] if args else ''}: {exc}; {GPIO_FIX}") from None
-    except OSError as exc:
-        raise DriverUnavailable(f"GPIO {args[0] if args else ''}: {exc}; {GPIO_FIX}") from None
+        return factory(pin, **kwargs)
+    except (GPIOZeroError, OSError) as exc:
+        raise DriverUnavailable(f"GPIO{pin}: {exc}; {GPIO_FIX}") from None
 
 
 class GpioContactor:
+    """The contactor relay and its optional feedback input (`hw.direct_pilot.Contactor`)."""
+
     def __init__(
         self,
-        relay_pin: int,
+        relay_pin: int | str,
         *,
         active_high: bool = True,
-        feedback_pin: int | None = None,
+        feedback_pin: int | str | None = None,
+        feedback_pull_up: bool = False,
         pin_factory: Any = None,
     ) -> None:
         from gpiozero import DigitalInputDevice, DigitalOutputDevice
@@ -60,11 +73,23 @@ class GpioContactor:
             initial_value=False,
             pin_factory=pin_factory,
         )
-        self._feedback = None
+        self._feedback: Any = None
         if feedback_pin is not None:
-            self._feedback = _claim(
-                DigitalInputDevice, feedback_pin, pull_up=False, pin_factory=pin_factory
-            )
+            try:
+                self._feedback = _claim(
+                    DigitalInputDevice,
+                    feedback_pin,
+                    pull_up=feedback_pull_up,
+                    pin_factory=pin_factory,
+                )
+            except DriverUnavailable:
+                self._relay.close()
+                raise
+        self._closed = False
+
+    @property
+    def has_feedback(self) -> bool:
+        return self._feedback is not None
 
     def set_closed(self, closed: bool) -> None:
         try:
@@ -72,15 +97,21 @@ class GpioContactor:
                 self._relay.on()
             else:
                 self._relay.off()
-        except OSError as exc:
+        except Exception as exc:
             raise DriverIOError(f"contactor relay: {exc}") from exc
 
     def feedback(self) -> bool | None:
         if self._feedback is None:
             return None
-        return bool(self._feedback.value)
+        try:
+            return bool(self._feedback.value)
+        except Exception as exc:
+            raise DriverIOError(f"contactor feedback input: {exc}") from exc
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._relay.off()
         finally:
@@ -90,33 +121,51 @@ class GpioContactor:
 
 
 class GpioHeartbeat:
-    """Toggles a pin for an external hardware watchdog."""
+    """Toggles a pin for an external hardware watchdog (`hw.direct_pilot.Heartbeat`)."""
 
-    def __init__(self, pin: int, *, pin_factory: Any = None) -> None:
+    def __init__(self, pin: int | str, *, pin_factory: Any = None) -> None:
         from gpiozero import DigitalOutputDevice
 
         self._out = _claim(DigitalOutputDevice, pin, initial_value=False, pin_factory=pin_factory)
+        self._closed = False
 
     def toggle(self) -> None:
-        self._out.toggle()
+        try:
+            self._out.toggle()
+        except Exception as exc:
+            raise DriverIOError(f"watchdog output: {exc}") from exc
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         self._out.off()
         self._out.close()
 
 
 class GpiozeroPwm:
-    """A pilot output on gpiozero's PWMOutputDevice: for bench tests without the PWM overlay.
+    """A pilot output on gpiozero's `PWMOutputDevice`: a bench fallback, never for a car.
 
-    Every gpiozero pin factory times this PWM in software (lgpio even rounds to whole percent),
-    so it warns on construction. Use `SysfsPwm` to charge a car.
+    Every gpiozero pin factory times this PWM in software (lgpio also truncates the duty to
+    whole percent, 0.6 A steps), so constructing it warns with `PWMSoftwareFallback`. Use
+    `hw.pwm_sysfs.SysfsPwm` to charge a car. `close()` drives the X1 level and keeps the pin
+    claimed: releasing it would let the line drop to -12 V (F) on a non-inverting front end;
+    gpiozero releases it when the interpreter exits.
     """
 
-    def __init__(self, pin: int, *, invert: bool = False, pin_factory: Any = None) -> None:
+    def __init__(
+        self,
+        pin: int | str,
+        *,
+        invert: bool = False,
+        frequency_hz: float = 1000.0,
+        pin_factory: Any = None,
+    ) -> None:
         from gpiozero import PWMOutputDevice
 
         warnings.warn(
-            "pilot PWM through gpiozero is software-timed; use driver = 'sysfs_pwm' for a car",
+            "the pilot PWM through gpiozero is software-timed and misses IEC 61851-1's +-5 us; "
+            "use driver = 'sysfs_pwm' for a car",
             PWMSoftwareFallback,
             stacklevel=2,
         )
@@ -124,19 +173,71 @@ class GpiozeroPwm:
         self._pwm = _claim(
             PWMOutputDevice,
             pin,
-            frequency=1000,
-            initial_value=0.0 if invert else 1.0,
+            frequency=frequency_hz,
+            initial_value=self._value(100.0),
             pin_factory=pin_factory,
         )
 
-    def set_duty(self, duty_percent: float) -> None:
-        pct = 100.0 - duty_percent if self.invert else duty_percent
+    def _value(self, duty_percent: float) -> float:
+        percent = 100.0 - duty_percent if self.invert else duty_percent
+        return min(1.0, max(0.0, percent / 100.0))
+
+    def apply(self, signal: PilotSignal) -> None:
         try:
-            self._pwm.value = pct / 100.0
-        except OSError as exc:
+            self._pwm.value = self._value(signal.duty_percent)
+        except Exception as exc:
             raise DriverIOError(f"pilot PWM: {exc}") from exc
 
     def close(self) -> None:
-        # Releasing the pin drives it low: -12 V (state F) on a non-inverting front end,
-        # which a car reads as "EVSE not available".
-        self._pwm.close()
+        self._pwm.value = self._value(100.0)
+
+
+async def probe(
+    relay_pin: int | str,
+    *,
+    active_high: bool = True,
+    feedback_pin: int | str | None = None,
+    feedback_pull_up: bool = False,
+    watchdog_pin: int | str | None = None,
+    pin_factory: Any = None,
+) -> list[ProbeResult]:
+    """Can the contactor pins be claimed? The relay stays off; every pin is released again."""
+    results: list[ProbeResult] = []
+    try:
+        contactor = GpioContactor(
+            relay_pin,
+            active_high=active_high,
+            feedback_pin=feedback_pin,
+            feedback_pull_up=feedback_pull_up,
+            pin_factory=pin_factory,
+        )
+    except DriverUnavailable as exc:
+        return [ProbeResult.failed(f"contactor relay GPIO{relay_pin}", exc)]
+    try:
+        results.append(ProbeResult(f"contactor relay GPIO{relay_pin}", True, "claimed, left off"))
+        if feedback_pin is not None:
+            closed = contactor.feedback()
+            name = f"contactor feedback GPIO{feedback_pin}"
+            if closed:
+                results.append(
+                    ProbeResult(
+                        name,
+                        False,
+                        "reads closed while the relay is off",
+                        "contactor welded, or the feedback wiring/pull is inverted "
+                        "(feedback_pull_up)",
+                    )
+                )
+            else:
+                results.append(ProbeResult(name, True, "reads open, as commanded"))
+    finally:
+        contactor.close()
+    if watchdog_pin is not None:
+        try:
+            beat = GpioHeartbeat(watchdog_pin, pin_factory=pin_factory)
+        except DriverUnavailable as exc:
+            results.append(ProbeResult.failed(f"watchdog output GPIO{watchdog_pin}", exc))
+        else:
+            beat.close()
+            results.append(ProbeResult(f"watchdog output GPIO{watchdog_pin}", True, "claimed"))
+    return results

@@ -1,244 +1,620 @@
-"""The pilot state machine for a charger that drives the control pilot itself.
+"""The control-pilot state machine for hardware where we drive the pilot ourselves.
 
-Pure logic on an injected time: inputs are the wanted limit, the measured pilot state and the
-time; outputs are the pilot level (X1 = +12 V without PWM, PWM at a duty cycle, or F = -12 V)
-and the contactor command. The rules (IEC 61851-1 Annex A, and what EVerest, SmartEVSE and
-WARP do in the field):
+Pure logic on an injected clock: each `step()` takes what was measured (CP state and levels,
+contactor feedback) and the wanted limit, and returns what the pilot and the contactor must do
+now. The rules are the ones in the team reference (IEC 61851-1 Annex A as applied by EVerest,
+WARP and SmartEVSE):
 
-* A limit under the minimum (6 A) pauses at once: X1, never 5 %. Pausing never waits.
-* The contactor opens as soon as the car leaves C (within one poll, well under 100 ms at the
-  default 10 Hz), and after `force_open_after_s` (6 s) if the car ignores the pause.
-* Resuming re-applies the PWM, but only after `min_pause_s` (default 10 s) of pause, and the
-  duty between two non-zero currents changes at most every `pwm_min_update_interval_s` (5 s).
-* A car still in B `wake_after_s` (30 s) after current is offered gets one wake-up (F for 4 s,
-  X1 for 0.75 s, PWM again); if it still does not request energy `wake_give_up_s` later it is
-  reported as suspended by the EV, and the offer stays on.
-* After `max_interruptions_per_session` pauses, a resume waits `capped_min_pause_s` instead, so
-  a flapping limit cannot wear out the car's charger.
-* The contactor closes only in C (D only if ventilation is configured), and unplugging resets
-  the session.
+* pausing is immediate: +12 V DC (X1), never 5 %; the contactor opens as soon as the car leaves
+  C, and after `force_open_after_s` even if it does not;
+* only resuming waits: a minimum pause, a rate limit on duty changes, and after
+  `max_interruptions_per_session` pauses a much longer minimum pause (`capped_min_pause_s`);
+* a car that does not draw 30 s after an offer gets one wake-up (F, then X1, then PWM again) and is
+  reported as suspended by the EV if it still does not draw;
+* the contactor closes only while the PWM is on and the car shows C (D only when ventilation is
+  supported); everything unexpected (D, E, an F we did not generate, a failed diode check, a
+  contactor that does not follow) is a fault: contactor open, F for a moment, then X1.
+
+Callers must step often: the 100 ms limit for opening the contactor after C -> B is met only if
+`step()` runs at least every `PilotConfig.poll_interval_s`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from hw.base import CpState
-from hw.iec61851 import MAX_CURRENT_A, duty_cycle_for_current
+from hw.clock import Clock
+from hw.iec61851 import (
+    DEFAULT_BANDS,
+    MAX_CURRENT_A,
+    MIN_CURRENT_A,
+    CpBands,
+    CpReading,
+    diode_check_failed,
+    duty_cycle_for_current,
+)
 
-X1_DUTY = 100.0
-F_DUTY = 0.0
+_log = logging.getLogger(__name__)
 
 
-class PilotLevel(StrEnum):
-    X1 = "X1"
-    PWM = "PWM"
-    F = "F"
+class PilotMode(StrEnum):
+    """What the pilot generator puts on the CP line."""
+
+    X1 = "X1"  # +12 V DC: not offering energy
+    PWM = "PWM"  # 1 kHz +-12 V square wave, duty = offered current
+    F = "F"  # -12 V DC: EVSE not available
+
+
+@dataclass(frozen=True, slots=True)
+class PilotSignal:
+    """One pilot output; `current_a` is the offered current while `mode` is PWM, else 0."""
+
+    mode: PilotMode
+    current_a: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.mode is PilotMode.PWM:
+            duty_cycle_for_current(self.current_a)  # raises ValueError outside 6..80 A
+        elif self.current_a != 0.0:
+            raise ValueError(f"a {self.mode} pilot offers no current")
+
+    @classmethod
+    def x1(cls) -> PilotSignal:
+        return cls(PilotMode.X1)
+
+    @classmethod
+    def f(cls) -> PilotSignal:
+        return cls(PilotMode.F)
+
+    @classmethod
+    def pwm(cls, current_a: float) -> PilotSignal:
+        return cls(PilotMode.PWM, current_a)
+
+    @property
+    def duty_percent(self) -> float:
+        """High time of the generator in percent: X1 = 100, F = 0."""
+        if self.mode is PilotMode.X1:
+            return 100.0
+        if self.mode is PilotMode.F:
+            return 0.0
+        return duty_cycle_for_current(self.current_a)
+
+
+X1 = PilotSignal.x1()
+STATE_F = PilotSignal.f()
 
 
 @dataclass(frozen=True, slots=True)
 class PilotConfig:
+    """Every constant of the state machine; defaults from the team reference (section 6.2)."""
+
     min_current_a: float = 6.0
+    """Smallest offer; a limit below it pauses. Some cars need 8-10 A to start."""
+    max_current_a: float = 32.0
+    """Largest offer: the connector's rating."""
+    current_step_a: float = 0.1
+    """Offers are rounded down to this step so they never exceed the limit."""
+    resume_hysteresis_a: float = 0.0
+    """A paused session resumes only at min_current_a + this."""
     min_pause_s: float = 10.0
+    """Shortest pause before the PWM may come back."""
     pwm_min_update_interval_s: float = 5.0
+    """Shortest time between two duty cycles that both offer current."""
+    c_enter_debounce_s: float = 0.5
+    """C must be seen this long (with PWM on) before the contactor closes."""
     force_open_after_s: float = 6.0
+    """After X1, open the contactor this long later even if the car still shows C."""
+    wake_up_enabled: bool = True
     wake_after_s: float = 30.0
+    """Offering for this long without C triggers the one wake-up of this offer."""
     wake_f_s: float = 4.0
     wake_x1_s: float = 0.75
     wake_give_up_s: float = 10.0
+    """After the wake-up, report suspended-by-EV if C has not come within this time."""
     max_interruptions_per_session: int = 8
+    """Pauses per session after which resuming waits `capped_min_pause_s` instead (0: no cap)."""
     capped_min_pause_s: float = 300.0
+    """The minimum pause once the cap is reached, so a flapping limit cannot wear the car out."""
     ventilation_supported: bool = False
-    max_current_a: float = 32.0
+    """False: state D is a fault. True: D is treated like C."""
+    fault_f_s: float = 0.3
+    """State F shown after a fault, before X1."""
+    error_retry_s: float = 30.0
+    """A fault clears after its cause has been gone this long (or at once on unplug)."""
+    contactor_feedback_timeout_s: float = 0.5
+    """Feedback that disagrees with the command for this long is a contactor fault."""
+    output_settle_s: float = 0.1
+    """After the pilot output changes, readings that only reflect the old output are ignored."""
+    startup_hold_s: float = 3.0
+    """X1 with the contactor open after start before anything is offered."""
+    poll_interval_s: float = 0.05
+    """How often the driver should be polled (not enforced here; see the module docstring)."""
+    bands: CpBands = DEFAULT_BANDS
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            numeric = isinstance(value, float | int) and not isinstance(value, bool)
+            if numeric and (not math.isfinite(value) or value < 0):
+                raise ValueError(f"pilot.{field.name} must be >= 0, got {value!r}")
+        if not MIN_CURRENT_A <= self.min_current_a <= MAX_CURRENT_A:
+            raise ValueError(
+                f"pilot.min_current_a must be within {MIN_CURRENT_A:g}-{MAX_CURRENT_A:g} A, "
+                f"got {self.min_current_a:g}"
+            )
+        if not self.min_current_a <= self.max_current_a <= MAX_CURRENT_A:
+            raise ValueError(
+                f"pilot.max_current_a must be within {self.min_current_a:g}-{MAX_CURRENT_A:g} A, "
+                f"got {self.max_current_a:g}"
+            )
+        if self.current_step_a <= 0:
+            raise ValueError("pilot.current_step_a must be > 0")
+        if self.poll_interval_s <= 0:
+            raise ValueError("pilot.poll_interval_s must be > 0")
+        if not isinstance(self.max_interruptions_per_session, int):
+            raise ValueError("pilot.max_interruptions_per_session must be an integer")
+
+
+class PilotPhase(StrEnum):
+    """Where the state machine is; for logs and status displays."""
+
+    STARTUP = "startup"  # holding X1 after start
+    IDLE = "idle"  # no car
+    PAUSED = "paused"  # car present, X1, contactor open
+    STOPPING = "stopping"  # X1 sent, contactor still closed until the car leaves C
+    OFFERING = "offering"  # PWM on, waiting for C
+    CHARGING = "charging"  # PWM on, C, contactor closed
+    WAKE_F = "wake_f"  # wake-up: state F
+    WAKE_X1 = "wake_x1"  # wake-up: X1 before the PWM comes back
+    FAULT = "fault"  # contactor open, F then X1, until the cause has gone
 
 
 @dataclass(frozen=True, slots=True)
-class PilotCommand:
-    """What the outputs must do now."""
+class PilotStatus:
+    """The outputs to apply now and what the state machine knows.
 
-    level: PilotLevel
-    duty_percent: float
-    offered_a: float
+    `vehicle_state` is the last CP state that reflects the car: while we generate F ourselves the
+    line reads -12 V whatever the car does, so the state seen before is kept.
+    """
+
+    phase: PilotPhase
+    signal: PilotSignal
     contactor_closed: bool
-    suspended_by_ev: bool
-    fault: str | None
+    vehicle_state: CpState
+    suspended_by_ev: bool = False
+    fault: str | None = None
+    interruptions: int = 0
+    resume_blocked: str | None = None
+    ignored_pause: bool = False
+    """The car kept drawing after a pause until the contactor was forced open (this session)."""
+
+    @property
+    def offered_a(self) -> float:
+        return self.signal.current_a
 
 
-class _Wake(StrEnum):
-    IDLE = "idle"  # waiting to see whether the car requests energy
-    F = "F"
-    X1 = "X1"
-    DONE = "done"  # tried once for this offer
+_EPSILON_S = 1e-6  # timers are compared with this slack: float sums of ticks drift
+
+
+def _elapsed(since: float, now: float, duration_s: float) -> bool:
+    return now - since >= duration_s - _EPSILON_S
+
+
+_CP_FAULT_TEXT = {
+    CpState.D: "car shows state D (ventilation required), which this charger does not support",
+    CpState.E: "CP shorted to PE or no pilot supply (state E)",
+    CpState.F: "CP reads -12 V although the pilot is not in F: check the pilot driver stage",
+}
 
 
 class PilotStateMachine:
-    def __init__(self, config: PilotConfig | None = None) -> None:
-        self.config = config or PilotConfig()
-        self.offered_a = 0.0  # current PWM offer; 0.0 while X1 or F
-        self.contactor_closed = False
-        self.interruptions = 0
-        self.suspended_by_ev = False
-        self.ignored_pause = False
-        self._pending_a = 0.0
-        self._paused_at: float | None = None  # start of the current pause
-        self._duty_changed_at: float | None = None
-        self._offer_started_at: float | None = None  # for the wake-up timer
-        self._wake = _Wake.IDLE
-        self._wake_step_at = 0.0
-        self._last_state: CpState = CpState.A
+    """One connector's pilot and contactor logic. Not thread-safe; call from one task."""
 
-    # --- inputs -------------------------------------------------------------------------
+    def __init__(self, config: PilotConfig, clock: Clock) -> None:
+        self._config = config
+        self._clock = clock
+        self._limit_a = 0.0
+        self._signal = X1
+        self._contactor = False
+        self._vehicle = CpState.A
+        self._suspended_by_ev = False
+        self._interruptions = 0
+        now = clock.monotonic()
+        self._phase = PilotPhase.STARTUP
+        self._phase_since = now
+        self._signal_since = now
+        self._pause_started_at: float | None = None
+        self._last_duty_write: float | None = None
+        self._offer_since: float | None = None
+        self._wake_done = False
+        self._wake_ended_at: float | None = None
+        self._c_since: float | None = None
+        self._fault: str | None = None
+        self._fault_cause_gone_at: float | None = None
+        self._fault_shown_f_until: float | None = None
+        self._feedback_mismatch_since: float | None = None
+        self._cap_warned = False
+        self._ignored_pause = False
+        self.restart()
 
-    def step(self, now_s: float, wanted_a: float, cp: CpState) -> PilotCommand:
-        """Advance to `now_s` with the wanted limit and the measured pilot state."""
-        c = self.config
-        wanted_a = min(wanted_a, c.max_current_a, MAX_CURRENT_A)
-        if wanted_a < c.min_current_a or math.isnan(wanted_a):
-            wanted_a = 0.0
+    # ----------------------------------------------------------------- inputs
+
+    @property
+    def config(self) -> PilotConfig:
+        return self._config
+
+    @property
+    def limit_a(self) -> float:
+        return self._limit_a
+
+    def set_limit(self, limit_a: float) -> None:
+        """Record the wanted limit; the next `step()` acts on it (a pause at once)."""
+        if not math.isfinite(limit_a) or limit_a < 0:
+            raise ValueError(f"a limit must be a finite number of amps >= 0, got {limit_a!r}")
+        self._limit_a = float(limit_a)
+
+    def restart(self) -> None:
+        """Start over from the safe state (X1, contactor open), as after a process start.
+
+        Keeps the limit; a session that was offering counts as paused so the minimum pause
+        applies before anything is offered again.
+        """
+        now = self._clock.monotonic()
+        if self._signal.mode is not PilotMode.X1 or self._contactor:
+            self._pause_started_at = now
+        self._set_signal(X1, now)
+        self._contactor = False
+        self._fault = None
+        self._fault_cause_gone_at = None
+        self._fault_shown_f_until = None
+        self._enter(PilotPhase.STARTUP, now)
+
+    def fail(self, reason: str) -> PilotStatus:
+        """Latch a fault that the caller detected (a read error, for example) and return the
+        safe outputs without waiting for the next step."""
+        now = self._clock.monotonic()
+        self._raise_fault(reason, now, show_f=False)
+        self._fault_cause_gone_at = now
+        return self._status()
+
+    def status(self) -> PilotStatus:
+        return self._status()
+
+    # ------------------------------------------------------------------- step
+
+    def step(
+        self, reading: CpReading | CpState, contactor_feedback: bool | None = None
+    ) -> PilotStatus:
+        """Advance the timers with one measurement and return the outputs to apply now."""
+        now = self._clock.monotonic()
+        if isinstance(reading, CpState):
+            reading = CpReading(reading)
+        seen = self._vehicle_view(reading, now)
+        causes = self._fault_causes(reading, seen, contactor_feedback, now)
+        if seen is not None:
+            self._vehicle = seen
+
+        if self._phase is PilotPhase.STARTUP:
+            if causes:
+                self._raise_fault(causes[0], now, show_f=True)
+                return self._status()
+            if not _elapsed(self._phase_since, now, self._config.startup_hold_s):
+                return self._status()
+            self._enter(PilotPhase.IDLE, now)
+
+        if self._vehicle is CpState.A and self._phase is not PilotPhase.FAULT:
+            self._unplugged(now)
+        elif self._vehicle is CpState.A and not causes:
+            # Unplugging clears every fault that the car could have caused.
+            self._fault = None
+            self._unplugged(now)
+
+        if causes and self._phase is not PilotPhase.FAULT:
+            self._raise_fault(causes[0], now, show_f=True)
+        if self._phase is PilotPhase.FAULT:
+            self._step_fault(causes, now)
+            return self._status()
+
+        if self._phase is PilotPhase.IDLE:
+            if self._vehicle in (CpState.B, CpState.C, CpState.D):
+                self._start_session(now)
+            else:
+                return self._status()
+
+        self._step_session(now)
+        return self._status()
+
+    # -------------------------------------------------------------- internals
+
+    def _enter(self, phase: PilotPhase, now: float) -> None:
+        if phase is not self._phase:
+            _log.debug("pilot %s -> %s", self._phase, phase)
+        self._phase = phase
+        self._phase_since = now
+
+    def _set_signal(self, signal: PilotSignal, now: float) -> None:
+        if signal != self._signal:
+            self._signal = signal
+            self._signal_since = now
+            if signal.mode is PilotMode.PWM:
+                self._last_duty_write = now
+
+    def _vehicle_view(self, reading: CpReading, now: float) -> CpState | None:
+        """The reading as evidence about the car, or None when it only shows our own output."""
+        if self._signal.mode is PilotMode.F:
+            return None
+        settling = not _elapsed(self._signal_since, now, self._config.output_settle_s)
+        if settling and reading.state is CpState.F:
+            return None
+        return reading.state
+
+    def _fault_causes(
+        self, reading: CpReading, seen: CpState | None, feedback: bool | None, now: float
+    ) -> list[str]:
+        causes: list[str] = []
+        if seen is not None:
+            if seen is CpState.D and not self._config.ventilation_supported:
+                causes.append(_CP_FAULT_TEXT[CpState.D])
+            elif seen in (CpState.E, CpState.F):
+                causes.append(_CP_FAULT_TEXT[seen])
+            elif (
+                self._signal.mode is PilotMode.PWM
+                and _elapsed(self._signal_since, now, self._config.output_settle_s)
+                and seen in (CpState.B, CpState.C, CpState.D)
+                and diode_check_failed(reading.low_v, self._config.bands)
+            ):
+                causes.append(
+                    f"diode check failed: CP low level {reading.low_v:.1f} V during PWM "
+                    "(car diode missing or shorted)"
+                )
+        if feedback is None or feedback == self._contactor:
+            self._feedback_mismatch_since = None
         else:
-            wanted_a = math.floor(wanted_a * 10 + 1e-9) / 10
+            if self._feedback_mismatch_since is None:
+                self._feedback_mismatch_since = now
+            if _elapsed(
+                self._feedback_mismatch_since, now, self._config.contactor_feedback_timeout_s
+            ):
+                causes.append(
+                    "contactor welded or stuck closed"
+                    if feedback
+                    else "contactor did not close (no feedback)"
+                )
+        return causes
 
-        driving_f = self._wake is _Wake.F
-        if not driving_f:
-            self._last_state = cp
-        # While we drive F ourselves the sensor reads F; the car's state is the last one seen.
-        car = self._last_state
+    def _raise_fault(self, cause: str, now: float, *, show_f: bool) -> None:
+        if self._phase is not PilotPhase.FAULT:
+            _log.warning("pilot fault: %s", cause)
+            if self._signal.mode is PilotMode.PWM or self._contactor:
+                self._pause_started_at = now
+        self._fault = cause
+        self._fault_cause_gone_at = None
+        self._contactor = False
+        self._offer_since = None
+        self._c_since = None
+        if show_f and self._config.fault_f_s > 0:
+            self._set_signal(STATE_F, now)
+            self._fault_shown_f_until = now + self._config.fault_f_s
+        else:
+            self._set_signal(X1, now)
+            self._fault_shown_f_until = None
+        self._enter(PilotPhase.FAULT, now)
 
-        if car is CpState.A:
-            self._reset_session()
-            return self._command(PilotLevel.X1, None)
-        if car is CpState.E or (car is CpState.D and not c.ventilation_supported):
-            fault = (
-                "pilot shorted to PE (state E)"
-                if car is CpState.E
-                else "vehicle requests ventilation (state D), not supported"
-            )
-            self._stop_offer(now_s)
-            self.contactor_closed = False
-            return self._command(PilotLevel.X1, fault)
-        if car is CpState.F and not driving_f:
-            self._stop_offer(now_s)
-            self.contactor_closed = False
-            return self._command(PilotLevel.X1, "pilot reads -12 V (state F) without our doing")
+    def _step_fault(self, causes: list[str], now: float) -> None:
+        self._contactor = False
+        if self._fault_shown_f_until is not None and now >= self._fault_shown_f_until - _EPSILON_S:
+            self._set_signal(X1, now)
+            self._fault_shown_f_until = None
+        if causes:
+            self._fault = causes[0]
+            self._fault_cause_gone_at = None
+            return
+        if self._fault_shown_f_until is not None:
+            return
+        if self._fault_cause_gone_at is None:
+            self._fault_cause_gone_at = now
+        if _elapsed(self._fault_cause_gone_at, now, self._config.error_retry_s):
+            _log.info("pilot fault cleared: %s", self._fault)
+            self._fault = None
+            self._fault_cause_gone_at = None
+            if self._vehicle is CpState.A:
+                self._unplugged(now)
+            else:
+                self._enter(PilotPhase.PAUSED, now)
 
-        # --- the offer ---------------------------------------------------------------------
-        if wanted_a == 0.0:
-            if self.offered_a > 0.0 or self._wake in (_Wake.F, _Wake.X1):
-                self._stop_offer(now_s)
-                self.interruptions += 1
-        elif self.offered_a == 0.0 and self._wake not in (_Wake.F, _Wake.X1):
-            if self._may_resume(now_s):
-                self._start_offer(now_s, wanted_a)
-        elif self.offered_a > 0.0 and wanted_a != self.offered_a:
-            self._pending_a = wanted_a
-            assert self._duty_changed_at is not None
-            if now_s - self._duty_changed_at >= c.pwm_min_update_interval_s:
-                self.offered_a = wanted_a
-                self._duty_changed_at = now_s
-        if self.offered_a > 0.0 and wanted_a == self.offered_a:
-            self._pending_a = wanted_a
+    def _unplugged(self, now: float) -> None:
+        if self._phase not in (PilotPhase.IDLE, PilotPhase.STARTUP):
+            _log.info("car unplugged; session reset")
+        self._contactor = False
+        self._set_signal(X1, now)
+        self._interruptions = 0
+        self._suspended_by_ev = False
+        self._pause_started_at = None
+        self._offer_since = None
+        self._wake_done = False
+        self._wake_ended_at = None
+        self._c_since = None
+        self._cap_warned = False
+        self._ignored_pause = False
+        self._enter(PilotPhase.IDLE, now)
 
-        # --- the contactor -----------------------------------------------------------------
-        requesting = car is CpState.C or (car is CpState.D and c.ventilation_supported)
-        if self.contactor_closed and not requesting:
-            self.contactor_closed = False  # the car stopped: open at once
-        paused_s = -1.0 if self._paused_at is None else now_s - self._paused_at
-        if self.offered_a == 0.0 and self.contactor_closed and paused_s >= c.force_open_after_s:
-            # The car ignores the pause: open under load rather than let it charge on.
-            self.contactor_closed = False
-            self.ignored_pause = True
-        if self.offered_a > 0.0 and requesting and self._wake not in (_Wake.F, _Wake.X1):
-            self.contactor_closed = True
+    def _start_session(self, now: float) -> None:
+        _log.info("car plugged in (state %s)", self._vehicle)
+        self._interruptions = 0
+        self._suspended_by_ev = False
+        self._enter(PilotPhase.PAUSED, now)
 
-        # --- the wake-up -------------------------------------------------------------------
-        level = PilotLevel.PWM if self.offered_a > 0.0 else PilotLevel.X1
-        if requesting:
-            self.suspended_by_ev = False
-            if self._wake is not _Wake.DONE:
-                self._wake = _Wake.IDLE
-            self._offer_started_at = now_s if self.offered_a > 0 else self._offer_started_at
-        elif self.offered_a > 0.0 and car is CpState.B:
-            level = self._wake_up(now_s, level)
-        return self._command(level, None)
+    def _wanted_a(self) -> float:
+        """The current to offer for the wanted limit: 0 means pause."""
+        step = self._config.current_step_a
+        capped = min(self._limit_a, self._config.max_current_a)
+        offer = math.floor(capped / step + 1e-9) * step
+        offer = round(offer, 6)
+        return offer if offer >= self._config.min_current_a else 0.0
 
-    # --- helpers ------------------------------------------------------------------------
+    def _resume_blocked(self, now: float, wanted_a: float) -> str | None:
+        cfg = self._config
+        if wanted_a < cfg.min_current_a + cfg.resume_hysteresis_a:
+            return f"limit below {cfg.min_current_a + cfg.resume_hysteresis_a:g} A"
+        if self._pause_started_at is not None:
+            capped = self._capped()
+            min_pause_s = cfg.capped_min_pause_s if capped else cfg.min_pause_s
+            left = min_pause_s - (now - self._pause_started_at)
+            if left > _EPSILON_S:
+                why = (
+                    f"paused {self._interruptions} times this session "
+                    f"(cap {cfg.max_interruptions_per_session})"
+                    if capped
+                    else "minimum pause"
+                )
+                return f"{why}, {left:.1f} s left"
+        return None
 
-    def _may_resume(self, now_s: float) -> bool:
-        if self._paused_at is None:
+    def _capped(self) -> bool:
+        cap = self._config.max_interruptions_per_session
+        return bool(cap) and self._interruptions >= cap
+
+    def _charge_state(self) -> bool:
+        if self._vehicle is CpState.C:
             return True
-        c = self.config
-        wait = (
-            c.capped_min_pause_s
-            if self.interruptions >= c.max_interruptions_per_session
-            else c.min_pause_s
-        )
-        return now_s - self._paused_at >= wait
+        return self._vehicle is CpState.D and self._config.ventilation_supported
 
-    def _start_offer(self, now_s: float, wanted_a: float) -> None:
-        self.offered_a = wanted_a
-        self._pending_a = wanted_a
-        self._duty_changed_at = now_s
-        self._offer_started_at = now_s
-        self._paused_at = None
-        self._wake = _Wake.IDLE
-        self.suspended_by_ev = False
+    def _pause(self, now: float) -> None:
+        """Withdraw the offer at once; the contactor follows when the car has stopped."""
+        self._set_signal(X1, now)
+        self._interruptions += 1
+        self._pause_started_at = now
+        self._offer_since = None
+        self._c_since = None
+        self._suspended_by_ev = False
+        _log.info("pilot paused (X1), interruption %d of this session", self._interruptions)
+        self._enter(PilotPhase.STOPPING if self._contactor else PilotPhase.PAUSED, now)
 
-    def _stop_offer(self, now_s: float) -> None:
-        if self.offered_a > 0.0 or self._paused_at is None:
-            self._paused_at = now_s
-        self.offered_a = 0.0
-        self._pending_a = 0.0
-        self._offer_started_at = None
-        if self._wake in (_Wake.F, _Wake.X1):
-            self._wake = _Wake.IDLE
+    def _offer(self, wanted_a: float, now: float) -> None:
+        self._set_signal(PilotSignal.pwm(wanted_a), now)
+        self._offer_since = now
+        self._wake_done = False
+        self._wake_ended_at = None
+        self._c_since = None
+        self._suspended_by_ev = False
+        self._enter(PilotPhase.OFFERING, now)
 
-    def _wake_up(self, now_s: float, level: PilotLevel) -> PilotLevel:
-        c = self.config
-        started = self._offer_started_at if self._offer_started_at is not None else now_s
-        if self._wake is _Wake.IDLE and now_s - started >= c.wake_after_s:
-            self._wake = _Wake.F
-            self._wake_step_at = now_s
-        if self._wake is _Wake.F:
-            if now_s - self._wake_step_at < c.wake_f_s:
-                return PilotLevel.F
-            self._wake = _Wake.X1
-            self._wake_step_at = now_s
-        if self._wake is _Wake.X1:
-            if now_s - self._wake_step_at < c.wake_x1_s:
-                return PilotLevel.X1
-            self._wake = _Wake.DONE
-            self._wake_step_at = now_s
-            self._duty_changed_at = now_s
-        if self._wake is _Wake.DONE and now_s - self._wake_step_at >= c.wake_give_up_s:
-            self.suspended_by_ev = True
-        return level
+    def _update_duty(self, wanted_a: float, now: float) -> None:
+        if wanted_a == self._signal.current_a:
+            return
+        last = self._last_duty_write
+        if last is not None and not _elapsed(last, now, self._config.pwm_min_update_interval_s):
+            return  # coalesced: the latest limit is applied when the interval is over
+        self._set_signal(PilotSignal.pwm(wanted_a), now)
 
-    def _reset_session(self) -> None:
-        self.offered_a = 0.0
-        self._pending_a = 0.0
-        self.contactor_closed = False
-        self.interruptions = 0
-        self.suspended_by_ev = False
-        self.ignored_pause = False
-        self._paused_at = None
-        self._duty_changed_at = None
-        self._offer_started_at = None
-        self._wake = _Wake.IDLE
+    def _step_session(self, now: float) -> None:
+        cfg = self._config
+        wanted_a = self._wanted_a()
+        phase = self._phase
 
-    def _command(self, level: PilotLevel, fault: str | None) -> PilotCommand:
-        if level is PilotLevel.PWM:
-            duty = duty_cycle_for_current(self.offered_a)
-            offered = self.offered_a
-        else:
-            duty = F_DUTY if level is PilotLevel.F else X1_DUTY
-            offered = 0.0
-        return PilotCommand(
-            level=level,
-            duty_percent=duty,
-            offered_a=offered,
-            contactor_closed=self.contactor_closed and level is not PilotLevel.F,
-            suspended_by_ev=self.suspended_by_ev,
-            fault=fault,
+        offering = (PilotPhase.OFFERING, PilotPhase.CHARGING, PilotPhase.WAKE_F, PilotPhase.WAKE_X1)
+        if phase in offering and wanted_a == 0.0:
+            self._pause(now)
+            phase = self._phase
+
+        if phase is PilotPhase.STOPPING:
+            if not self._charge_state():
+                self._contactor = False
+                self._enter(PilotPhase.PAUSED, now)
+            elif _elapsed(self._phase_since, now, cfg.force_open_after_s):
+                _log.warning(
+                    "car ignored the pause for %.1f s; contactor opened under load",
+                    now - self._phase_since,
+                )
+                self._ignored_pause = True
+                self._contactor = False
+                self._enter(PilotPhase.PAUSED, now)
+            phase = self._phase
+
+        if phase is PilotPhase.PAUSED:
+            blocked = self._resume_blocked(now, wanted_a)
+            if blocked is None:
+                self._offer(wanted_a, now)
+            elif self._capped() and not self._cap_warned:
+                _log.warning("pilot resumes slower: %s", blocked)
+                self._cap_warned = True
+            return
+
+        if phase is PilotPhase.WAKE_F:
+            if _elapsed(self._phase_since, now, cfg.wake_f_s):
+                self._set_signal(X1, now)
+                self._enter(PilotPhase.WAKE_X1, now)
+            return
+
+        if phase is PilotPhase.WAKE_X1:
+            if _elapsed(self._phase_since, now, cfg.wake_x1_s):
+                self._set_signal(PilotSignal.pwm(wanted_a), now)
+                self._wake_ended_at = now
+                self._c_since = None
+                self._enter(PilotPhase.OFFERING, now)
+            return
+
+        if phase is PilotPhase.CHARGING:
+            if not self._charge_state():
+                # The car stopped by itself: open within the 100 ms the standard allows, keep
+                # offering. No wake-up: the car decided.
+                _log.info("car left C while charging; contactor opened, offer kept")
+                self._contactor = False
+                self._wake_done = True
+                self._c_since = None
+                self._enter(PilotPhase.OFFERING, now)
+            else:
+                self._update_duty(wanted_a, now)
+            return
+
+        if phase is PilotPhase.OFFERING:
+            self._update_duty(wanted_a, now)
+            if self._charge_state():
+                if self._c_since is None:
+                    self._c_since = now
+                if _elapsed(self._c_since, now, cfg.c_enter_debounce_s):
+                    self._contactor = True
+                    self._suspended_by_ev = False
+                    self._wake_done = False
+                    self._enter(PilotPhase.CHARGING, now)
+                return
+            self._c_since = None
+            if (
+                cfg.wake_up_enabled
+                and not self._wake_done
+                and self._offer_since is not None
+                and _elapsed(self._offer_since, now, cfg.wake_after_s)
+            ):
+                _log.info("no charge request %.0f s after the offer: wake-up", cfg.wake_after_s)
+                self._wake_done = True
+                self._set_signal(STATE_F, now)
+                self._enter(PilotPhase.WAKE_F, now)
+                return
+            if (
+                self._wake_ended_at is not None
+                and not self._suspended_by_ev
+                and _elapsed(self._wake_ended_at, now, cfg.wake_give_up_s)
+            ):
+                _log.info("car does not draw after the wake-up: suspended by EV")
+                self._suspended_by_ev = True
+
+    def _status(self) -> PilotStatus:
+        now = self._clock.monotonic()
+        blocked = None
+        if self._phase is PilotPhase.PAUSED:
+            blocked = self._resume_blocked(now, self._wanted_a())
+        return PilotStatus(
+            phase=self._phase,
+            signal=self._signal,
+            contactor_closed=self._contactor,
+            vehicle_state=self._vehicle,
+            suspended_by_ev=self._suspended_by_ev,
+            fault=self._fault,
+            interruptions=self._interruptions,
+            resume_blocked=blocked,
+            ignored_pause=self._ignored_pause,
         )

@@ -1,98 +1,159 @@
 """The control pilot's 1 kHz PWM from the Pi's hardware PWM block, through `/sys/class/pwm`.
 
-Wiring: the PWM pin (GPIO18 by default) drives a comparator or op-amp on an isolated +-12 V
-supply, whose output reaches the CP contact through 1 kOhm (IEC 61851-1 Annex A). A
-non-inverting front end makes 100 % duty = +12 V DC (X1, "pilot on, no offer") and 0 % =
--12 V DC (state F); an inverting one needs `invert = true`.
+Why the kernel PWM: IEC 61851-1 allows +-5 us on the pulse width, which only a hardware timer
+meets; every gpiozero pin factory times PWM in software (see `hw.gpio.GpiozeroPwm`).
 
-Overlay in /boot/firmware/config.txt: `dtoverlay=pwm,pin=18,func=2` (Pi 4 and Pi 5; on a Pi 5
-GPIO18 is channel 2 of `1f00098000.pwm`, on a Pi 4 channel 0 of `fe20c000.pwm`). The chip is
-found by its device name, never by its number: pwmchip numbers change between kernels.
+Wiring: the PWM pin (GPIO18) drives a fast op-amp or comparator on an isolated +-12 V supply
+(TL08x-class, several V/us; an LM358 is far too slow), compared against ~1.65 V, whose output
+reaches the CP contact through 1 kOhm 1 % with a ~16 V TVS to PE. With this non-inverting front
+end the three pilot levels are plain duty cycles of the one PWM channel, which stays enabled:
 
-Permissions: the service user must be in group `gpio`, and `systemd/99-chargectl-pwm.rules`
-makes the sysfs files group-writable (stock Pi OS does not).
+* PWM at the offered current: duty from `hw.iec61851` (16 A = 26.67 % = 266 667 ns high);
+* X1 (+12 V DC, "no energy offered"): 100 % duty (duty_cycle = period), pin always high;
+* F (-12 V DC, "EVSE not available"): 0 % duty, pin always low.
 
-Failure: a missing chip or permission raises `DriverUnavailable` with the fix in the message;
-a failing write raises `DriverIOError`. `close()` leaves the pilot at +12 V (X1) and the channel
-exported: kernel PWM keeps running after the process ends, so the last level must be the safe
-one, and an external hardware watchdog must guard the contactor (see docs/hardware.md).
+An inverting front end (high pin = -12 V) needs `invert=True`; the duty is then written as
+100 % - D, so X1 becomes 0 %. The channel is never disabled to make a DC level, because the
+idle level of a disabled channel is driver-defined.
+
+Overlay in /boot/firmware/config.txt: `dtoverlay=pwm,pin=18,func=2`, then reboot. GPIO18 is
+channel 2 of the RP1 block `1f00098000.pwm` on a Pi 5 and channel 0 of `fe20c000.pwm` on a
+Pi 4 (`3f20c000.pwm` on a Pi 3). The chip is found by that device name, never by its number:
+pwmchip numbers change between kernels. Leave `1f0009c000.pwm` alone (the Pi 5 fan). On a
+Pi 5, `pinctrl get 18` must report PWM0_CHAN2. Do not claim the PWM pin as a GPIO afterwards:
+that switches the pin away from the PWM block.
+
+Permissions: stock Pi OS lets only root write sysfs PWM files. Install
+`systemd/99-chargectl-pwm.rules` (udev; gives group `gpio` write access, including on channels
+exported later) and put the service user into group `gpio`. Right after an export udev needs a
+moment to apply the rule; opening retries permission errors for `export_timeout_s`.
+
+Failure behaviour: a missing chip, channel or permission raises `DriverUnavailable` whose
+message ends in the fix; a failed write raises `DriverIOError`. `close()` leaves the channel
+exported, enabled and at X1: the kernel keeps generating the last level after our process ends,
+so the last level must be the safe one, and an external hardware watchdog must guard the
+contactor (docs/hardware.md).
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from pathlib import Path
 
 from hw.errors import DriverIOError, DriverUnavailable
+from hw.pilot import PilotSignal
+from hw.probe import ProbeResult
 
 PERIOD_NS = 1_000_000  # 1 kHz
-# Platform devices of the PWM blocks, newest Pi first.
-KNOWN_CHIPS = ("1f00098000.pwm", "fe20c000.pwm", "3f20c000.pwm", "2020c000.pwm")
+# Platform devices of the Pi PWM blocks, newest Pi first, with the channel that GPIO18 uses.
+KNOWN_CHIPS: dict[str, int] = {
+    "1f00098000.pwm": 2,  # Pi 5 (RP1): GPIO12/13 = ch 0/1, GPIO18/19 = ch 2/3
+    "fe20c000.pwm": 0,  # Pi 4
+    "3f20c000.pwm": 0,  # Pi 3 / Zero 2
+    "2020c000.pwm": 0,  # Pi 1 / Zero
+}
 OVERLAY_FIX = (
     "add 'dtoverlay=pwm,pin=18,func=2' to /boot/firmware/config.txt and reboot "
     "(check with: ls -l /sys/class/pwm/)"
 )
 PERMISSION_FIX = (
-    "add the service user to group gpio and install systemd/99-chargectl-pwm.rules "
-    "(sudo systemd/install.sh does both), then reboot or run: sudo udevadm trigger"
+    "install systemd/99-chargectl-pwm.rules into /etc/udev/rules.d/ and add the service user "
+    "to group gpio (sudo systemd/install.sh does both), then run: "
+    "sudo udevadm trigger --subsystem-match=pwm"
 )
 
 
-def find_chip(root: Path, chip: str = "auto") -> Path:
-    """The pwmchip directory whose device is `chip` (or the first known Pi PWM block)."""
+def _chip_devices(root: Path) -> dict[str, Path]:
+    """pwmchip directories by the name of the platform device behind them."""
     class_dir = root / "class" / "pwm"
     try:
-        chips = sorted(class_dir.glob("pwmchip*"))
+        chips = sorted(class_dir.iterdir())
+    except FileNotFoundError:
+        raise DriverUnavailable(
+            f"{class_dir} does not exist: no PWM support; {OVERLAY_FIX}"
+        ) from None
     except OSError as exc:
-        raise DriverUnavailable(f"cannot list {class_dir}: {exc.strerror}") from None
-    devices = {}
-    for c in chips:
+        raise DriverUnavailable(f"cannot list {class_dir}: {exc.strerror}; {OVERLAY_FIX}") from None
+    devices: dict[str, Path] = {}
+    for chip in chips:
+        if not chip.name.startswith("pwmchip"):
+            continue
         try:
-            devices[(c / "device").resolve().name] = c
+            device = Path(os.path.realpath(chip / "device")).name
         except OSError:
             continue
+        devices[device] = chip
+    return devices
+
+
+def find_chip(root: Path, chip: str = "auto") -> tuple[Path, str]:
+    """The pwmchip directory whose platform device is `chip` ('auto': the first Pi PWM block),
+    and that device's name."""
+    devices = _chip_devices(root)
+    found = ", ".join(sorted(devices)) or "none"
     if chip != "auto":
         if chip in devices:
-            return devices[chip]
+            return devices[chip], chip
         raise DriverUnavailable(
-            f"no PWM chip with device {chip!r} under {class_dir} (found: "
-            f"{', '.join(sorted(devices)) or 'none'}); {OVERLAY_FIX}"
+            f"no PWM chip with device {chip!r} under {root}/class/pwm (found: {found}); "
+            f"{OVERLAY_FIX}"
         )
     for name in KNOWN_CHIPS:
         if name in devices:
-            return devices[name]
-    if len(devices) == 1:
-        return next(iter(devices.values()))
+            return devices[name], name
     raise DriverUnavailable(
-        f"no Raspberry Pi PWM block under {class_dir} (found: "
-        f"{', '.join(sorted(devices)) or 'none'}); {OVERLAY_FIX}"
+        f"no Raspberry Pi PWM block under {root}/class/pwm (found: {found}); {OVERLAY_FIX}"
     )
 
 
+def _default_channel(device: str) -> int:
+    return KNOWN_CHIPS.get(device, 0)
+
+
 class SysfsPwm:
-    """A pilot output (`set_duty`, `close`) on one kernel PWM channel."""
+    """A pilot output on one kernel PWM channel (`hw.direct_pilot.PilotOutput`)."""
 
     def __init__(
         self,
         chip: str = "auto",
-        channel: int = 0,
+        channel: int | None = None,
         *,
         root: Path = Path("/sys"),
         period_ns: int = PERIOD_NS,
         invert: bool = False,
         export_timeout_s: float = 2.0,
     ) -> None:
-        self.chip_dir = find_chip(root, chip)
-        self.channel = channel
+        """`chip` is the platform device of the PWM block ('auto' finds the Pi's); `channel`
+        None means the channel GPIO18 is on for that block; `root` is where sysfs is mounted."""
+        if period_ns <= 0:
+            raise ValueError(f"period_ns must be > 0, got {period_ns}")
+        self.chip_dir, self.device = find_chip(Path(root), chip)
+        self.channel = _default_channel(self.device) if channel is None else channel
         self.period_ns = period_ns
         self.invert = invert
-        self.dir = self.chip_dir / f"pwm{channel}"
+        self.dir = self.chip_dir / f"pwm{self.channel}"
+        self._check_channel()
         self._export(export_timeout_s)
-        # duty 0 before the period (EINVAL otherwise), then the safe level, then enable.
-        self._write("duty_cycle", "0")
-        self._write("period", str(period_ns))
-        self.set_duty(100.0)
-        self._write("enable", "1")
+        self._configure()
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SysfsPwm({self.device!r}, channel={self.channel}, dir={str(self.dir)!r})"
+
+    # ------------------------------------------------------------------ setup
+
+    def _check_channel(self) -> None:
+        try:
+            npwm = int((self.chip_dir / "npwm").read_text().strip())
+        except (OSError, ValueError):
+            return  # the export below reports a bad channel too
+        if not 0 <= self.channel < npwm:
+            raise DriverUnavailable(
+                f"{self.device} has channels 0-{npwm - 1}, not {self.channel}; "
+                "GPIO18 is channel 2 on a Pi 5 and channel 0 on a Pi 4"
+            )
 
     def _export(self, timeout_s: float) -> None:
         if not self.dir.exists():
@@ -100,52 +161,159 @@ class SysfsPwm:
                 (self.chip_dir / "export").write_text(f"{self.channel}\n")
             except PermissionError:
                 raise DriverUnavailable(
-                    f"no permission to export PWM channel {self.channel} of {self.chip_dir}: "
+                    f"no permission to export PWM channel {self.channel} of {self.device}; "
                     f"{PERMISSION_FIX}"
                 ) from None
             except OSError as exc:
-                raise DriverUnavailable(
-                    f"cannot export PWM channel {self.channel} of {self.chip_dir}: "
-                    f"{exc.strerror} (does the chip have that many channels? see its npwm)"
-                ) from None
-        # udev applies the group permissions shortly after the export.
+                if exc.errno != errno.EBUSY:  # EBUSY: exported meanwhile
+                    raise DriverUnavailable(
+                        f"cannot export PWM channel {self.channel} of {self.device}: "
+                        f"{exc.strerror}; {OVERLAY_FIX}"
+                    ) from None
+        # The kernel creates pwmN/ at once; udev applies the group permissions a moment later.
         deadline = time.monotonic() + timeout_s
         while True:
-            enable = self.dir / "enable"
             try:
-                with enable.open("r+"):
+                with (self.dir / "duty_cycle").open("r+"):
                     return
             except FileNotFoundError:
-                pass
+                problem = f"{self.dir} did not appear after the export; {OVERLAY_FIX}"
             except PermissionError:
-                if time.monotonic() >= deadline:
-                    raise DriverUnavailable(
-                        f"no permission to write {enable}: {PERMISSION_FIX}"
-                    ) from None
+                problem = f"no permission to write {self.dir}/duty_cycle; {PERMISSION_FIX}"
+            except OSError as exc:
+                raise DriverUnavailable(f"cannot open {self.dir}: {exc.strerror}") from None
             if time.monotonic() >= deadline:
-                raise DriverUnavailable(f"{self.dir} did not appear after export; {OVERLAY_FIX}")
-            time.sleep(0.01)
+                raise DriverUnavailable(problem)
+            time.sleep(0.02)
 
-    def _write(self, name: str, value: str) -> None:
+    def _configure(self) -> None:
+        """Period, the safe level, enable: in the order the kernel accepts."""
+        current_period = self._read_int("period")
+        if current_period != self.period_ns:
+            # duty_cycle may never exceed the period: lower it before shrinking the period.
+            if self._read_int("duty_cycle") > min(current_period, self.period_ns):
+                self._write("duty_cycle", 0)
+            self._write("period", self.period_ns)
+        self._write("duty_cycle", self._duty_ns(100.0))
+        self._write("enable", 1)
+
+    # ------------------------------------------------------------------ I/O
+
+    def _read_int(self, name: str) -> int:
         path = self.dir / name
         try:
-            path.write_text(value + "\n")
+            return int(path.read_text().strip())
         except PermissionError:
-            raise DriverUnavailable(f"no permission to write {path}: {PERMISSION_FIX}") from None
+            raise DriverUnavailable(f"no permission to read {path}; {PERMISSION_FIX}") from None
         except OSError as exc:
-            raise DriverIOError(f"writing {value} to {path} failed: {exc.strerror}") from exc
+            raise DriverIOError(f"reading {path} failed: {exc.strerror}") from None
+        except ValueError:
+            raise DriverIOError(f"{path} does not hold a number") from None
+
+    def _write(self, name: str, value: int) -> None:
+        path = self.dir / name
+        try:
+            with path.open("w") as f:
+                f.write(f"{value}\n")
+        except PermissionError:
+            raise DriverUnavailable(f"no permission to write {path}; {PERMISSION_FIX}") from None
+        except FileNotFoundError:
+            raise DriverIOError(
+                f"{path} is gone: was PWM channel {self.channel} unexported by another program?"
+            ) from None
+        except OSError as exc:
+            hint = " (duty_cycle larger than period?)" if exc.errno == errno.EINVAL else ""
+            raise DriverIOError(f"writing {value} to {path} failed: {exc.strerror}{hint}") from None
+
+    def _duty_ns(self, duty_percent: float) -> int:
+        percent = 100.0 - duty_percent if self.invert else duty_percent
+        return min(self.period_ns, max(0, round(self.period_ns * percent / 100.0)))
+
+    # --------------------------------------------------------------- public
+
+    def apply(self, signal: PilotSignal) -> None:
+        self._write("duty_cycle", self._duty_ns(signal.duty_percent))
 
     def set_duty(self, duty_percent: float) -> None:
+        """Write a raw duty cycle in percent of the generator's high time (bench use)."""
         if not 0.0 <= duty_percent <= 100.0:
             raise ValueError(f"duty {duty_percent} % outside 0..100")
-        pct = 100.0 - duty_percent if self.invert else duty_percent
-        self._write("duty_cycle", str(round(self.period_ns * pct / 100.0)))
+        self._write("duty_cycle", self._duty_ns(duty_percent))
 
     def read_duty(self) -> float:
-        raw = int((self.dir / "duty_cycle").read_text().strip())
-        pct = raw * 100.0 / self.period_ns
-        return 100.0 - pct if self.invert else pct
+        """The generator's high time in percent, as the kernel holds it."""
+        percent = self._read_int("duty_cycle") * 100.0 / self.period_ns
+        return 100.0 - percent if self.invert else percent
+
+    @property
+    def enabled(self) -> bool:
+        return self._read_int("enable") == 1
 
     def close(self) -> None:
-        """Leave the pilot at +12 V (X1), enabled and exported."""
-        self.set_duty(100.0)
+        """Leave the pilot at X1, the channel enabled and exported (see module docstring)."""
+        if self._closed:
+            return
+        self._write("duty_cycle", self._duty_ns(100.0))
+        self._closed = True
+
+
+async def probe(
+    chip: str = "auto", channel: int | None = None, *, root: Path = Path("/sys")
+) -> list[ProbeResult]:
+    """Is the PWM block there, and may this user drive it? Changes nothing on the pins."""
+    name = "pilot PWM (sysfs)"
+    try:
+        chip_dir, device = find_chip(Path(root), chip)
+    except DriverUnavailable as exc:
+        return [ProbeResult.failed(name, exc)]
+    ch = _default_channel(device) if channel is None else channel
+    results = [ProbeResult(f"{name}: chip", True, f"{device} is {chip_dir.name}")]
+    try:
+        npwm = int((chip_dir / "npwm").read_text().strip())
+    except (OSError, ValueError):
+        npwm = None
+    if npwm is not None and not 0 <= ch < npwm:
+        results.append(
+            ProbeResult(
+                f"{name}: channel",
+                False,
+                f"{device} has channels 0-{npwm - 1}, not {ch}",
+                "GPIO18 is channel 2 on a Pi 5 and channel 0 on a Pi 4",
+            )
+        )
+        return results
+    channel_dir = chip_dir / f"pwm{ch}"
+    if channel_dir.exists():
+        files = [channel_dir / n for n in ("period", "duty_cycle", "enable")]
+        blocked = [f.name for f in files if not os.access(f, os.W_OK)]
+        if blocked:
+            results.append(
+                ProbeResult(
+                    f"{name}: channel {ch}",
+                    False,
+                    f"exported, but {', '.join(blocked)} not writable",
+                    PERMISSION_FIX,
+                )
+            )
+        else:
+            duty = "?"
+            try:
+                raw = int((channel_dir / "duty_cycle").read_text().strip())
+                period = int((channel_dir / "period").read_text().strip())
+                duty = f"{raw * 100 / period:.2f} %" if period else "no period"
+            except (OSError, ValueError, ZeroDivisionError):
+                pass
+            results.append(
+                ProbeResult(f"{name}: channel {ch}", True, f"exported and writable, duty {duty}")
+            )
+    elif os.access(chip_dir / "export", os.W_OK):
+        results.append(
+            ProbeResult(f"{name}: channel {ch}", True, "not exported yet; the service exports it")
+        )
+    else:
+        results.append(
+            ProbeResult(
+                f"{name}: channel {ch}", False, f"{chip_dir}/export not writable", PERMISSION_FIX
+            )
+        )
+    return results

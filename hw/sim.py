@@ -1,210 +1,324 @@
-"""The simulator behind `driver = "sim"`: the direct-pilot driver wired to a simulated car.
+"""The simulator behind `driver = "sim"`: the direct-pilot path with a simulated car on the wire.
 
-It is the direct-pilot path itself: the same `DirectPilotDriver` and pilot state machine, with a
-simulated PWM output, pilot read-back and contactor connected to `SimulatedEv` instead of pins.
-Everything the state machine does (pause, force-open, wake-up) therefore runs whenever the
-simulator runs: in `chargectl demo`, in the tests and with `chargectl run` on a laptop.
+It is not a separate fake of the charger: the same `DirectPilotDriver` and pilot state machine
+run, only the three devices at the edge (pilot generator, CP read-back, contactor) are wired to a
+model of a car instead of pins. So every pause, forced opening and wake-up that the state machine
+does on a Pi also happens in a demo or a test, and the CP levels go through the same classifier
+as the ADC readings do.
 
-The car follows IEC 61851-1: plugged in it shows B; offered >= 6 A it closes S2 (C) after its
-response time; it draws min(offered, its maximum) once the contactor is closed and follows a
-duty change after its response time; when the pilot goes to +12 V (X1) it stops and returns to
-B within 3 s (unless told to ignore pauses); if configured, it falls asleep after a pause longer
-than `ev_sleep_after_pause_s` and then wakes only from a wake-up sequence (F for >= 3 s).
-Time comes from the injected clock, so tests run it on a FakeClock.
+The car follows IEC 61851-1: B when plugged in, C once offered >= 6 A (after its response time),
+a new duty cycle adopted after the response time, back to B within 3 s of X1, current drawn only
+through a closed contactor. Optionally it falls asleep during a long pause and then wakes only
+from state F held for at least 3 s, as several real cars do. Time comes from the injected clock;
+the car is advanced whenever the driver reads or writes one of the devices (every `poll()`), or
+explicitly with `SimulatedEv.step()`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields, replace
 
 from hw.base import CpState, MeterSample
 from hw.clock import Clock
 from hw.direct_pilot import DirectPilotDriver
-from hw.iec61851 import current_for_duty_cycle
-from hw.pilot import F_DUTY, X1_DUTY, PilotConfig
+from hw.iec61851 import CpClassifier, CpReading, ev_current_for_duty_cycle
+from hw.pilot import X1, PilotConfig, PilotMode, PilotSignal
+from hw.probe import ProbeResult
 
-# The car returns to B at the latest this long after the pilot stops offering (IEC: 3 s).
-EV_MAX_STOP_S = 2.5
-WAKE_F_MIN_S = 3.0
+# The CP circuit of IEC 61851-1 Annex A: a +-12 V generator behind 1 kOhm, and in the car a diode,
+# R2 = 2.74 kOhm always and R3 = 1.3 kOhm switched in (S2) to request energy.
+_GENERATOR_V = 12.0
+_SOURCE_OHM = 1000.0
+_DIODE_V = 0.7
+_R2_OHM = 2740.0
+_R3_OHM = 1300.0
+_WAKE_F_MIN_S = 3.0
+_STOP_WITHIN_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
 class SimulatorSettings:
+    """How the simulated car behaves."""
+
     plugged_in: bool = True
     ev_max_current_a: float = 32.0
     ev_response_s: float = 1.0
-    ev_sleep_after_pause_s: float = 0.0  # 0 = never sleeps
-    ev_ignores_pause: bool = False
+    """Delay before the car reacts to an offer or a duty change (capped at 3 s for X1)."""
+    ev_sleep_after_pause_s: float = 0.0
+    """A pause (X1) longer than this puts the car to sleep; 0 = never sleeps."""
     phases: int = 3
     voltage_v: float = 230.0
+    ev_ignores_pause: bool = False
+    """True: the car keeps drawing after X1 (to exercise the 6 s forced opening)."""
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            numeric = isinstance(value, float | int) and not isinstance(value, bool)
+            if numeric and (not math.isfinite(value) or value < 0):
+                raise ValueError(f"sim.{field.name} must be >= 0, got {value!r}")
+        if self.phases not in (1, 3):
+            raise ValueError(f"sim.phases must be 1 or 3, got {self.phases!r}")
+        if self.voltage_v <= 0:
+            raise ValueError("sim.voltage_v must be > 0")
 
 
 class SimulatedEv:
-    def __init__(self, settings: SimulatorSettings, clock: Clock) -> None:
-        self.settings = settings
-        self._clock = clock
-        self.plugged_in = settings.plugged_in
-        self.asleep = False
-        self.s2_closed = False
-        self.drawn_current_a = 0.0
-        self.duty_percent = X1_DUTY
-        self.contactor_closed = False
-        self._duty_since = clock.monotonic()
-        self._contactor_since = clock.monotonic()
-        self._last_step = clock.monotonic()
-        self.energy_wh = 0.0
+    """A car on the end of the cable, reacting to the pilot and the contactor over time."""
 
-    # --- the person ---------------------------------------------------------------------
+    def __init__(self, settings: SimulatorSettings, clock: Clock) -> None:
+        self._settings = settings
+        self._clock = clock
+        now = clock.monotonic()
+        self._last_t = now
+        self._plugged = settings.plugged_in
+        self._asleep = False
+        self._requesting = False
+        self._pilot = X1
+        self._mode_since = now
+        self._offer_a: float | None = None
+        self._offer_since = now
+        self._accepted_a = 0.0
+        self._contactor = False
+        self._drawn_a = 0.0
+        self._energy_wh = 0.0
+
+    # --------------------------------------------------------------- the car
+
+    @property
+    def settings(self) -> SimulatorSettings:
+        return self._settings
+
+    @property
+    def plugged_in(self) -> bool:
+        return self._plugged
+
+    @property
+    def asleep(self) -> bool:
+        return self._asleep
+
+    @property
+    def requesting(self) -> bool:
+        """S2 closed: the car shows state C."""
+        return self._requesting
+
+    @property
+    def cp_state(self) -> CpState:
+        """The state the car presents (A, B or C), ignoring what the generator does."""
+        if not self._plugged:
+            return CpState.A
+        return CpState.C if self._requesting else CpState.B
+
+    @property
+    def offered_a(self) -> float:
+        """The current the car reads from the pilot right now (0 when none is offered)."""
+        return self._offer_a or 0.0
+
+    @property
+    def drawn_current_a(self) -> float:
+        return self._drawn_a
+
+    @property
+    def power_w(self) -> float:
+        return self._drawn_a * self._settings.voltage_v * self._settings.phases
+
+    @property
+    def energy_wh(self) -> float:
+        return self._energy_wh
+
+    @property
+    def contactor_closed(self) -> bool:
+        return self._contactor
+
+    @property
+    def pilot(self) -> PilotSignal:
+        return self._pilot
 
     def plug_in(self) -> None:
         self.step()
-        self.plugged_in = True
-        self.asleep = False
+        if not self._plugged:
+            self._plugged = True
+            self._asleep = False
+            self._requesting = False
+            self._mode_since = self._clock.monotonic()
+            self.step()
 
     def unplug(self) -> None:
         self.step()
-        self.plugged_in = False
-        self.s2_closed = False
-        self.drawn_current_a = 0.0
-
-    # --- the wires ----------------------------------------------------------------------
-
-    def pilot(self, duty_percent: float) -> None:
+        self._plugged = False
+        self._asleep = False
+        self._requesting = False
         self.step()
-        if duty_percent != self.duty_percent:
-            self.duty_percent = duty_percent
-            self._duty_since = self._clock.monotonic()
 
-    def contactor(self, closed: bool) -> None:
+    def fall_asleep(self) -> None:
+        """Put the car to sleep now (it still shows B)."""
         self.step()
-        if closed != self.contactor_closed:
-            self._contactor_since = self._clock.monotonic()
-        self.contactor_closed = closed
-        if not closed:
-            self.drawn_current_a = 0.0
-
-    def cp_state(self) -> CpState:
+        self._asleep = True
         self.step()
-        if self.duty_percent == F_DUTY:
-            return CpState.F
-        if not self.plugged_in:
-            return CpState.A
-        return CpState.C if self.s2_closed else CpState.B
-
-    # --- the car ------------------------------------------------------------------------
-
-    def _offered_a(self) -> float:
-        if self.duty_percent in (X1_DUTY, F_DUTY):
-            return 0.0
-        try:
-            return current_for_duty_cycle(self.duty_percent)
-        except ValueError:
-            return 0.0  # 5 % or another level that offers no current
 
     def step(self) -> None:
-        """Advance the car to the clock's time."""
+        """Advance the car to the clock's present: integrate energy, then react."""
         now = self._clock.monotonic()
-        dt = max(0.0, now - self._last_step)
-        self._last_step = now
-        s = self.settings
-        # Energy drawn since the last step, at the current that was flowing.
-        self.energy_wh += self.drawn_current_a * s.voltage_v * s.phases * dt / 3600.0
-        if not self.plugged_in:
-            return
-        held = now - self._duty_since
-        offered = self._offered_a()
-        if self.duty_percent == F_DUTY and held >= WAKE_F_MIN_S:
-            self.asleep = False
-        if offered == 0.0:
-            sleepy = s.ev_sleep_after_pause_s > 0 and self.duty_percent == X1_DUTY
-            if sleepy and held >= s.ev_sleep_after_pause_s:
-                self.asleep = True
-            stops = not s.ev_ignores_pause and held >= min(s.ev_response_s, EV_MAX_STOP_S)
-            if self.s2_closed and stops:
-                # The car ramps down and opens S2 within its response time (at most 2.5 s).
-                self.s2_closed = False
-                self.drawn_current_a = 0.0
-            return
-        if self.asleep:
-            return
-        if not self.s2_closed and held >= s.ev_response_s:
-            self.s2_closed = True
-        if not (self.s2_closed and self.contactor_closed):
-            self.drawn_current_a = 0.0
-            return
-        # The car follows a new offer (or the contactor closing) after its response time.
-        if now - max(self._duty_since, self._contactor_since) >= s.ev_response_s:
-            self.drawn_current_a = min(offered, s.ev_max_current_a)
+        dt_s = max(0.0, now - self._last_t)
+        self._energy_wh += self.power_w * dt_s / 3600.0
+        self._last_t = now
+        self._react(now)
+
+    # ------------------------------------------------- wired by the sim devices
+
+    def set_pilot(self, signal: PilotSignal) -> None:
+        self.step()
+        now = self._clock.monotonic()
+        if signal.mode is not self._pilot.mode:
+            self._mode_since = now
+        self._pilot = signal
+        offer = None
+        if signal.mode is PilotMode.PWM:
+            offer = ev_current_for_duty_cycle(signal.duty_percent)
+        if offer != self._offer_a:
+            self._offer_a = offer
+            self._offer_since = now
+        self.step()
+
+    def set_contactor(self, closed: bool) -> None:
+        self.step()
+        self._contactor = closed
+        self.step()
+
+    def cp_levels(self) -> tuple[float, float]:
+        """High and low level of the CP waveform in volts, as the EVSE would measure them."""
+        if self._pilot.mode is PilotMode.F:
+            return -_GENERATOR_V, -_GENERATOR_V
+        if not self._plugged:
+            high_v = _GENERATOR_V
+        else:
+            load_ohm = _R2_OHM
+            if self._requesting:
+                load_ohm = _R2_OHM * _R3_OHM / (_R2_OHM + _R3_OHM)
+            high_v = _DIODE_V + (_GENERATOR_V - _DIODE_V) * load_ohm / (load_ohm + _SOURCE_OHM)
+        low_v = -_GENERATOR_V if self._pilot.mode is PilotMode.PWM else high_v
+        return high_v, low_v
+
+    # ------------------------------------------------------------- behaviour
+
+    def _react(self, now: float) -> None:
+        settings = self._settings
+        in_mode_s = now - self._mode_since
+        if not self._plugged:
+            self._requesting = False
+        elif self._pilot.mode is PilotMode.F:
+            self._requesting = False
+            if in_mode_s >= _WAKE_F_MIN_S:
+                self._asleep = False
+        elif self._pilot.mode is PilotMode.X1 or self._offer_a is None:
+            stop_after_s = min(settings.ev_response_s, _STOP_WITHIN_S)
+            if self._requesting and not settings.ev_ignores_pause and in_mode_s >= stop_after_s:
+                self._requesting = False
+            sleep_s = settings.ev_sleep_after_pause_s
+            if sleep_s > 0 and not self._requesting and in_mode_s > sleep_s:
+                self._asleep = True
+        elif not self._asleep:
+            if now - self._offer_since >= settings.ev_response_s:
+                self._accepted_a = self._offer_a
+            if not self._requesting and in_mode_s >= settings.ev_response_s:
+                self._requesting = True
+                self._accepted_a = self._offer_a
+        if self._requesting and self._contactor and self._plugged:
+            self._drawn_a = min(self._accepted_a, settings.ev_max_current_a)
+        else:
+            self._drawn_a = 0.0
 
 
 class SimPilotOutput:
-    def __init__(self, ev: SimulatedEv) -> None:
-        self._ev = ev
-        self.duty_history: list[tuple[float, float]] = []
+    """The pilot generator, wired to the simulated car; keeps a history for tests."""
 
-    def set_duty(self, duty_percent: float) -> None:
-        self.duty_history.append((self._ev._clock.monotonic(), duty_percent))
-        self._ev.pilot(duty_percent)
+    def __init__(self, ev: SimulatedEv, clock: Clock) -> None:
+        self._ev = ev
+        self._clock = clock
+        self.history: list[tuple[float, PilotSignal]] = []
+
+    def apply(self, signal: PilotSignal) -> None:
+        self._ev.set_pilot(signal)
+        self.history.append((self._clock.monotonic(), signal))
 
     def close(self) -> None:
-        self._ev.pilot(X1_DUTY)
+        self.apply(X1)
 
 
-class SimPilotSensor:
-    def __init__(self, ev: SimulatedEv) -> None:
+class SimCpSensor:
+    """CP read-back: the circuit's levels through the same classifier as a real ADC."""
+
+    def __init__(self, ev: SimulatedEv, classifier: CpClassifier | None = None) -> None:
         self._ev = ev
+        self._classifier = classifier or CpClassifier()
 
-    def read_state(self) -> CpState:
-        return self._ev.cp_state()
+    def read(self) -> CpReading:
+        self._ev.step()
+        high_v, low_v = self._ev.cp_levels()
+        return self._classifier.reading(high_v, low_v)
 
     def close(self) -> None:
-        pass
+        return None
 
 
 class SimContactor:
-    def __init__(self, ev: SimulatedEv) -> None:
+    """The contactor with an ideal auxiliary contact; `stuck_closed` simulates a welded one."""
+
+    def __init__(self, ev: SimulatedEv, clock: Clock) -> None:
         self._ev = ev
-        self.closed = False
-        self.switch_count = 0
+        self._clock = clock
+        self.stuck_closed = False
+        self.history: list[tuple[float, bool]] = []
+
+    @property
+    def has_feedback(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        """What the relay was last told (the car sees `SimulatedEv.contactor_closed`)."""
+        return self.history[-1][1] if self.history else False
 
     def set_closed(self, closed: bool) -> None:
-        if closed != self.closed:
-            self.switch_count += 1
-        self.closed = closed
-        self._ev.contactor(closed)
+        self.history.append((self._clock.monotonic(), closed))
+        self._ev.set_contactor(closed or self.stuck_closed)
 
     def feedback(self) -> bool | None:
-        return None
+        return self._ev.contactor_closed
 
     def close(self) -> None:
         self.set_closed(False)
 
 
 class SimMeter:
-    """An energy meter on the simulated car's supply (implements `hw.base.Meter`)."""
+    """`hw.base.Meter` measuring what the simulated car draws."""
 
     def __init__(self, ev: SimulatedEv) -> None:
         self._ev = ev
 
     async def start(self) -> None:
-        pass
+        return None
 
     async def read(self) -> MeterSample:
         ev = self._ev
         ev.step()
-        s = ev.settings
-        i = ev.drawn_current_a
-        per_phase = (i, i, i) if s.phases == 3 else (i, 0.0, 0.0)
-        v = s.voltage_v
+        settings = ev.settings
+        current_a = ev.drawn_current_a
+        voltage_v = settings.voltage_v
+        if settings.phases == 3:
+            currents = (current_a, current_a, current_a)
+        else:
+            currents = (current_a, 0.0, 0.0)
         return MeterSample(
             energy_wh=ev.energy_wh,
-            power_w=i * v * s.phases,
-            current_a=per_phase,
-            voltage_v=(v, v, v) if s.phases == 3 else (v, 0.0, 0.0),
+            power_w=ev.power_w,
+            current_a=currents,
+            voltage_v=(voltage_v, voltage_v, voltage_v),
         )
 
     async def close(self) -> None:
-        pass
+        return None
 
 
 def build_sim_connector(
@@ -213,13 +327,27 @@ def build_sim_connector(
     max_current_a: float,
     pilot_config: PilotConfig | None = None,
 ) -> tuple[DirectPilotDriver, SimMeter, SimulatedEv]:
+    """A direct-pilot connector with a simulated car on the cable, and a meter for it."""
     ev = SimulatedEv(settings, clock)
-    cfg = pilot_config or PilotConfig()
-    if cfg.max_current_a != max_current_a:
-        from dataclasses import replace
-
-        cfg = replace(cfg, max_current_a=max_current_a)
+    config = pilot_config or PilotConfig(max_current_a=max_current_a)
+    if config.max_current_a != max_current_a:
+        config = replace(config, max_current_a=max_current_a)
     driver = DirectPilotDriver(
-        SimPilotOutput(ev), SimPilotSensor(ev), SimContactor(ev), clock, cfg, phases=settings.phases
+        SimPilotOutput(ev, clock),
+        SimCpSensor(ev, CpClassifier(config.bands)),
+        SimContactor(ev, clock),
+        clock,
+        config,
+        phases=settings.phases,
     )
     return driver, SimMeter(ev), ev
+
+
+async def probe(settings: SimulatorSettings | None = None) -> list[ProbeResult]:
+    """The simulator needs no hardware; report what it simulates."""
+    settings = settings or SimulatorSettings()
+    detail = (
+        f"simulated car, {'plugged in' if settings.plugged_in else 'not plugged in'}, "
+        f"max {settings.ev_max_current_a:g} A on {settings.phases} phase(s)"
+    )
+    return [ProbeResult("simulator", True, detail)]

@@ -203,17 +203,22 @@ class DirectPilotDriver:
     def _cycle(self) -> EvseStatus:
         try:
             reading = self._sensor.read()
-            feedback = self._contactor.feedback()
         except (HardwareError, OSError) as exc:
             # Without a reading nobody watches the car: safe outputs until readings come back
             # (the fault clears after `error_retry_s` of good readings).
-            _log.warning("CP or contactor feedback read failed: %s", exc)
-            status = self._machine.fail(f"cannot read the CP line or contactor feedback: {exc}")
-            feedback = None
+            _log.warning("CP read failed: %s", exc)
+            status = self._machine.fail(f"cannot read the CP line: {exc}")
         else:
-            status = self._machine.step(reading, feedback)
-        self._feedback = feedback
+            # The feedback read after the previous cycle's writes: the contact needs time.
+            status = self._machine.step(reading, self._feedback)
         self._apply(status)
+        try:
+            self._feedback = self._contactor.feedback()
+        except (HardwareError, OSError) as exc:
+            _log.warning("contactor feedback read failed: %s", exc)
+            self._feedback = None
+            status = self._machine.fail(f"cannot read the contactor feedback: {exc}")
+            self._apply(status)
         if self._heartbeat is not None:
             try:
                 self._heartbeat.toggle()

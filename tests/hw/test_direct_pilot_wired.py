@@ -110,7 +110,7 @@ async def test_close_leaves_the_kernel_pwm_at_x1_and_the_relay_off(rig):
 
 
 async def test_a_channel_pulled_away_goes_safe_and_raises_a_driver_error(rig):
-    driver, ev, clock, sysfs, pins = rig
+    driver, _ev, clock, sysfs, pins = rig
     await driver.start()
     await driver.set_limit(16)
     await run(driver, clock, 5)

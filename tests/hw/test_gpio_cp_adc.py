@@ -231,7 +231,7 @@ def test_hysteresis_across_reads(spi):
 
 
 def test_read_failure_is_a_driver_error(spi):
-    factory, chip = spi
+    factory, _chip = spi
     sensor = mcp300x_sensor("mcp3008", pin_factory=factory)
     sensor.close()  # closed gpiozero devices raise on read
     with pytest.raises(DriverIOError, match="CP ADC read failed"):

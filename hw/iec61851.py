@@ -37,7 +37,7 @@ def duty_cycle_for_current(current_a: float) -> float:
     """The PWM duty cycle in percent that offers `current_a` to the car.
 
     6-51 A: I / 0.6; 51-80 A: I / 2.5 + 64. Between 51 and 52.5 A the second formula gives less
-    than 85 %, which the car reads with the first formula as *less* than 51 A; those currents are
+    than (or, at 52.5 A, exactly) 85 %, which the car reads as at most 51 A; those currents are
     sent as 85 % (= 51 A), the most that can be offered without exceeding the limit.
     """
     current_a = _check_finite(current_a, "current_a")

@@ -116,12 +116,21 @@ class DirectPilotSection(_Section):
     contactor_gpio: int = Field(17, ge=0, le=27)
     contactor_active_high: bool = True
     contactor_feedback_gpio: int | None = Field(None, ge=0, le=27)
+    contactor_feedback_pull_up: bool = False
     watchdog_gpio: int | None = Field(None, ge=0, le=27)
     adc: Literal["mcp3002", "mcp3004", "mcp3008"] = "mcp3004"
     adc_positive_channel: int = Field(0, ge=0, le=7)
     adc_negative_channel: int = Field(1, ge=0, le=7)
     adc_spi_port: int = Field(0, ge=0, le=1)
     adc_spi_device: int = Field(0, ge=0, le=1)
+    # Defaults: a divider mapping +12 V -> 3.18 V, 0 V -> 1.71 V, -12 V -> 0.25 V at 3.3 V.
+    adc_volts_per_unit: float = Field(
+        3.3 * 12 / (3.18 - 1.71), gt=0, le=1000, description="CP volts per full ADC scale"
+    )
+    adc_offset_v: float = Field(
+        -1.71 * 12 / (3.18 - 1.71), ge=-100, le=100, description="CP volts at ADC reading 0"
+    )
+    peak_reset_gpio: int | None = Field(None, ge=0, le=27)
 
 
 class ModbusSection(_Section):

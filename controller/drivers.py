@@ -170,6 +170,7 @@ def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> Conn
             p.contactor_gpio,
             active_high=p.contactor_active_high,
             feedback_pin=p.contactor_feedback_gpio,
+            feedback_pull_up=p.contactor_feedback_pull_up,
         )
         opened.append(contactor)
         heartbeat = None
@@ -182,6 +183,9 @@ def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> Conn
             negative_channel=p.adc_negative_channel,
             spi_port=p.adc_spi_port,
             spi_device=p.adc_spi_device,
+            volts_per_unit=p.adc_volts_per_unit,
+            offset_v=p.adc_offset_v,
+            reset_pin=p.peak_reset_gpio,
         )
     except BaseException:
         for dev in reversed(opened):

@@ -15,6 +15,7 @@ Time comes from the injected clock, so tests run it on a FakeClock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from hw.base import CpState, MeterSample
@@ -178,6 +179,32 @@ class SimContactor:
 
     def close(self) -> None:
         self.set_closed(False)
+
+
+class CarOnTheWire:
+    """A pilot sensor for benches and tests: the simulated car at the end of real devices.
+
+    It reads the duty from a real pilot output (the sysfs file, a PWM pin) and the contactor
+    from a real relay pin, so the direct-pilot driver runs through its real device code.
+    """
+
+    def __init__(
+        self,
+        ev: SimulatedEv,
+        read_duty: Callable[[], float],
+        read_contactor: Callable[[], bool],
+    ) -> None:
+        self.ev = ev
+        self._read_duty = read_duty
+        self._read_contactor = read_contactor
+
+    def read_state(self) -> CpState:
+        self.ev.pilot(round(self._read_duty(), 4))
+        self.ev.contactor(self._read_contactor())
+        return self.ev.cp_state()
+
+    def close(self) -> None:
+        pass
 
 
 class SimMeter:

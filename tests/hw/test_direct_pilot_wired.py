@@ -14,22 +14,7 @@ from hw.direct_pilot import DirectPilotDriver
 from hw.gpio import GpioContactor, GpioHeartbeat
 from hw.pilot import PilotConfig
 from hw.pwm_sysfs import SysfsPwm
-from hw.sim import SimulatedEv, SimulatorSettings
-
-
-class WiredSensor:
-    """The car at the end of the cable: it sees what the sysfs PWM and the relay pin do."""
-
-    def __init__(self, ev, pwm, relay_pin):
-        self.ev, self.pwm, self.relay_pin = ev, pwm, relay_pin
-
-    def read_state(self):
-        self.ev.pilot(round(self.pwm.read_duty(), 4))
-        self.ev.contactor(bool(self.relay_pin.state))
-        return self.ev.cp_state()
-
-    def close(self):
-        pass
+from hw.sim import CarOnTheWire, SimulatedEv, SimulatorSettings
 
 
 @pytest.fixture
@@ -43,7 +28,7 @@ def rig(tmp_path):
     beat = GpioHeartbeat(22, pin_factory=pins)
     driver = DirectPilotDriver(
         pwm,
-        WiredSensor(ev, pwm, pins.pin(17)),
+        CarOnTheWire(ev, pwm.read_duty, lambda: bool(pins.pin(17).state)),
         contactor,
         clock,
         PilotConfig(min_pause_s=10),

@@ -37,14 +37,20 @@ EX_RESET = 75  # the CSMS asked for a reset: systemd restarts the service
 class Charger:
     """A whole charge point: hardware, smart charging, OCPP, status and watchdog."""
 
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock | None = None,
+        hardware: dict[int, ConnectorHardware] | None = None,
+    ) -> None:
+        """`hardware` replaces what the configuration would build (benches and tests)."""
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.state_dir = settings.state.dir
         self.reset_requested: str | None = None
         self._stop = asyncio.Event()
         self._started_mono = time.monotonic()
-        self.hardware: dict[int, ConnectorHardware] = {
+        self.hardware: dict[int, ConnectorHardware] = hardware or {
             c.id: build_connector(settings, c, self.clock) for c in settings.connector
         }
         first = settings.connector[0]

@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 
 from controller.config import EX_CONFIG, ConfigError, load_settings
 from controller.logs import setup_logging
 
 log = logging.getLogger("chargectl")
+
+EX_IOERR = 74  # sysexits.h: an input/output error (state directory)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -33,13 +36,31 @@ def run_command(args: argparse.Namespace) -> int:
 
     try:
         return int(asyncio.run(serve(settings)))
+    except (sqlite3.Error, OSError) as err:
+        if isinstance(err, HardwareError):
+            log.error("hardware: %s", err)
+            return 1
+        log.error(
+            "state directory %s: %s; the outputs are safe. Fix: free space on that disk, or "
+            "make the directory writable for the service user (StateDirectory= in the unit)",
+            settings.state.dir,
+            err,
+        )
+        return EX_IOERR
     except HardwareError as err:
         log.error("hardware: %s", err)
         return 1
     except ExceptionGroup as group:
         hw_errors, rest = group.split(HardwareError)
-        for sub in hw_errors.exceptions if hw_errors else ():
-            log.error("hardware: %s", sub)
+        for hw_err in hw_errors.exceptions if hw_errors else ():
+            log.error("hardware: %s", hw_err)
         if rest is not None:
-            raise rest from None
+            state_errors, others = rest.split((sqlite3.Error, OSError))
+            for st_err in state_errors.exceptions if state_errors else ():
+                log.error(
+                    "state directory %s: %s; the outputs are safe", settings.state.dir, st_err
+                )
+            if others is not None:
+                raise others from None
+            return EX_IOERR
         return 1

@@ -17,6 +17,7 @@ explicitly with `SimulatedEv.step()`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 from hw.base import CpState, MeterSample
@@ -75,7 +76,8 @@ class SimulatedEv:
         self._plugged = settings.plugged_in
         self._asleep = False
         self._requesting = False
-        self._pilot = X1
+        self._mode = PilotMode.X1
+        self._duty_percent = 100.0
         self._mode_since = now
         self._offer_a: float | None = None
         self._offer_since = now
@@ -132,8 +134,13 @@ class SimulatedEv:
         return self._contactor
 
     @property
-    def pilot(self) -> PilotSignal:
-        return self._pilot
+    def pilot_mode(self) -> PilotMode:
+        """X1, F, or PWM (whatever the duty) as the car sees the line."""
+        return self._mode
+
+    @property
+    def duty_percent(self) -> float:
+        return self._duty_percent
 
     def plug_in(self) -> None:
         self.step()
@@ -168,14 +175,24 @@ class SimulatedEv:
     # ------------------------------------------------- wired by the sim devices
 
     def set_pilot(self, signal: PilotSignal) -> None:
+        self.set_duty(signal.duty_percent)
+
+    def set_duty(self, duty_percent: float) -> None:
+        """The generator's duty cycle as the car sees it: 100 % is X1, 0 % is F, anything else
+        a PWM that offers what IEC 61851-1 Table A.8 says (or nothing, e.g. at 5 %)."""
         self.step()
         now = self._clock.monotonic()
-        if signal.mode is not self._pilot.mode:
+        if duty_percent >= 100.0:
+            mode = PilotMode.X1
+        elif duty_percent <= 0.0:
+            mode = PilotMode.F
+        else:
+            mode = PilotMode.PWM
+        if mode is not self._mode:
             self._mode_since = now
-        self._pilot = signal
-        offer = None
-        if signal.mode is PilotMode.PWM:
-            offer = ev_current_for_duty_cycle(signal.duty_percent)
+        self._mode = mode
+        self._duty_percent = duty_percent
+        offer = ev_current_for_duty_cycle(duty_percent) if mode is PilotMode.PWM else None
         if offer != self._offer_a:
             self._offer_a = offer
             self._offer_since = now
@@ -188,7 +205,7 @@ class SimulatedEv:
 
     def cp_levels(self) -> tuple[float, float]:
         """High and low level of the CP waveform in volts, as the EVSE would measure them."""
-        if self._pilot.mode is PilotMode.F:
+        if self._mode is PilotMode.F:
             return -_GENERATOR_V, -_GENERATOR_V
         if not self._plugged:
             high_v = _GENERATOR_V
@@ -197,7 +214,7 @@ class SimulatedEv:
             if self._requesting:
                 load_ohm = _R2_OHM * _R3_OHM / (_R2_OHM + _R3_OHM)
             high_v = _DIODE_V + (_GENERATOR_V - _DIODE_V) * load_ohm / (load_ohm + _SOURCE_OHM)
-        low_v = -_GENERATOR_V if self._pilot.mode is PilotMode.PWM else high_v
+        low_v = -_GENERATOR_V if self._mode is PilotMode.PWM else high_v
         return high_v, low_v
 
     # ------------------------------------------------------------- behaviour
@@ -207,11 +224,11 @@ class SimulatedEv:
         in_mode_s = now - self._mode_since
         if not self._plugged:
             self._requesting = False
-        elif self._pilot.mode is PilotMode.F:
+        elif self._mode is PilotMode.F:
             self._requesting = False
             if in_mode_s >= _WAKE_F_MIN_S:
                 self._asleep = False
-        elif self._pilot.mode is PilotMode.X1 or self._offer_a is None:
+        elif self._mode is PilotMode.X1 or self._offer_a is None:
             stop_after_s = min(settings.ev_response_s, _STOP_WITHIN_S)
             if self._requesting and not settings.ev_ignores_pause and in_mode_s >= stop_after_s:
                 self._requesting = False
@@ -289,6 +306,41 @@ class SimContactor:
 
     def close(self) -> None:
         self.set_closed(False)
+
+
+class CarOnTheWire:
+    """A CP sensor for benches and tests: the simulated car at the end of real devices.
+
+    It reads the duty cycle from a real pilot output (the sysfs file, a PWM pin) and the
+    contactor from a real relay pin, so the direct-pilot driver runs through its real device
+    code while the car reacts as it would on the cable.
+    """
+
+    def __init__(
+        self,
+        ev: SimulatedEv,
+        read_duty: Callable[[], float],
+        read_contactor: Callable[[], bool],
+        classifier: CpClassifier | None = None,
+    ) -> None:
+        """`read_duty()` returns the generator's high time in percent (X1 = 100, F = 0)."""
+        self.ev = ev
+        self._read_duty = read_duty
+        self._read_contactor = read_contactor
+        self._classifier = classifier or CpClassifier()
+
+    def read(self) -> CpReading:
+        duty = round(self._read_duty(), 4)
+        if duty != self.ev.duty_percent:
+            self.ev.set_duty(duty)
+        closed = self._read_contactor()
+        if closed != self.ev.contactor_closed:
+            self.ev.set_contactor(closed)
+        self.ev.step()
+        return self._classifier.reading(*self.ev.cp_levels())
+
+    def close(self) -> None:
+        return None
 
 
 class SimMeter:

@@ -247,6 +247,7 @@ class ControlLoop:
                 if target < self._min_current_a:
                     # A pause that did not reach the hardware: make it safe by other means.
                     await _safe(u)
+                u.target_a = None  # unknown now: apply again once the hardware answers
                 continue
             if u.target_a is None or (target == 0.0) != (u.target_a == 0.0):
                 log.info("connector %d: %s", cid, "paused" if target == 0 else f"offer {target} A")

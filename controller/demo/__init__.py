@@ -304,7 +304,8 @@ async def _attach(url: str, cp_id: str, out: Any) -> int:
 
 def demo_command(args: argparse.Namespace) -> int:
     setup_logging("warning")
-    out = sys.stdout
+    # With --json, stdout carries only the JSON document; the timeline goes to stderr.
+    out = sys.stderr if args.json else sys.stdout
     if args.csms:
         try:
             return asyncio.run(_attach(args.csms, args.charge_point_id, out))
@@ -321,4 +322,5 @@ def demo_command(args: argparse.Namespace) -> int:
         print(f"  chart written to {args.plot}", file=out)
     if args.json:
         print(json.dumps({"checks": story.checks, "rows": [asdict(r) for r in story.rows]}))
+        sys.stdout.flush()
     return 0 if story.checks and all(story.checks.values()) else 1

@@ -14,6 +14,7 @@ import base64
 import contextlib
 import logging
 import random
+import sqlite3
 import ssl
 import uuid
 from collections.abc import Coroutine
@@ -560,7 +561,12 @@ class ChargePointService:
             "connector_id": cid,
             "meter_value": [{"timestamp": utc_iso(self.now()), "sampled_value": values}],
         }
-        self.db.enqueue("MeterValues", payload, None if tx is None else tx.tx_key)
+        try:
+            self.db.enqueue("MeterValues", payload, None if tx is None else tx.tx_key)
+        except sqlite3.Error as exc:
+            # A full or read-only disk: this sample is lost, say so, and keep metering.
+            log.error("could not queue MeterValues: %s", exc)
+            return
         self._outbox_event.set()
 
     # --- the connection ---------------------------------------------------------------------

@@ -93,7 +93,15 @@ def check_set(
             return _rejected("TxProfile is only allowed on a connector > 0")
         if transaction is None:
             return _rejected(f"no transaction is running on connector {connector_id}")
-        if p.transaction_id is not None and p.transaction_id != transaction.transaction_id:
+        # While the StartTransaction.conf is still on its way, the id the CSMS quotes can only
+        # be the one it just assigned to this connector's transaction: accept it (and check it
+        # once the id is known, see ProfileStore.transaction_id_assigned).
+        known = transaction.transaction_id is not None
+        if (
+            known
+            and p.transaction_id is not None
+            and p.transaction_id != transaction.transaction_id
+        ):
             return _rejected(
                 f"transactionId {p.transaction_id} is not the running transaction "
                 f"({transaction.transaction_id})"

@@ -255,17 +255,35 @@ class ProfileStore:
                 (transaction_id, connector_id),
             ),
         ]
+        dropped = []
         for pid, ip in list(self._profiles.items()):
-            if ip.connector_id == connector_id and ip.profile.purpose is Purpose.TX:
-                p = replace(ip.profile, transaction_id=transaction_id)
-                self._profiles[pid] = replace(ip, profile=p)
-                statements.append(
-                    (
-                        "UPDATE profiles SET body = ? WHERE profile_id = ?",
-                        (json.dumps(profile_to_wire(p)), pid),
-                    )
+            if ip.connector_id != connector_id or ip.profile.purpose is not Purpose.TX:
+                continue
+            quoted = ip.profile.transaction_id
+            if quoted is not None and quoted != transaction_id:
+                # Accepted while the id was unknown, for a transaction that is not this one.
+                log.warning(
+                    "dropping TxProfile %d: it names transaction %d, the CSMS assigned %d",
+                    pid,
+                    quoted,
+                    transaction_id,
                 )
+                dropped.append(pid)
+                statements.append(("DELETE FROM profiles WHERE profile_id = ?", (pid,)))
+                continue
+            p = replace(ip.profile, transaction_id=transaction_id)
+            self._profiles[pid] = replace(ip, profile=p)
+            statements.append(
+                (
+                    "UPDATE profiles SET body = ? WHERE profile_id = ?",
+                    (json.dumps(profile_to_wire(p)), pid),
+                )
+            )
         self._write(statements)
+        for pid in dropped:
+            del self._profiles[pid]
+        if dropped:
+            self._changed()
 
     def transaction_stopped(self, connector_id: int) -> None:
         """R53: TxProfiles die with their transaction."""

@@ -107,7 +107,7 @@ class Rig:
         return status
 
     def safe(self) -> bool:
-        return self.ev.pilot == PilotSignal.x1() and not self.ev.contactor_closed
+        return self.ev.pilot_mode is PilotMode.X1 and not self.ev.contactor_closed
 
 
 async def charging() -> Rig:
@@ -210,7 +210,7 @@ async def test_close_always_ends_safe_even_if_the_contactor_fails():
     rig = await charging()
     rig.contactor.fail = True
     await rig.driver.close()  # must not raise
-    assert rig.ev.pilot == PilotSignal.x1()
+    assert rig.ev.pilot_mode is PilotMode.X1
     assert rig.output.closed and rig.contactor.closed_device and rig.beat.closed
     await rig.driver.close()
     with pytest.raises(DriverUnavailable):
@@ -237,7 +237,7 @@ async def test_safe_state_then_poll_starts_over():
     await rig.driver.safe_state()
     assert rig.safe()
     await rig.run(2.9)
-    assert rig.ev.pilot == PilotSignal.x1()  # start-up hold again
+    assert rig.ev.pilot_mode is PilotMode.X1  # start-up hold again
     await rig.run(15)
     assert rig.ev.drawn_current_a == 16  # and back after the hold and the minimum pause
 

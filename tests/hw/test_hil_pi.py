@@ -2,9 +2,9 @@
 
 Loopback wiring (no car, no +-12 V stage needed; 3.3 V logic only):
 
-* a jumper from the PWM pin (GPIO18, physical pin 12) to a spare input
-  (`CHARGECTL_HIL_INPUT_PIN`, default GPIO23, physical pin 16): the duty cycle and frequency are
-  measured from the input's edge timestamps;
+* the PWM pin (GPIO18, physical pin 12) through a 1 kOhm resistor (protects both pins if one is
+  misconfigured) to a spare input (`CHARGECTL_HIL_INPUT_PIN`, default GPIO23, physical pin 16):
+  the duty cycle and frequency are measured from the input's edge timestamps;
 * optionally a jumper from the relay pin (`CHARGECTL_HIL_RELAY_PIN`, e.g. GPIO17) to a feedback
   input (`CHARGECTL_HIL_FEEDBACK_PIN`, e.g. GPIO27): the contactor device reads its own command
   back. Without both variables that test is skipped.
@@ -15,9 +15,10 @@ Pi 5). `CHARGECTL_HIL_PWM_CHIP` / `CHARGECTL_HIL_PWM_CHANNEL` override the PWM b
 channel (default: found by device, GPIO18's channel). `CHARGECTL_HIL_LOCK` (default
 /tmp/chargectl-hil.lock) keeps two runs from driving the same pins. Stop chargectl first.
 
-Edge timestamps include interrupt latency, so the limits are generous: the mean frequency within
-1000 +- 20 Hz and the mean duty within 0.5 percentage points (the standard's +-5 us); the kernel
-PWM itself is far better, a logic analyser shows it.
+Edge timestamps jitter by tens of microseconds (interrupt latency), so the limits are generous:
+the median period within 1000 +- 20 Hz and the median duty within one percentage point. This
+checks the wiring, the overlay and the kernel PWM, not IEC's +-5 us: use a logic analyser for
+that.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def edges(lock: None) -> Iterator[EdgeRecorder]:
 
 
 def _measure(rec: EdgeRecorder, seconds: float = 1.5) -> tuple[float, float]:
-    """Mean frequency (Hz) and mean duty (%) from rising/falling edge pairs."""
+    """Median frequency (Hz) and duty (%) from rising/falling edge pairs."""
     captured = rec.capture(seconds)
     diff = rec.factory.ticks_diff
     rises = [t for t, high in captured if high]
@@ -123,8 +124,8 @@ def _measure(rec: EdgeRecorder, seconds: float = 1.5) -> tuple[float, float]:
         if s0 and not s1:
             highs.append(diff(t1, t0))
     assert len(periods) > 500, f"only {len(periods)} periods seen: is GPIO18 wired to {INPUT_PIN}?"
-    period_s = statistics.fmean(periods)
-    return 1.0 / period_s, 100.0 * statistics.fmean(highs) / period_s
+    period_s = statistics.median(periods)
+    return 1.0 / period_s, 100.0 * statistics.median(highs) / period_s
 
 
 @pytest.mark.parametrize("current_a", [6, 16, 32, 63])
@@ -134,7 +135,7 @@ def test_duty_and_frequency_on_the_loopback(pwm: Any, edges: EdgeRecorder, curre
     time.sleep(0.1)
     freq_hz, duty = _measure(edges)
     assert 980 <= freq_hz <= 1020
-    assert duty == pytest.approx(signal.duty_percent, abs=0.5)
+    assert duty == pytest.approx(signal.duty_percent, abs=1.0)
     assert pwm.read_duty() == pytest.approx(signal.duty_percent, abs=0.001)
 
 

@@ -231,5 +231,5 @@ def test_settings_validation(kwargs):
 async def test_close_leaves_x1_and_contactor_open():
     rig = await charging_rig()
     await rig.driver.close()
-    assert rig.ev.pilot == PilotSignal.x1() and not rig.ev.contactor_closed
+    assert rig.ev.pilot_mode is PilotMode.X1 and not rig.ev.contactor_closed
     await rig.driver.close()

@@ -25,6 +25,7 @@ async def _story(tmp_path):
     csms = DemoCsms()
     url = await csms.start()
     cfg = tmp_path / "config.toml"
+    log = tmp_path / "service.log"
     cfg.write_text(
         textwrap.dedent(f"""
         [ocpp]
@@ -55,7 +56,7 @@ async def _story(tmp_path):
         "run",
         "--config",
         str(cfg),
-        stdout=asyncio.subprocess.PIPE,
+        stdout=log.open("wb"),
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
@@ -90,7 +91,18 @@ async def _story(tmp_path):
             "StatusNotification", lambda r: r.payload["status"] == "Charging", 20, since=mark
         )
         await csms.wait_for("MeterValues", lambda r: r.payload["transaction_id"] == tx, 10)
-        return evse, paused_at
+        # The RS-485 link dies (here: the board's server goes away) and comes back.
+        mark = len(csms.received)
+        await server.stop()
+        faulted = await csms.wait_for(
+            "StatusNotification", lambda r: r.payload["status"] == "Faulted", 20, since=mark
+        )
+        server = EmulatorServer([evse, sdm])
+        await server.start_tcp(port)
+        await csms.wait_for(
+            "StatusNotification", lambda r: r.payload["status"] == "Charging", 30, since=mark
+        )
+        return evse, paused_at, faulted
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -103,10 +115,14 @@ async def _story(tmp_path):
 
 @pytest.mark.slow
 def test_run_drives_the_modbus_board(tmp_path):
-    evse, paused_at = asyncio.run(asyncio.wait_for(_story(tmp_path), 120))
+    evse, paused_at, faulted = asyncio.run(asyncio.wait_for(_story(tmp_path), 120))
+    assert faulted.payload["error_code"] == "OtherError"
+    assert "not answering" in faulted.payload["info"]
     values = [w.values[0] for w in evse.writes if w.address == 1000]
     assert paused_at == 0
     changes = [v for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
-    # start: pause; remote start: 32 A (0.01 A steps); 1001: pause; 1002: 16 A; SIGTERM: pause
-    assert changes == [0, 3200, 0, 1600, 0]
+    # start: pause; remote start: 32 A (0.01 A steps); 1001: pause; 1002: 16 A;
+    # back from the outage: 16 A again; SIGTERM: pause
+    assert changes[:4] == [0, 3200, 0, 1600]
+    assert changes[-2:] == [1600, 0]
     assert evse.current_reg == 0  # the service left the board paused

@@ -139,6 +139,11 @@ class StrictCsms:
             if e["event"] == "call" and (action is None or e["action"] == action)
         ]
 
+    def answered(self, action: str | None = None) -> list[dict[str, Any]]:
+        """The calls this CSMS answered (a muted CSMS receives calls but answers none)."""
+        ids = {e["messageId"] for e in self.events if e["event"] == "answered"}
+        return [c for c in self.calls(action) if c["messageId"] in ids]
+
     @property
     def violations(self) -> list[dict[str, Any]]:
         return [e for e in self.events if e["event"] in ("strictValidationFailure", "badCall")]

@@ -57,7 +57,9 @@ server.on('client', (client) => {
     if (muted.has(identity)) { await new Promise(() => {}); }
     const make = overrides.has(method) ? () => overrides.get(method) : defaults[method];
     if (!make) throw createRPCError('NotImplemented', `no handler for ${method}`);
-    return make(params);
+    const result = make(params);
+    emit({ event: 'answered', identity, action: method, messageId });
+    return result;
   });
 });
 

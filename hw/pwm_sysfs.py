@@ -142,7 +142,11 @@ class SysfsPwm:
         self._write("duty_cycle", str(round(self.period_ns * pct / 100.0)))
 
     def read_duty(self) -> float:
-        raw = int((self.dir / "duty_cycle").read_text().strip())
+        path = self.dir / "duty_cycle"
+        try:
+            raw = int(path.read_text().strip())
+        except (OSError, ValueError) as exc:
+            raise DriverIOError(f"reading {path} failed: {exc}") from exc
         pct = raw * 100.0 / self.period_ns
         return 100.0 - pct if self.invert else pct
 

@@ -12,7 +12,9 @@ def test_demo_pauses_resumes_and_exits_0(tmp_path):
     png = tmp_path / "demo.png"
     out = subprocess.run(
         [sys.executable, "-m", "controller", "demo", "--plot", str(png), "--json"],
-        capture_output=True, text=True, timeout=90,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
     assert out.returncode == 0, out.stderr[-3000:]
     doc = json.loads(out.stdout.splitlines()[-1])

@@ -259,8 +259,11 @@ class ControlLoop:
         now = self._clock.now()
         to_second = 1.0 - (now.timestamp() % 1.0)
         timeout = max(0.001, min(self._poll_interval_s, to_second + 0.001))
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+        # that races with its own timeout, and the service would then never stop.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._event.wait()
 
     async def _meter_task(self, u: ConnectorUnit) -> None:
         assert u.meter is not None

@@ -11,12 +11,13 @@ known by its local key; queued messages name the key and get the id when they ar
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from controller.durable import commit, open_durable
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -65,26 +66,15 @@ class OcppDb:
     """One SQLite file for the queue, the transactions and the configuration keys."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db = open_durable(path, _SCHEMA)
         self._lock = threading.Lock()
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
         self._db.close()
 
     def _tx(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, params in statements:
-                    self._db.execute(sql, params)
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+            commit(self._db, statements)
 
     # --- the queue ------------------------------------------------------------------------
 

@@ -722,9 +722,12 @@ class ChargePointService:
             if interval <= 0:
                 await self._heartbeat_changed.wait()
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._heartbeat_changed.wait(), interval)
+            try:
+                async with asyncio.timeout(interval):
+                    await self._heartbeat_changed.wait()
                 continue
+            except TimeoutError:
+                pass
             await self._heartbeat(session)
 
     # --- the queue ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from controller.durable import commit, open_durable
 from controller.smart_charging import evaluator, rules
 from controller.smart_charging.convert import (
     ProfileFormatError,
@@ -69,11 +70,7 @@ class ProfileStore:
         self._subscribers: list[Callable[[], None]] = []
         self._db: sqlite3.Connection | None = None
         if db_path is not None:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(db_path), isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
+            self._db = open_durable(db_path, _SCHEMA)
             self._load()
 
     # --- persistence ----------------------------------------------------------------------
@@ -96,16 +93,8 @@ class ProfileStore:
             self._profiles[profile.profile_id] = ip
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
-        if self._db is None:
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            for sql, params in statements:
-                self._db.execute(sql, params)
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        if self._db is not None:
+            commit(self._db, statements)
 
     def close(self) -> None:
         if self._db is not None:

@@ -272,3 +272,111 @@ def test_crc_garbage_is_a_driver_error_not_a_crash(tmp_path):
         pty.stop()
     assert statuses[-1].fault and "not answering" in statuses[-1].fault
     assert statuses[-1].offered_a == 0
+
+
+def test_heidelberg_arms_its_watchdog_and_pauses_with_261():
+    from hw.emulators.heidelberg import HeidelbergEmulator
+
+    async def go():
+        emu = HeidelbergEmulator()
+        async with tcp(emu) as port:
+            drv = ModbusEvseDriver(
+                ModbusBus(host="127.0.0.1", tcp_port=port, gap_s=0.0),
+                PRESETS["heidelberg"],
+                max_current_a=16,
+            )
+            await drv.start()
+            await drv.set_limit(16)
+            charging = await drv.poll()
+            await drv.set_limit(0)
+            paused = await drv.poll()
+            await drv.close()
+            return emu, charging, paused
+
+    emu, charging, paused = asyncio.run(asyncio.wait_for(go(), 30))
+    writes = [(w.address, w.values) for w in emu.writes]
+    # standby off, failsafe current 0 A, watchdog 15 s; then pause, 16 A (0.1 A steps), pause
+    assert writes[:3] == [(258, [4]), (262, [0]), (257, [15000])]
+    assert [v for a, v in writes if a == 261] == [[0], [160], [0], [0]]
+    assert (charging.cp_state, charging.offered_a) == (CpState.C, 16.0)
+    assert (paused.cp_state, paused.offered_a) == (CpState.B, 0.0)
+
+
+class _FixedRegisters:
+    """A meter whose registers hold fixed values: {address: [words]} for holding or input."""
+
+    def __init__(self, device_id, holding=None, inputs=None):
+        self.device_id, self.holding, self.inputs = device_id, holding or {}, inputs or {}
+
+    def sim_device(self):
+        from pymodbus.simulator import DataType, SimData, SimDevice
+
+        def block(regs, fallback):
+            if not regs:
+                return [SimData(fallback, count=2, values=0, datatype=DataType.REGISTERS)]
+            return [
+                SimData(a, values=w, datatype=DataType.REGISTERS)
+                for a, w in sorted(regs.items())
+            ]
+
+        coils = [SimData(0, count=16, values=False, datatype=DataType.BITS)]
+        return SimDevice(
+            self.device_id, (coils, coils, block(self.holding, 0xFC00), block(self.inputs, 0x200))
+        )
+
+
+def _meter_read(device, model):
+    async def go():
+        async with tcp(device) as port:
+            meter = ModbusMeter(
+                ModbusBus(host="127.0.0.1", tcp_port=port, gap_s=0.0),
+                model,
+                device_id=device.device_id,
+            )
+            sample = await meter.read()
+            await meter.close()
+            return sample
+
+    return asyncio.run(asyncio.wait_for(go(), 30))
+
+
+def _u32(v):
+    return [v >> 16, v & 0xFFFF]
+
+
+def test_abb_b23_scaled_integers():
+    energy = 123456  # 0.01 kWh units -> 1234.56 kWh
+    dev = _FixedRegisters(
+        3,
+        holding={
+            0x5000: [0, 0, energy >> 16, energy & 0xFFFF],
+            0x5B00: _u32(2301) + _u32(2310) + _u32(2295),
+            0x5B0C: _u32(1600) + _u32(1550) + _u32(1620),
+            0x5B14: _u32(1104000),
+        },
+    )
+    s = _meter_read(dev, "abb_b23")
+    assert s.energy_wh == pytest.approx(1_234_560)
+    assert s.voltage_v == pytest.approx((230.1, 231.0, 229.5))
+    assert s.current_a == pytest.approx((16.0, 15.5, 16.2))
+    assert s.power_w == pytest.approx(11040.0)
+
+
+def test_sdm120_single_phase():
+    from hw.emulators.sdm630 import float_regs
+
+    regs = {
+        0x00: float_regs(229.5),
+        0x06: float_regs(15.9),
+        0x0C: float_regs(3649.0),
+        0x48: float_regs(42.25),
+    }
+    inputs = {}
+    for a in range(0, 14, 2):
+        inputs[a] = regs.get(a, [0, 0])
+    inputs[0x48] = regs[0x48]
+    s = _meter_read(_FixedRegisters(4, inputs=inputs), "sdm120")
+    assert s.voltage_v[0] == pytest.approx(229.5) and s.voltage_v[1:] == (0.0, 0.0)
+    assert s.current_a[0] == pytest.approx(15.9, abs=1e-4)
+    assert s.power_w == pytest.approx(3649.0)
+    assert s.energy_wh == pytest.approx(42250.0)

@@ -156,6 +156,8 @@ def test_unexported_by_someone_else(sysfs):
         asyncio.run(asyncio.sleep(0.01))
     with pytest.raises(DriverIOError, match="unexported by another program"):
         pwm.apply(PilotSignal.x1())
+    with pytest.raises(DriverIOError, match="reading .*duty_cycle failed"):
+        pwm.read_duty()
 
 
 async def test_probe_reports_chip_and_channel(sysfs):

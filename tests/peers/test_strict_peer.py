@@ -1,5 +1,5 @@
 """The charger against an independent CSMS that validates every frame both ways (npm ocpp-rpc,
-strict mode): boot, remote start, the seed's pause and resume, a 30 s outage with 1 s meter
+strict mode): boot, remote start, the seed's pause and resume, a 60 s outage with 1 s meter
 values, remote stop, with zero schema violations."""
 
 import asyncio
@@ -95,10 +95,10 @@ async def _story(tmp_path):
             )
             assert [p["limit"] for p in comp["chargingSchedule"]["chargingSchedulePeriod"]] == [16]
 
-            # 30 s outage mid-transaction: the CSMS drops the link and refuses reconnects.
+            # A 60 s outage mid-transaction: the CSMS drops the link and refuses reconnects.
             await csms.set_password("not-the-chargers")
             await csms.close_connection(CP)
-            await asyncio.sleep(30)
+            await asyncio.sleep(60)
             await csms.set_password(None)
             mark = len(csms.events)
             await csms.wait_connected(CP, timeout=60, since=mark)
@@ -128,14 +128,14 @@ async def _drained(charger):
 
 @pytest.mark.slow
 def test_seed_story_against_the_strict_csms(tmp_path):
-    csms = asyncio.run(asyncio.wait_for(_story(tmp_path), 180))
+    csms = asyncio.run(asyncio.wait_for(_story(tmp_path), 240))
     assert csms.violations == [], csms.violations
     meter = [c["payload"] for c in csms.calls("MeterValues")]
     stamps = [m["meterValue"][0]["timestamp"] for m in meter]
-    # every sample once, in order, including the ~30 taken while the CSMS was gone
+    # every sample once, in order, including the ~60 taken while the CSMS was gone
     assert len(stamps) == len(set(stamps))
     assert stamps == sorted(stamps)
-    assert len(stamps) >= 35
+    assert len(stamps) >= 65
     assert all(m["transactionId"] == 1 for m in meter)
     assert len(csms.calls("StartTransaction")) == 1
     assert len(csms.calls("StopTransaction")) == 1

@@ -156,7 +156,7 @@ def test_unexported_by_someone_else(sysfs):
         asyncio.run(asyncio.sleep(0.01))
     with pytest.raises(DriverIOError, match="unexported by another program"):
         pwm.apply(PilotSignal.x1())
-    with pytest.raises(DriverIOError, match="reading .*duty_cycle failed"):
+    with pytest.raises(DriverIOError, match=r"reading .*duty_cycle failed"):
         pwm.read_duty()
 
 

@@ -34,7 +34,7 @@ from controller.ocpp.session import Session
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot, Station
 from controller.ocpp.status import connector_status
-from controller.smart_charging import ProfileStore, SetResult, SmartChargingConfig
+from controller.smart_charging import ProfileStore, SetResult
 from hw.base import CpState
 from hw.clock import Clock
 
@@ -110,6 +110,7 @@ class ChargePointService:
         self._sent_status: dict[int, tuple[str, str]] = {}
         self._last_sample: dict[int, float] = {}
         self._outbox_event = asyncio.Event()
+        self._heartbeat_changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._to_power_loss: list[StoredTransaction] = []
         self._restore()
@@ -323,11 +324,12 @@ class ChargePointService:
     ) -> str:
         ids = list(self.station.connector_ids)
         if connector_id is None:
+            if profile is not None:
+                return "Rejected"  # R14: a profile needs a connector to bind to
             free = [c for c in ids if c not in self._transactions and self._operative[c]]
+            if not free:
+                return "Rejected"
             plugged = [c for c in free if self._snapshot(c).status.cp_state is not CpState.A]
-            if profile is not None or not free:
-                # A profile needs a connector to bind to (R14).
-                return "Rejected" if profile is not None or not free else "Accepted"
             connector_id = (plugged or free)[0]
         if connector_id not in ids or connector_id in self._transactions:
             return "Rejected"
@@ -693,7 +695,6 @@ class ChargePointService:
             log.warning("our clock is %.0f s off the CSMS's", -self.clock_offset_s)
 
     async def _session_main(self, session: Session) -> None:
-        self._heartbeat_changed = asyncio.Event()
         if self.boot_status != "Accepted":
             # Once per power-up: a reconnect after an Accepted boot does not boot again.
             self.link_state = "booting"
@@ -810,6 +811,3 @@ class ChargePointService:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         self.db.close()
-
-    def smart_charging_config(self) -> SmartChargingConfig:
-        return self.profiles.config

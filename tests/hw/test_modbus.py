@@ -315,8 +315,7 @@ class _FixedRegisters:
             if not regs:
                 return [SimData(fallback, count=2, values=0, datatype=DataType.REGISTERS)]
             return [
-                SimData(a, values=w, datatype=DataType.REGISTERS)
-                for a, w in sorted(regs.items())
+                SimData(a, values=w, datatype=DataType.REGISTERS) for a, w in sorted(regs.items())
             ]
 
         coils = [SimData(0, count=16, values=False, datatype=DataType.BITS)]

@@ -240,3 +240,19 @@ def test_malformed_frames_get_a_callerror_and_the_service_carries_on(tmp_path):
     assert replies[4][2] in ("NotImplemented", "NotSupported")
     assert replies[5][1] == "m4" and replies[5][2] == "FormatViolation"
     assert replies[6] == [3, "m5", {"status": "Accepted"}]
+
+
+def test_remote_start_without_a_connector(tmp_path):
+    async def go():
+        async with csms_server() as csms, running(make_settings(csms.url, tmp_path)):
+            await csms.wait_for("StatusNotification", timeout_s=20)
+            await csms.wait_connected(CP, 5)
+            with_profile = await csms.call(
+                CP, call.RemoteStartTransaction(id_tag="T", charging_profile=PAUSE_PROFILE)
+            )
+            plain = await csms.call(CP, call.RemoteStartTransaction(id_tag="T"))
+            start = await csms.wait_for("StartTransaction", timeout_s=10)
+            busy = await csms.call(CP, call.RemoteStartTransaction(id_tag="T", connector_id=1))
+            return with_profile.status, plain.status, start.payload["connector_id"], busy.status
+
+    assert asyncio.run(asyncio.wait_for(go(), 60)) == ("Rejected", "Accepted", 1, "Rejected")

@@ -34,24 +34,21 @@ async def _latency(n: int = 200) -> list[float]:
                 state={"dir": Path(tmp)},
                 connector=[{"id": 1, "driver": "sim"}],
                 simulator={"ev_response_s": 0.2},
+                pilot={"pwm_min_update_interval_s": 0},
                 log_level="warning",
             )
         )
-        driver = charger.hardware[1].driver
-        # The anti-flap timers are policy, not latency: switch them off for this measurement.
-        from dataclasses import replace
-
-        machine = driver.machine  # type: ignore[attr-defined]
-        machine.config = replace(machine.config, min_pause_s=0, pwm_min_update_interval_s=0)
-        output = driver._output  # type: ignore[attr-defined]
+        # A change between two currents, with the duty-spacing timer off (it is policy, not
+        # latency): every profile below changes the duty.
+        output = charger.hardware[1].driver.output  # type: ignore[attr-defined]
         changed = asyncio.Event()
-        real_set = output.set_duty
+        real_apply = output.apply
 
-        def set_duty(duty: float) -> None:
-            real_set(duty)
+        def apply(signal: object) -> None:
+            real_apply(signal)
             changed.set()
 
-        output.set_duty = set_duty
+        output.apply = apply
         task = asyncio.create_task(charger.run())
         await csms.wait_for("StatusNotification", timeout_s=30)
         await csms.call(CP, call.RemoteStartTransaction(id_tag="B", connector_id=1))

@@ -266,5 +266,10 @@ async def serve(settings: Settings) -> int:
     charger = Charger(settings)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, charger.stop)
+        loop.add_signal_handler(sig, _stop_on_signal, charger, sig)
     return await charger.run()
+
+
+def _stop_on_signal(charger: Charger, sig: signal.Signals) -> None:
+    log.info("%s: stopping", sig.name)
+    charger.stop()

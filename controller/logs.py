@@ -1,7 +1,17 @@
-"""Logging for journald: one line per record on stderr, the syslog priority as a `<N>` prefix.
+"""Logging for journald: one record is one journal entry, with its syslog priority.
 
-With `SyslogLevelPrefix=yes` journald strips the prefix and stores the level, so
-`journalctl -u chargectl -p warning` works. Outside systemd the lines carry a timestamp instead.
+Under systemd stderr is the journal (`JOURNAL_STREAM` says so). Each line gets the priority as a
+`<N>` prefix, which journald strips and stores (`SyslogLevelPrefix=yes`), so
+`journalctl -u chargectl -p warning` works. journald splits its stream at newlines, so a
+traceback would become twenty entries at the default priority and hide among the info lines:
+newlines inside a record are written as a literal `\\n` instead (`journalctl -o cat | sed
+'s/\\\\n/\\n/g'` restores them). Outside systemd the lines carry a timestamp and stay multi-line
+for a person at a terminal. This is the stdlib: the native journal protocol (systemd-python)
+would need libsystemd headers on the Pi for no gain a one-line escape does not give.
+
+The `ocpp` library logs every request it cannot route (an action we do not implement, a payload
+that fails its schema) at ERROR with a chained traceback. Those are ordinary CSMS traffic
+answered with a CALLERROR, not our failures; `OcppLibraryFilter` turns them into one warning.
 """
 
 from __future__ import annotations
@@ -18,17 +28,82 @@ _PRIORITY = {
     logging.DEBUG: 7,
 }
 
+# The messages the `ocpp` library logs with a traceback when it answers a CALL with a CALLERROR.
+_LIBRARY_CALL_ERROR = "Error while handling request '%s'"
+_LIBRARY_UNPARSABLE = "Unable to parse message: '%s', it doesn't seem to be valid OCPP: %s"
 
-class _JournalFormatter(logging.Formatter):
+
+def on_journal() -> bool:
+    """True when stderr is the journal: systemd sets JOURNAL_STREAM to its device and inode.
+
+    Compared with stderr itself, as systemd.exec(5) advises, so a child process that inherited
+    the variable but writes to a terminal or a pipe keeps readable multi-line output.
+    """
+    dev, _, ino = os.environ.get("JOURNAL_STREAM", "").partition(":")
+    try:
+        st = os.fstat(sys.stderr.fileno())
+        return (st.st_dev, st.st_ino) == (int(dev), int(ino))
+    except (ValueError, OSError, AttributeError):
+        return False
+
+
+class JournalFormatter(logging.Formatter):
+    """`<priority>logger: message`, with any newline (tracebacks included) escaped."""
+
     def format(self, record: logging.LogRecord) -> str:
         prio = _PRIORITY.get(record.levelno, 6)
-        return f"<{prio}>{record.name}: {super().format(record)}"
+        text = super().format(record)
+        return f"<{prio}>{record.name}: {text.replace(chr(10), chr(92) + 'n')}"
+
+
+class OcppLibraryFilter(logging.Filter):
+    """Rewrites the `ocpp` library's CALLERROR tracebacks into one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None or record.msg not in (_LIBRARY_CALL_ERROR, _LIBRARY_UNPARSABLE):
+            return True
+        from ocpp.exceptions import NotImplementedError as OcppNotImplemented
+        from ocpp.exceptions import NotSupportedError, OCPPError
+
+        if not isinstance(exc, OCPPError):
+            return True  # a bug in one of our handlers: keep the traceback
+        action = _action_of(record)
+        code = getattr(exc, "code", type(exc).__name__)
+        if isinstance(exc, OcppNotImplemented | NotSupportedError):
+            text = f"CSMS request {action} is not supported: answered {code}"
+        else:
+            detail = getattr(exc, "description", "") or str(exc)
+            text = f"CSMS request {action} answered {code}: {detail}"
+        record.msg = text
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno = logging.WARNING
+        record.levelname = logging.getLevelName(logging.WARNING)
+        return True
+
+
+def _action_of(record: logging.LogRecord) -> str:
+    args = record.args if isinstance(record.args, tuple) else ()
+    msg = args[0] if args else None
+    action = getattr(msg, "action", None)
+    if isinstance(action, str):
+        return action
+    return "(unparsable frame)"
+
+
+def install_ocpp_filter() -> None:
+    """Idempotent; the OCPP service calls it so the rewrite holds however logging is set up."""
+    lib = logging.getLogger("ocpp")
+    if not any(isinstance(f, OcppLibraryFilter) for f in lib.filters):
+        lib.addFilter(OcppLibraryFilter())
 
 
 def setup_logging(level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
-    if os.environ.get("JOURNAL_STREAM") or os.environ.get("INVOCATION_ID"):
-        handler.setFormatter(_JournalFormatter("%(message)s"))
+    if on_journal():
+        handler.setFormatter(JournalFormatter("%(message)s"))
     else:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
@@ -39,3 +114,4 @@ def setup_logging(level: str = "info") -> None:
     # The protocol libraries are chatty at INFO; their traffic is ours to log.
     for name in ("ocpp", "websockets", "pymodbus"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    install_ocpp_filter()

@@ -35,7 +35,9 @@ def run_command(args: argparse.Namespace) -> int:
     serve = importlib.import_module("controller.app").serve
 
     try:
-        return int(asyncio.run(serve(settings)))
+        status = int(asyncio.run(serve(settings)))
+        log.info("stopped (exit status %d)", status)
+        return status
     except (sqlite3.Error, OSError) as err:
         if isinstance(err, HardwareError):
             log.error("hardware: %s", err)

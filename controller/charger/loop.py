@@ -47,6 +47,7 @@ class ConnectorUnit:
     operative: bool = True
     last_error: str | None = None
     _meter_failures: int = field(default=0, repr=False)
+    shut_down: bool = field(default=False, repr=False)
 
 
 class ControlLoop:
@@ -138,10 +139,25 @@ class ControlLoop:
     async def shutdown(self) -> None:
         """Every output to the safe state; never raises."""
         for u in self.units:
+            # Drivers report a failed output as an error record rather than raising: watch them.
+            failures = _ErrorCounter()
+            logging.getLogger().addHandler(failures)
             try:
                 await u.driver.safe_state()
             except Exception:
                 log.exception("connector %d: safe state failed", u.connector_id)
+                failures.count += 1
+            finally:
+                logging.getLogger().removeHandler(failures)
+            if not u.shut_down:
+                u.shut_down = True
+                if failures.count:
+                    log.critical("connector %d: the safe state is NOT confirmed", u.connector_id)
+                else:
+                    log.info(
+                        "connector %d: safe state: pilot +12 V without PWM, contactor open",
+                        u.connector_id,
+                    )
             try:
                 await u.driver.close()
             except Exception:
@@ -282,6 +298,15 @@ class ControlLoop:
                 if u._meter_failures >= 3:
                     u.sample = None
             await asyncio.sleep(self._meter_interval_s)
+
+
+class _ErrorCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
 
 
 async def _safe(u: ConnectorUnit) -> None:

@@ -28,6 +28,7 @@ from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
 from websockets.asyncio.client import connect
 
+from controller.logs import install_ocpp_filter
 from controller.ocpp.config_keys import ConfigKeys, definitions
 from controller.ocpp.outbox import OcppDb, StoredTransaction
 from controller.ocpp.session import Session
@@ -73,6 +74,7 @@ class ChargePointService:
         state_dir: Path,
         clock: Clock,
     ) -> None:
+        install_ocpp_filter()  # unsupported CSMS requests: one warning, not a traceback
         self.settings = settings
         self.station = station
         self.profiles = profiles

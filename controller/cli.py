@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 DEFAULT_CONFIG = "/etc/chargectl/config.toml"
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
 
 # sub-command -> (module, function); the function takes the arguments, returns the exit status
 _COMMANDS: dict[str, tuple[str, str]] = {
@@ -86,8 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     func = getattr(module, func_name)
     try:
         status = func(args)
+        sys.stdout.flush()
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `chargectl replay ... | head`: the reader has all it wanted. Point stdout at
+        # /dev/null so the interpreter's final flush does not fail again, and end like any
+        # Unix tool whose output pipe closed.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return int(status or 0)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from controller.config import Settings
 from controller.logs import setup_logging
 
 CP_ID_DEFAULT = "DEMO01"
+EXIT_USAGE = 64  # sysexits.h EX_USAGE: the command cannot run as asked
 PAUSE_PROFILE: dict[str, Any] = {
     "chargingProfileId": 1001,
     "stackLevel": 1,
@@ -302,7 +304,23 @@ async def _attach(url: str, cp_id: str, out: Any) -> int:
     return 0
 
 
+def missing_plot_extra() -> str | None:
+    """Why `--plot` cannot work here, checked before a 40 s story rather than after it."""
+    if importlib.util.find_spec("matplotlib") is not None:
+        return None
+    return (
+        "demo --plot needs matplotlib, which is not installed. Install the plot extra:\n"
+        f"  {sys.executable} -m pip install 'chargectl[plot]'   (from a checkout: "
+        "pip install -e '.[plot]')"
+    )
+
+
 def demo_command(args: argparse.Namespace) -> int:
+    if args.plot:
+        why = missing_plot_extra()
+        if why is not None:
+            print(why, file=sys.stderr)
+            return EXIT_USAGE
     setup_logging("warning")
     # With --json, stdout carries only the JSON document; the timeline goes to stderr.
     out = sys.stderr if args.json else sys.stdout

@@ -115,8 +115,7 @@ def test_unsupported_requests_log_one_line_and_sigterm_logs_the_safe_state(tmp_p
     assert len(stopping) == 1 and stopping[0].startswith("<6>")
     after = lines[lines.index(stopping[0]) :]
     assert any(
-        "connector 1: safe state: pilot +12 V without PWM, contactor open" in line
-        for line in after
+        "connector 1: safe state: pilot +12 V without PWM, contactor open" in line for line in after
     ), after
     assert not any(line.startswith(("<2>", "<3>")) for line in lines), text[-3000:]
 

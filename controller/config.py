@@ -102,6 +102,18 @@ class PilotSection(_Section):
     wake_x1_s: float = Field(0.75, ge=0.1, le=10)
     wake_give_up_s: float = Field(10.0, ge=1, le=600)
     max_interruptions_per_session: int = Field(8, ge=1, le=1000)
+    capped_min_pause_s: float = Field(300.0, ge=5, le=3600)
+    startup_hold_s: float = Field(3.0, ge=0, le=60)
+    c_enter_debounce_s: float = Field(0.5, ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _capped_pause_not_shorter(self) -> PilotSection:
+        if self.capped_min_pause_s < self.min_pause_s:
+            raise ValueError(
+                f"capped_min_pause_s ({self.capped_min_pause_s:g} s) must not be shorter than "
+                f"min_pause_s ({self.min_pause_s:g} s): it is the pause once the cap is reached"
+            )
+        return self
 
 
 class DirectPilotSection(_Section):

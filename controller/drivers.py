@@ -41,6 +41,9 @@ def pilot_config(settings: Settings, connector: ConnectorSection) -> PilotConfig
         wake_x1_s=p.wake_x1_s,
         wake_give_up_s=p.wake_give_up_s,
         max_interruptions_per_session=p.max_interruptions_per_session,
+        capped_min_pause_s=p.capped_min_pause_s,
+        startup_hold_s=p.startup_hold_s,
+        c_enter_debounce_s=p.c_enter_debounce_s,
         max_current_a=connector.max_current_a,
     )
 

@@ -24,6 +24,7 @@ from typing import Any
 from controller.app import Charger
 from controller.config import Settings
 from controller.logs import setup_logging
+from hw.sim import SimulatedEv
 
 CP_ID_DEFAULT = "DEMO01"
 EXIT_USAGE = 64  # sysexits.h EX_USAGE: the command cannot run as asked
@@ -109,26 +110,40 @@ class _Timeline:
         limit = "-" if lim.get("value") is None else f"{lim['value']:.1f} A"
         if src:
             limit += f" (profile {src['profile_id']}, stack level {src['stack_level']})"
+        # What the car shows and what it draws are read from the car itself in one instant:
+        # the meter is polled once a second on its own, so its last reading can belong to the
+        # moment before the car stopped (state B next to 32 A).
+        ev = self._charger.hardware[1].ev
+        if isinstance(ev, SimulatedEv):
+            ev.step()
+            drawn_a, cp_state = ev.drawn_current_a, ev.cp_state.value
+        else:
+            drawn_a, cp_state = float(doc.get("drawn_a") or 0.0), str(doc.get("cp_state") or "-")
         return Row(
             t_s=time.monotonic() - self._t0,
             offered_a=float(doc.get("offered_a") or 0.0),
-            drawn_a=float(doc.get("drawn_a") or 0.0),
-            cp_state=str(doc.get("cp_state") or "-"),
+            drawn_a=float(drawn_a),
+            cp_state=cp_state,
             ocpp_status=str(doc.get("ocpp_status") or "-"),
             limit=limit,
         )
 
+    def emit(self) -> Row:
+        """Sample now, keep the row and print it."""
+        row = self.sample()
+        self._story.rows.append(row)
+        print(
+            f"{row.t_s:6.1f}  {row.offered_a:6.1f} A  {row.drawn_a:5.1f} A  {row.cp_state:>3}  "
+            f"{row.ocpp_status:<14} {row.limit}",
+            file=self._out,
+            flush=True,
+        )
+        return row
+
     async def run(self) -> None:
         print(self.HEADER, file=self._out, flush=True)
         while True:
-            row = self.sample()
-            self._story.rows.append(row)
-            print(
-                f"{row.t_s:6.1f}  {row.offered_a:6.1f} A  {row.drawn_a:5.1f} A  {row.cp_state:>3}  "
-                f"{row.ocpp_status:<14} {row.limit}",
-                file=self._out,
-                flush=True,
-            )
+            self.emit()
             await asyncio.sleep(1.0 - ((time.monotonic() - self._t0) % 1.0))
 
 
@@ -236,12 +251,18 @@ async def _play(cp_id: str, out: Any) -> Story:
             story.energy_wh = float(stop.payload["meter_stop"]) - float(
                 start.payload["meter_start"]
             )
-            await asyncio.sleep(2)
+            # The story ends when the car has stopped drawing, not when the CSMS has its answer.
+            story.checks["car stopped drawing after RemoteStop"] = await _drawn_settles(
+                tl, lambda a: a < 0.1, 10
+            )
+            await asyncio.sleep(1)
         finally:
             tl_task.cancel()
-            charger.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await tl_task
+            if story.transaction_id is not None:
+                tl.emit()  # the last row shows the end state, whatever the sampling phase
+            charger.stop()
             await asyncio.wait_for(run_task, 15)
             await csms.close()
     return story

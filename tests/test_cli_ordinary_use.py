@@ -48,7 +48,7 @@ def test_demo_plot_without_matplotlib_says_how_to_install_it_at_once(tmp_path):
     elapsed_s = time.monotonic() - started
     assert out.returncode == 64, out.stderr
     assert "Traceback" not in out.stderr
-    assert "matplotlib" in out.stderr and "pip install 'chargectl[plot]'" in out.stderr
+    assert "matplotlib" in out.stderr and "pip install -e '.[plot]'" in out.stderr
     assert out.stdout == ""  # the story did not start
     assert elapsed_s < 20  # generous: it used to fail only after the 40 s story
     assert not (tmp_path / "demo.png").exists()

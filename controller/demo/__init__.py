@@ -330,9 +330,9 @@ def missing_plot_extra() -> str | None:
     if importlib.util.find_spec("matplotlib") is not None:
         return None
     return (
-        "demo --plot needs matplotlib, which is not installed. Install the plot extra:\n"
-        f"  {sys.executable} -m pip install 'chargectl[plot]'   (from a checkout: "
-        "pip install -e '.[plot]')"
+        "demo --plot needs matplotlib, which is not installed. Install the plot extra, in the\n"
+        f"checkout of chargectl:  {sys.executable} -m pip install -e '.[plot]'\n"
+        "or run the demo without --plot."
     )
 
 

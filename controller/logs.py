@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from types import TracebackType
 
 _PRIORITY = {
     logging.CRITICAL: 2,
@@ -100,10 +101,31 @@ def install_ocpp_filter() -> None:
         lib.addFilter(OcppLibraryFilter())
 
 
+def report_error(text: str) -> None:
+    """A message for the person who started us, before logging is set up (a bad configuration):
+    on the journal one entry at error priority, so `journalctl -p err` shows all of it."""
+    if on_journal():
+        print(JournalFormatter("%(message)s").format(_record(text)), file=sys.stderr)
+    else:
+        print(text, file=sys.stderr)
+
+
+def _record(text: str) -> logging.LogRecord:
+    return logging.LogRecord("chargectl", logging.ERROR, __file__, 0, text, None, None)
+
+
+def _log_uncaught(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    """An internal error's traceback as one critical journal entry, not a column of info lines."""
+    logging.getLogger("chargectl").critical("unhandled error", exc_info=(exc_type, exc, tb))
+
+
 def setup_logging(level: str = "info") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if on_journal():
         handler.setFormatter(JournalFormatter("%(message)s"))
+        sys.excepthook = _log_uncaught
     else:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")

@@ -10,10 +10,9 @@ import argparse
 import asyncio
 import logging
 import sqlite3
-import sys
 
 from controller.config import EX_CONFIG, ConfigError, load_settings
-from controller.logs import setup_logging
+from controller.logs import report_error, setup_logging
 
 log = logging.getLogger("chargectl")
 
@@ -24,7 +23,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        report_error(str(exc))
         return EX_CONFIG
     setup_logging(settings.log_level)
 

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import signal
+import subprocess
 import sys
 import textwrap
 from datetime import UTC, datetime
@@ -132,3 +133,37 @@ def test_a_traceback_stays_one_entry_with_its_priority():
     assert "\n" not in out
     assert out.startswith("<3>chargectl: failed: x\\nTraceback")
     assert "RuntimeError: boom\\nsecond line" in out
+
+
+def _on_journal(tmp_path, args):
+    """Run `python args...` with stderr as the journal stream; return its status and stderr."""
+    path = tmp_path / "stream.txt"
+    with path.open("wb") as stream:
+        st = os.fstat(stream.fileno())
+        env = dict(os.environ, JOURNAL_STREAM=f"{st.st_dev}:{st.st_ino}")
+        rc = subprocess.run(
+            [sys.executable, *args], stdout=stream, stderr=stream, env=env, timeout=60
+        ).returncode
+    return rc, path.read_text()
+
+
+def test_a_configuration_error_is_one_entry_at_error_priority(tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[[connector]]\nid = 1\ndriver = "pwm"\nmax_current_a = 500\n')
+    rc, text = _on_journal(tmp_path, ["-m", "controller", "run", "--config", str(cfg)])
+    assert rc == 78
+    assert len(text.splitlines()) == 1, text
+    assert text.startswith("<3>chargectl: ") and "invalid configuration" in text
+    assert "connector[0].driver" in text and "connector[0].max_current_a" in text
+
+
+def test_an_internal_error_is_one_critical_entry(tmp_path):
+    code = (
+        "from controller.logs import setup_logging; setup_logging('info'); "
+        "raise RuntimeError('a bug')"
+    )
+    rc, text = _on_journal(tmp_path, ["-c", code])
+    assert rc == 1
+    assert len(text.splitlines()) == 1, text
+    assert text.startswith("<2>chargectl: unhandled error\\nTraceback")
+    assert "RuntimeError: a bug" in text

@@ -52,3 +52,28 @@ def test_demo_plot_without_matplotlib_says_how_to_install_it_at_once(tmp_path):
     assert out.stdout == ""  # the story did not start
     assert elapsed_s < 20  # generous: it used to fail only after the 40 s story
     assert not (tmp_path / "demo.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["--csms", "http://csms.example"],
+            "demo --csms 'http://csms.example': must start with ws://",
+        ),
+        (["--charge-point-id", "a/b"], "demo --charge-point-id 'a/b': must not contain '/'"),
+        (["--plot", "/nonexistent-dir/demo.png"], "cannot write into /nonexistent-dir"),
+    ],
+    ids=["http-url", "slash-in-id", "plot-dir-missing"],
+)
+def test_demo_argument_mistakes_are_one_sentence_at_once(args, says):
+    out = subprocess.run(
+        [sys.executable, "-m", "controller", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 64, out.stderr
+    assert says in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1
+    assert out.stdout == ""

@@ -14,12 +14,15 @@ import asyncio
 import contextlib
 import importlib.util
 import json
+import os
 import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from controller.app import Charger
 from controller.config import Settings
@@ -336,12 +339,29 @@ def missing_plot_extra() -> str | None:
     )
 
 
-def demo_command(args: argparse.Namespace) -> int:
+def _usage_problem(args: argparse.Namespace) -> str | None:
+    """A mistake in the arguments, found before the story starts (it takes half a minute)."""
+    try:
+        _settings(args.csms or "ws://127.0.0.1:9000", args.charge_point_id, Path("."))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        option = "--csms" if "url" in err["loc"] else "--charge-point-id"
+        return f"demo {option} {err['input']!r}: {err['msg'].removeprefix('Value error, ')}"
     if args.plot:
         why = missing_plot_extra()
         if why is not None:
-            print(why, file=sys.stderr)
-            return EXIT_USAGE
+            return why
+        folder = Path(args.plot).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            return f"demo --plot {args.plot}: cannot write into {folder}"
+    return None
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    problem = _usage_problem(args)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return EXIT_USAGE
     setup_logging("warning")
     # With --json, stdout carries only the JSON document; the timeline goes to stderr.
     out = sys.stderr if args.json else sys.stdout

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ from pydantic import ValidationError
 
 from controller.app import Charger
 from controller.config import Settings
+from controller.demo.plot import missing_plot_extra, plot_story
+from controller.demo.timeline import Story, Timeline
 from controller.logs import setup_logging
-from hw.sim import SimulatedEv
 
 CP_ID_DEFAULT = "DEMO01"
 EXIT_USAGE = 64  # sysexits.h EX_USAGE: the command cannot run as asked
@@ -53,26 +53,6 @@ RESUME_PROFILE: dict[str, Any] = {
 }
 
 
-@dataclass(slots=True)
-class Row:
-    t_s: float
-    offered_a: float
-    drawn_a: float
-    cp_state: str
-    ocpp_status: str
-    limit: str
-    event: str = ""
-
-
-@dataclass
-class Story:
-    rows: list[Row] = field(default_factory=list)
-    events: list[tuple[float, str]] = field(default_factory=list)
-    checks: dict[str, bool] = field(default_factory=dict)
-    transaction_id: int | None = None
-    energy_wh: float = 0.0
-
-
 def _settings(url: str, cp_id: str, state_dir: Path) -> Settings:
     return Settings(
         ocpp={"url": url, "charge_point_id": cp_id},
@@ -89,67 +69,6 @@ def _settings(url: str, cp_id: str, state_dir: Path) -> Settings:
     )
 
 
-class _Timeline:
-    """Samples the charger once a second and prints a line for a person to follow."""
-
-    HEADER = f"{'time':>6}  {'offered':>8}  {'drawn':>7}  {'car':>3}  {'OCPP status':<14} limit"
-
-    def __init__(self, charger: Charger, story: Story, out: Any, started: float) -> None:
-        self._charger = charger
-        self._story = story
-        self._out = out
-        self._t0 = started
-        self._pending_event = ""
-
-    def mark(self, text: str) -> None:
-        t = time.monotonic() - self._t0
-        self._story.events.append((t, text))
-        print(f"{t:6.1f}  >>> {text}", file=self._out, flush=True)
-
-    def sample(self) -> Row:
-        doc = self._charger.status_document()["connectors"][0]
-        lim = doc.get("limit") or {}
-        src = lim.get("source")
-        limit = "-" if lim.get("value") is None else f"{lim['value']:.1f} A"
-        if src:
-            limit += f" (profile {src['profile_id']}, stack level {src['stack_level']})"
-        # What the car shows and what it draws are read from the car itself in one instant:
-        # the meter is polled once a second on its own, so its last reading can belong to the
-        # moment before the car stopped (state B next to 32 A).
-        ev = self._charger.hardware[1].ev
-        if isinstance(ev, SimulatedEv):
-            ev.step()
-            drawn_a, cp_state = ev.drawn_current_a, ev.cp_state.value
-        else:
-            drawn_a, cp_state = float(doc.get("drawn_a") or 0.0), str(doc.get("cp_state") or "-")
-        return Row(
-            t_s=time.monotonic() - self._t0,
-            offered_a=float(doc.get("offered_a") or 0.0),
-            drawn_a=float(drawn_a),
-            cp_state=cp_state,
-            ocpp_status=str(doc.get("ocpp_status") or "-"),
-            limit=limit,
-        )
-
-    def emit(self) -> Row:
-        """Sample now, keep the row and print it."""
-        row = self.sample()
-        self._story.rows.append(row)
-        print(
-            f"{row.t_s:6.1f}  {row.offered_a:6.1f} A  {row.drawn_a:5.1f} A  {row.cp_state:>3}  "
-            f"{row.ocpp_status:<14} {row.limit}",
-            file=self._out,
-            flush=True,
-        )
-        return row
-
-    async def run(self) -> None:
-        print(self.HEADER, file=self._out, flush=True)
-        while True:
-            self.emit()
-            await asyncio.sleep(1.0 - ((time.monotonic() - self._t0) % 1.0))
-
-
 async def _status_is(csms: Any, status: str, timeout_s: float, since: int = 0) -> None:
     await csms.wait_for(
         "StatusNotification",
@@ -159,7 +78,7 @@ async def _status_is(csms: Any, status: str, timeout_s: float, since: int = 0) -
     )
 
 
-async def _drawn_settles(tl: _Timeline, want: Any, timeout_s: float) -> bool:
+async def _drawn_settles(tl: Timeline, want: Any, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if want(tl.sample().drawn_a):
@@ -179,7 +98,7 @@ async def _play(cp_id: str, out: Any) -> Story:
     with tempfile.TemporaryDirectory(prefix="chargectl-demo-") as tmp:
         charger = Charger(_settings(url, cp_id, Path(tmp)))
         t0 = time.monotonic()
-        tl = _Timeline(charger, story, out, t0)
+        tl = Timeline(charger, story, out, t0)
         run_task = asyncio.create_task(charger.run())
         tl_task = asyncio.create_task(tl.run())
         try:
@@ -279,42 +198,11 @@ def _summary(story: Story, out: Any) -> None:
         print(f"  [{'ok' if ok else 'FAILED'}] {name}", file=out)
 
 
-def _plot(story: Story, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t = [r.t_s for r in story.rows]
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    ax.step(t, [r.offered_a for r in story.rows], where="post", label="offered (pilot)")
-    ax.step(t, [r.drawn_a for r in story.rows], where="post", label="drawn by the car")
-    for at, text in story.events:
-        if text.startswith("CSMS:") and "GetCompositeSchedule" not in text:
-            ax.axvline(at, color="grey", linestyle=":", linewidth=1)
-            ax.annotate(
-                text.removeprefix("CSMS: ").split(" (")[0],
-                (at, 33),
-                rotation=90,
-                fontsize=7,
-                va="top",
-                ha="right",
-            )
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("current (A)")
-    ax.set_ylim(-1, 35)
-    ax.set_title("chargectl demo: pause with TxProfile 1001 (0 A), resume with 1002 (16 A)")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 async def _attach(url: str, cp_id: str, out: Any) -> int:
     with tempfile.TemporaryDirectory(prefix="chargectl-demo-") as tmp:
         charger = Charger(_settings(url, cp_id, Path(tmp)))
         story = Story()
-        tl = _Timeline(charger, story, out, time.monotonic())
+        tl = Timeline(charger, story, out, time.monotonic())
         print(f"simulated charger {cp_id} attached to {url}/{cp_id}; Ctrl-C to stop", file=out)
         run_task = asyncio.create_task(charger.run())
         tl_task = asyncio.create_task(tl.run())
@@ -326,17 +214,6 @@ async def _attach(url: str, cp_id: str, out: Any) -> int:
             with contextlib.suppress(asyncio.CancelledError):
                 await tl_task
     return 0
-
-
-def missing_plot_extra() -> str | None:
-    """Why `--plot` cannot work here, checked before a 40 s story rather than after it."""
-    if importlib.util.find_spec("matplotlib") is not None:
-        return None
-    return (
-        "demo --plot needs matplotlib, which is not installed. Install the plot extra, in the\n"
-        f"checkout of chargectl:  {sys.executable} -m pip install -e '.[plot]'\n"
-        "or run the demo without --plot."
-    )
 
 
 def _usage_problem(args: argparse.Namespace) -> str | None:
@@ -377,7 +254,7 @@ def demo_command(args: argparse.Namespace) -> int:
         return 1
     _summary(story, out)
     if args.plot:
-        _plot(story, args.plot)
+        plot_story(story, args.plot)
         print(f"  chart written to {args.plot}", file=out)
     if args.json:
         print(json.dumps({"checks": story.checks, "rows": [asdict(r) for r in story.rows]}))

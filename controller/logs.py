@@ -16,9 +16,11 @@ answered with a CALLERROR, not our failures; `OcppLibraryFilter` turns them into
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from types import TracebackType
 
 _PRIORITY = {
@@ -99,6 +101,29 @@ def install_ocpp_filter() -> None:
     lib = logging.getLogger("ocpp")
     if not any(isinstance(f, OcppLibraryFilter) for f in lib.filters):
         lib.addFilter(OcppLibraryFilter())
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def errors_logged() -> Iterator[list[logging.LogRecord]]:
+    """The ERROR and worse records logged anywhere while the block runs. Drivers report an
+    output they could not make safe that way rather than by raising, and must not be trusted
+    as safe after one."""
+    collector = _Collector()
+    root = logging.getLogger()
+    root.addHandler(collector)
+    try:
+        yield collector.records
+    finally:
+        root.removeHandler(collector)
 
 
 def report_error(text: str) -> None:

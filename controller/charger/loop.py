@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from controller.charger.sharing import Demand, share_station_limit
+from controller.logs import errors_logged
 from controller.smart_charging import Limit, ProfileStore
 from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample
 from hw.clock import Clock
@@ -139,19 +140,14 @@ class ControlLoop:
     async def shutdown(self) -> None:
         """Every output to the safe state; never raises."""
         for u in self.units:
-            # Drivers report a failed output as an error record rather than raising: watch them.
-            failures = _ErrorCounter()
-            logging.getLogger().addHandler(failures)
-            try:
-                await u.driver.safe_state()
-            except Exception:
-                log.exception("connector %d: safe state failed", u.connector_id)
-                failures.count += 1
-            finally:
-                logging.getLogger().removeHandler(failures)
+            with errors_logged() as failures:
+                try:
+                    await u.driver.safe_state()
+                except Exception:
+                    log.exception("connector %d: safe state failed", u.connector_id)
             if not u.shut_down:
                 u.shut_down = True
-                if failures.count:
+                if failures:
                     log.critical("connector %d: the safe state is NOT confirmed", u.connector_id)
                 else:
                     log.info(
@@ -298,15 +294,6 @@ class ControlLoop:
                 if u._meter_failures >= 3:
                     u.sample = None
             await asyncio.sleep(self._meter_interval_s)
-
-
-class _ErrorCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
 
 
 async def _safe(u: ConnectorUnit) -> None:

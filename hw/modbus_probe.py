@@ -105,13 +105,17 @@ def classify(error: BaseException, link: Link) -> ProbeResult:
             detail,
             "check the device path and that the service user is in group dialout",
         )
+    if "exception 10" in detail or "exception 11" in detail:
+        # A gateway's "path unavailable" / "target device failed to respond".
+        return ProbeResult("", False, f"{link.where}: no answer", no_answer_fix(link))
     if "exception" in detail:
+        what = f"board = {link.board!r}" if link.board else "the meter type"
         return ProbeResult(
             "",
             False,
             detail,
-            "a device answered but refused the register: is board (or meter type) right "
-            "for this device, and is the address its and not another device's?",
+            f"something answered but refused the request: check that device_id = "
+            f"{link.device_id} is this device's address and that {what} matches it",
         )
     return ProbeResult("", False, detail, no_answer_fix(link))
 

@@ -58,7 +58,7 @@ fi
 # Start only what can run: a valid configuration with real hardware (not the simulator).
 config="$ROOT/etc/chargectl/config.toml"
 ready=no
-if "$venv/bin/chargectl" check-config --config "$config" >/dev/null 2>"$ROOT/etc/chargectl/.check"; then
+if problems=$("$venv/bin/chargectl" check-config --config "$config" 2>&1 >/dev/null); then
   if "$venv/bin/python" -c 'import sys
 from controller.config import load_settings
 sys.exit(any(c.driver == "sim" for c in load_settings(sys.argv[1]).connector))' "$config"; then
@@ -70,10 +70,9 @@ sys.exit(any(c.driver == "sim" for c in load_settings(sys.argv[1]).connector))' 
   fi
 else
   say "not starting: /etc/chargectl/config.toml is not valid:"
-  sed 's/^/  /' "$ROOT/etc/chargectl/.check"
+  printf '%s\n' "$problems" | sed -n '1,/^where each value/p' | sed '/^where each value/d; s/^/  /'
   say "fix it, then: sudo chargectl check-config && sudo systemctl start chargectl"
 fi
-rm -f "$ROOT/etc/chargectl/.check"
 
 if [ -n "$ROOT" ]; then
   systemd-sysusers --root="$ROOT" "$ROOT/usr/lib/sysusers.d/chargectl.conf"

@@ -32,10 +32,12 @@ needs_root = pytest.mark.skipif(
 AS_USER = Path(__file__).with_name("as_user.py")
 
 
-def as_ids(uid: int, gid: int, groups: Sequence[int], umask: int = 0o022) -> list[str]:
-    """The command prefix that runs `chargectl ARGS...` with these ids."""
+def as_ids(
+    uid: int, gid: int, groups: Sequence[int], umask: int = 0o022, python: str = sys.executable
+) -> list[str]:
+    """The command prefix that runs `chargectl ARGS...` with these ids, by this interpreter."""
     return [
-        sys.executable,
+        python,
         str(AS_USER),
         str(uid),
         str(gid),
@@ -44,13 +46,13 @@ def as_ids(uid: int, gid: int, groups: Sequence[int], umask: int = 0o022) -> lis
     ]
 
 
-def as_service() -> list[str]:
+def as_service(python: str = sys.executable) -> list[str]:
     # The unit's User=evse, Group=evse and UMask=0027.
-    return as_ids(SERVICE_UID, SERVICE_GID, [SERVICE_GID], umask=0o027)
+    return as_ids(SERVICE_UID, SERVICE_GID, [SERVICE_GID], umask=0o027, python=python)
 
 
-def as_member() -> list[str]:
-    return as_ids(MEMBER_UID, MEMBER_UID, [SERVICE_GID])
+def as_member(python: str = sys.executable) -> list[str]:
+    return as_ids(MEMBER_UID, MEMBER_UID, [SERVICE_GID], python=python)
 
 
 def as_outsider() -> list[str]:
@@ -77,10 +79,12 @@ def state_dir(parent: Path) -> Path:
     return d
 
 
-def start_service(args: list[str], env: dict[str, str], socket: Path) -> subprocess.Popen[str]:
+def start_service(
+    args: list[str], env: dict[str, str], socket: Path, python: str = sys.executable
+) -> subprocess.Popen[str]:
     """`chargectl ARGS` as the service user; returns once its status socket exists."""
     proc = subprocess.Popen(
-        [*as_service(), *args],
+        [*as_service(python), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

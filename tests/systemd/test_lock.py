@@ -129,3 +129,10 @@ def test_every_locked_package_has_a_wheel_for_the_pi(machine, tmp_path):
     assert out.returncode == 0, err[-3000:]
     wheels = {p.name.split("-")[0].lower().replace("_", "-") for p in tmp_path.glob("*.whl")}
     assert "lgpio" in wheels and "pydantic-core" in wheels
+
+
+def test_license_is_an_spdx_string():
+    data = tomllib.loads((REPO / "pyproject.toml").read_text())
+    # A table here makes setuptools >= 77 print a deprecation warning on every install.
+    assert data["project"]["license"] == "Apache-2.0"
+    assert any(r.startswith("setuptools>=77") for r in data["build-system"]["requires"])

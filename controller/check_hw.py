@@ -1,8 +1,9 @@
 """`chargectl check-hw`: probe every configured device and say how to fix what fails.
 
-Each probe opens the device the way the service would, through the same drivers, so a pass
-here means `chargectl run` can open it too. Nothing is left switched on: every output ends in
-the safe state. Run it while the service is stopped (the devices are not shared).
+Each device module's own `probe` opens the device the way the service would, so a pass here
+means `chargectl run` can open it too. Every device gets its row even when another failed: the
+person at the wiring wants the whole list in one run. Nothing is left switched on: every output
+ends in the safe state. Run it while the service is stopped (the devices are not shared).
 """
 
 from __future__ import annotations
@@ -35,10 +36,6 @@ async def _guarded(name: str, probe: Awaitable[list[ProbeResult]]) -> list[Probe
             return await probe
     except Exception as exc:  # noqa: BLE001 - a broken probe must not hide the others
         return [ProbeResult(name, False, f"probe failed: {exc or type(exc).__name__}")]
-
-
-def _one(result: ProbeResult) -> list[ProbeResult]:
-    return [result]
 
 
 async def _direct_pilot(c: ConnectorSection) -> list[ProbeResult]:

@@ -143,8 +143,12 @@ def status_state_dir(config_path: str | None) -> tuple[Path, str | None]:
     """
     import tomllib
 
-    from controller.config import StateSection
+    from controller.config import ConfigError, StateSection, load_settings
 
+    try:
+        return load_settings(config_path).state.dir, None
+    except ConfigError:
+        pass  # unreadable or invalid elsewhere: the state dir alone may still be known
     env = os.environ.get("CHARGECTL_STATE__DIR")
     if env:
         return Path(env), None

@@ -136,3 +136,17 @@ def test_the_unit_sets_no_chargectl_variable_behind_the_files_back():
     env_lines = [line for line in unit.splitlines() if line.startswith("Environment=")]
     assert env_lines and not any("CHARGECTL_" in line for line in env_lines)
     assert "EnvironmentFile=-/etc/default/chargectl" in unit
+
+
+def test_status_state_dir_survives_a_file_it_cannot_fully_use(tmp_path, monkeypatch):
+    from controller.status import status_state_dir
+
+    monkeypatch.delenv("CHARGECTL_STATE__DIR", raising=False)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'[state]\ndir = "{tmp_path}/s"\n[[connector]]\nid = 1\ndriver = "pwm"\n')
+    assert status_state_dir(str(cfg)) == (tmp_path / "s", None)
+    monkeypatch.setenv("CHARGECTL_STATE__DIR", str(tmp_path / "env"))
+    assert status_state_dir(str(cfg)) == (tmp_path / "env", None)
+    monkeypatch.delenv("CHARGECTL_STATE__DIR")
+    state, note = status_state_dir(str(tmp_path / "absent.toml"))
+    assert state == Path("/var/lib/chargectl") and note and "does not exist" in note

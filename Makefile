@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: test lint typecheck unit demo bench clean peers
+.PHONY: test lint typecheck unit demo bench clean peers lock
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ demo: $(RUN_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Refresh the service's pinned dependencies (systemd/requirements.lock, used by install.sh).
+# One lock for every platform, resolved for the Pi's Python 3.11, with hashes.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'uv>=0.5,<1'
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+		--no-header --annotation-style line -o systemd/requirements.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

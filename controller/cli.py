@@ -82,6 +82,11 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if hasattr(args, "config"):
+        # Every command sees the service's environment file too (see config_sources).
+        from controller.config_sources import apply_env_file
+
+        apply_env_file()
     module_name, func_name = _COMMANDS[args.command]
     module = importlib.import_module(module_name)
     func = getattr(module, func_name)

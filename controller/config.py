@@ -321,4 +321,7 @@ def check_config_command(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EX_CONFIG
     print(json.dumps(masked_dump(settings), indent=2))
+    from controller.config_sources import report_sources
+
+    print(report_sources(masked_dump(settings), args.config), file=sys.stderr)
     return 0

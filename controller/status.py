@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import sys
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 SOCKET_NAME = "control.sock"
+SOCKET_MODE = 0o660  # the service user and group evse
 
 
 def socket_path(state_dir: Path) -> Path:
@@ -36,6 +38,9 @@ class StatusServer:
         with contextlib.suppress(FileNotFoundError):
             self._path.unlink()
         self._server = await asyncio.start_unix_server(self._handle, path=str(self._path))
+        # connect() needs write permission on the socket: with the unit's UMask=0027 it would be
+        # 0750 and the evse group, which may read the status, could not connect.
+        os.chmod(self._path, SOCKET_MODE)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -129,27 +134,60 @@ def _num(value: Any, unit: str) -> str:
     return "-" if value is None else f"{float(value):.0f} {unit}"
 
 
-def status_command(args: argparse.Namespace) -> int:
-    from controller.config import EX_CONFIG, ConfigError, load_settings
+def status_state_dir(config_path: str | None) -> tuple[Path, str | None]:
+    """Where the service keeps its socket, from what a group member may read.
+
+    `status` needs nothing but the socket: the configuration is 0640 root:evse, and a person
+    outside that group (or a broken file) must still learn where the service is looked for.
+    Returns the directory and, when the file could not be used, a note saying why.
+    """
+    import tomllib
+
+    from controller.config import ConfigError, StateSection, load_settings
 
     try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EX_CONFIG
-    path = socket_path(settings.state.dir)
+        return load_settings(config_path).state.dir, None
+    except ConfigError:
+        pass  # unreadable or invalid elsewhere: the state dir alone may still be known
+    env = os.environ.get("CHARGECTL_STATE__DIR")
+    if env:
+        return Path(env), None
+    if config_path is None:
+        return StateSection().dir, None
+    try:
+        with Path(config_path).open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return StateSection().dir, f"{config_path} does not exist"
+    except PermissionError:
+        return StateSection().dir, f"cannot read {config_path} (permission denied)"
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        return StateSection().dir, f"cannot use {config_path}: {exc}"
+    state = data.get("state")
+    value = state.get("dir") if isinstance(state, dict) else None
+    if isinstance(value, str) and value:
+        return Path(value), None
+    return StateSection().dir, None
+
+
+def status_command(args: argparse.Namespace) -> int:
+    state_dir, note = status_state_dir(args.config)
+    path = socket_path(state_dir)
+    looked = f" (looked in the default state dir: {note})" if note else ""
     try:
         status = fetch_status(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, ConnectionRefusedError):
         print(
-            f"chargectl is not running (no {path}). Start it: systemctl start chargectl; "
+            f"chargectl is not running (nothing listens on {path}){looked}. "
+            "Start it: sudo systemctl start chargectl; "
             "see why it stopped: journalctl -u chargectl -e",
             file=sys.stderr,
         )
         return 3
     except PermissionError:
         print(
-            f"no permission to read {path}: run as root or as a member of group evse",
+            f"no permission to connect to {path}: add yourself to group evse "
+            f"(sudo usermod -aG evse $USER, then log in again) or use sudo",
             file=sys.stderr,
         )
         return 4

@@ -25,6 +25,7 @@ tests use `MockFactory(pin_class=MockPWMPin)`.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -201,7 +202,13 @@ async def probe(
     watchdog_pin: int | str | None = None,
     pin_factory: Any = None,
 ) -> list[ProbeResult]:
-    """Can the contactor pins be claimed? The relay stays off; every pin is released again."""
+    """Can the contactor pins be claimed? The relay stays off; every pin is released again.
+
+    One row per pin, even when an earlier one fails: a person fixing the wiring wants the whole
+    list at once, not one error per run.
+    """
+    from gpiozero import DigitalInputDevice
+
     results: list[ProbeResult] = []
     try:
         contactor = GpioContactor(
@@ -212,26 +219,36 @@ async def probe(
             pin_factory=pin_factory,
         )
     except DriverUnavailable as exc:
-        return [ProbeResult.failed(f"contactor relay GPIO{relay_pin}", exc)]
-    try:
-        results.append(ProbeResult(f"contactor relay GPIO{relay_pin}", True, "claimed, left off"))
+        results.append(ProbeResult.failed(f"contactor relay GPIO{relay_pin}", exc))
         if feedback_pin is not None:
-            closed = contactor.feedback()
             name = f"contactor feedback GPIO{feedback_pin}"
-            if closed:
-                results.append(
-                    ProbeResult(
-                        name,
-                        False,
-                        "reads closed while the relay is off",
-                        "contactor welded, or the feedback wiring/pull is inverted "
-                        "(feedback_pull_up)",
+            try:
+                _claim(DigitalInputDevice, feedback_pin, pin_factory=pin_factory).close()
+                results.append(ProbeResult(name, True, "claimed"))
+            except DriverUnavailable as exc2:
+                results.append(ProbeResult.failed(name, exc2))
+    else:
+        try:
+            results.append(
+                ProbeResult(f"contactor relay GPIO{relay_pin}", True, "claimed, left off")
+            )
+            if feedback_pin is not None:
+                closed = contactor.feedback()
+                name = f"contactor feedback GPIO{feedback_pin}"
+                if closed:
+                    results.append(
+                        ProbeResult(
+                            name,
+                            False,
+                            "reads closed while the relay is off",
+                            "contactor welded, or the feedback wiring/pull is inverted "
+                            "(feedback_pull_up)",
+                        )
                     )
-                )
-            else:
-                results.append(ProbeResult(name, True, "reads open, as commanded"))
-    finally:
-        contactor.close()
+                else:
+                    results.append(ProbeResult(name, True, "reads open, as commanded"))
+        finally:
+            contactor.close()
     if watchdog_pin is not None:
         try:
             beat = GpioHeartbeat(watchdog_pin, pin_factory=pin_factory)
@@ -241,3 +258,38 @@ async def probe(
             beat.close()
             results.append(ProbeResult(f"watchdog output GPIO{watchdog_pin}", True, "claimed"))
     return results
+
+
+PIN_FACTORY_FIX = (
+    "install lgpio into the service's venv (systemd/install.sh does on aarch64 and armv7l: "
+    "sudo /opt/chargectl/venv/bin/pip install lgpio), or name one with GPIOZERO_PIN_FACTORY"
+)
+
+
+def probe_pin_factory() -> ProbeResult:
+    """Which gpiozero backend drives the pins, and why any preferred one was skipped.
+
+    gpiozero tries lgpio, RPi.GPIO, pigpio and native in turn; only the warnings say what
+    failed on the way, so they are shown with the name of the factory in use.
+    """
+    from gpiozero import Device
+    from gpiozero.exc import BadPinFactory, PinFactoryFallback
+
+    name = "GPIO pin factory"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PinFactoryFallback)
+        try:
+            Device.ensure_pin_factory()
+            factory = Device.pin_factory
+        except (BadPinFactory, ImportError, OSError, RuntimeError) as exc:
+            tried = "; ".join(str(w.message) for w in caught)
+            detail = f"none usable ({exc})" + (f": {tried}" if tried else "")
+            return ProbeResult(name, False, detail, PIN_FACTORY_FIX)
+    detail = type(factory).__name__
+    chosen = os.environ.get("GPIOZERO_PIN_FACTORY")
+    if chosen:
+        detail += f" (GPIOZERO_PIN_FACTORY={chosen})"
+    skipped = [str(w.message) for w in caught if issubclass(w.category, PinFactoryFallback)]
+    if skipped:
+        detail += "; skipped: " + "; ".join(skipped)
+    return ProbeResult(name, True, detail)

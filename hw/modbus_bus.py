@@ -23,6 +23,10 @@ SERIAL_FIX = (
     "check the device path (ls -l /dev/serial/by-id/), the RS-485 wiring (A/B, termination) "
     "and that the service user is in group dialout"
 )
+TCP_FIX = (
+    "check host and tcp_port, that the device or gateway is on the network (ping it) and that "
+    "its Modbus TCP server is enabled"
+)
 
 
 class ModbusBus:
@@ -45,6 +49,7 @@ class ModbusBus:
         if (port is None) == (host is None):
             raise ValueError("a Modbus bus needs exactly one of port (RTU) or host (TCP)")
         self.name = port or f"{host}:{tcp_port}"
+        self._fix = SERIAL_FIX if port is not None else TCP_FIX
         self.gap_s = gap_s
         self._lock = asyncio.Lock()
         self._last = 0.0
@@ -89,9 +94,9 @@ class ModbusBus:
         try:
             ok = await self.client.connect()
         except OSError as exc:
-            raise DriverIOError(f"Modbus {self.name}: cannot open: {exc}; {SERIAL_FIX}") from exc
+            raise DriverIOError(f"Modbus {self.name}: cannot open: {exc}; {self._fix}") from exc
         if not ok:
-            raise DriverIOError(f"Modbus {self.name}: cannot connect; {SERIAL_FIX}")
+            raise DriverIOError(f"Modbus {self.name}: cannot connect; {self._fix}")
 
     async def _request(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException

@@ -4,6 +4,10 @@
 #   sudo systemd/install.sh            # from a checkout of the repository
 #
 # Idempotent: run it again to upgrade. It never overwrites an existing /etc/chargectl/config.toml.
+# The dependencies come from systemd/requirements.lock (exact versions and hashes, `make lock`),
+# so two Pis installed months apart run the same code.
+# It starts the service only when the configuration is valid and names real hardware: with the
+# example's driver = "sim" it enables the unit and says what to edit.
 # For a dry run into a scratch tree set ROOT=/some/dir (no systemctl, no apt, no user creation
 # outside that tree).
 set -eu
@@ -32,7 +36,10 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 say "installing chargectl from $SRC into $venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet --upgrade "$SRC"
+"$venv/bin/python" -m pip install --quiet --require-hashes -r "$SRC/systemd/requirements.lock"
+"$venv/bin/python" -m pip install --quiet --upgrade --no-deps "$SRC"
+install -d -m 0755 "$ROOT/usr/local/bin"
+ln -sfn "$PREFIX/venv/bin/chargectl" "$ROOT/usr/local/bin/chargectl"
 
 install -d -m 0755 "$ROOT/etc/chargectl" "$ROOT/etc/systemd/system" "$ROOT/usr/lib/sysusers.d" \
   "$ROOT/etc/udev/rules.d" "$ROOT/etc/systemd/journald.conf.d"
@@ -48,9 +55,28 @@ else
   say "wrote /etc/chargectl/config.toml from the example: edit [ocpp] and [[connector]] before use"
 fi
 
+# Start only what can run: a valid configuration with real hardware (not the simulator).
+config="$ROOT/etc/chargectl/config.toml"
+ready=no
+if problems=$("$venv/bin/chargectl" check-config --config "$config" 2>&1 >/dev/null); then
+  if "$venv/bin/python" -c 'import sys
+from controller.config import load_settings
+sys.exit(any(c.driver == "sim" for c in load_settings(sys.argv[1]).connector))' "$config"; then
+    ready=yes
+  else
+    say "not starting: /etc/chargectl/config.toml still uses the simulator (driver = \"sim\")."
+    say "edit [ocpp] url and charge_point_id and each [[connector]] driver, then run:"
+    say "  sudo chargectl check-config && sudo chargectl check-hw && sudo systemctl start chargectl"
+  fi
+else
+  say "not starting: /etc/chargectl/config.toml is not valid:"
+  printf '%s\n' "$problems" | sed -n '1,/^where each value/p' | sed '/^where each value/d; s/^/  /'
+  say "fix it, then: sudo chargectl check-config && sudo systemctl start chargectl"
+fi
+
 if [ -n "$ROOT" ]; then
   systemd-sysusers --root="$ROOT" "$ROOT/usr/lib/sysusers.d/chargectl.conf"
-  say "installed into $ROOT (no services touched)"
+  say "installed into $ROOT (no services touched; would start: $ready)"
   exit 0
 fi
 
@@ -60,10 +86,14 @@ udevadm control --reload-rules 2>/dev/null || true
 udevadm trigger --subsystem-match=pwm 2>/dev/null || true
 systemctl daemon-reload
 systemctl restart systemd-journald 2>/dev/null || true
-if [ "$START" = yes ]; then
-  systemctl enable chargectl.service
+if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+  usermod -aG evse "$SUDO_USER"
+  say "added $SUDO_USER to group evse: 'chargectl status' works without sudo after a new login"
+fi
+systemctl enable chargectl.service
+if [ "$START" = yes ] && [ "$ready" = yes ]; then
   systemctl restart chargectl.service
   say "running: 'chargectl status' shows the connectors, 'journalctl -u chargectl -f' the log"
-else
-  say "installed; start it with: systemctl enable --now chargectl"
+elif [ "$ready" = yes ]; then
+  say "installed and enabled; start it with: sudo systemctl start chargectl"
 fi

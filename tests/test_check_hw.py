@@ -70,6 +70,6 @@ def test_missing_devices_fail_with_a_fix(tmp_path):
     )
     out = _run(cfg)
     assert out.returncode == 1
-    assert "FAIL" in out.stdout and "fix: check the device path" in out.stdout
+    assert "FAIL" in out.stdout and "ttyUSB9 does not exist" in out.stdout
     assert "dtoverlay=pwm,pin=18,func=2" in out.stdout
     assert "Traceback" not in out.stdout + out.stderr

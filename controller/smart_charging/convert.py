@@ -65,7 +65,11 @@ def parse_datetime(value: Any, field: str) -> datetime:
         raise ProfileFormatError(field, f"expected a date-time string, got {value!r}")
     if dt.tzinfo is None:
         raise ProfileFormatError(field, f"date-time without a time zone: {value!r}")
-    return dt.astimezone(UTC).replace(microsecond=0)
+    try:
+        # 0001-01-01T00:00:00+01:00 is a valid string whose UTC instant Python cannot hold.
+        return dt.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:
+        raise ProfileFormatError(field, f"date-time out of range: {value!r}") from None
 
 
 def _int(d: Mapping[str, Any], key: str, path: str, required: bool = True) -> int | None:

@@ -30,6 +30,7 @@ from websockets.asyncio.client import connect
 
 from controller.ocpp.config_keys import ConfigKeys, definitions
 from controller.ocpp.outbox import OcppDb, StoredTransaction
+from controller.ocpp.security import Transport, connect_refusal
 from controller.ocpp.session import Session
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot, Station
@@ -90,6 +91,7 @@ class ChargePointService:
                     "MaxChargingProfilesInstalled": str(cfg.max_profiles),
                 },
             ),
+            self._transport(),
         )
         self.link_state = "offline"
         self.boot_status: str | None = None
@@ -116,6 +118,10 @@ class ChargePointService:
         self._restore()
 
     # --- helpers ---------------------------------------------------------------------------
+
+    def _transport(self) -> Transport:
+        s = self.settings
+        return Transport(s.url, bool(s.password), bool(s.client_cert and s.client_key))
 
     def now(self) -> datetime:
         return self._clock.now().astimezone(UTC)
@@ -628,6 +634,9 @@ class ChargePointService:
                 await metering
 
     async def _connect_once(self, url: str) -> None:
+        refusal = connect_refusal(self.keys.get_int("SecurityProfile"), self._transport())
+        if refusal is not None:
+            raise ConnectionRefusedError(refusal)
         ping = self.keys.get_int("WebSocketPingInterval") or None
         async with connect(
             url,

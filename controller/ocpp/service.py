@@ -742,10 +742,7 @@ class ChargePointService:
     # --- the queue ------------------------------------------------------------------------
 
     def _security_event(self, kind: str, info: str | None) -> None:
-        self.db.enqueue(
-            "SecurityEventNotification",
-            {"type": kind, "timestamp": utc_iso(self.now()), "tech_info": info},
-        )
+        self.db.enqueue_security_event(kind, utc_iso(self.now()), info)
         self._outbox_event.set()
 
     async def _deliver(self, session: Session) -> None:
@@ -769,6 +766,11 @@ class ChargePointService:
             try:
                 resp = await session.call(request, suppress=False)
             except OCPPError as exc:
+                if msg.action == "SecurityEventNotification":
+                    # Not a transaction message: one attempt (old CSMSes answer NotImplemented).
+                    log.warning("%s answered with %s; dropped", msg.action, exc.code)
+                    self.db.ack(msg.seq)
+                    continue
                 attempts = self.db.count_attempt(msg.seq)
                 limit = self.keys.get_int("TransactionMessageAttempts")
                 log.warning(

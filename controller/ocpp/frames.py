@@ -1,11 +1,11 @@
 """Screening of raw OCPP-J frames before the `ocpp` library sees them.
 
 The library trusts its input in ways a hostile CSMS can exploit: Python's `json` accepts
-`NaN`, `Infinity` and `1e400` (which becomes an infinite float) and the schema check then fails
-with an exception nobody catches, so the receive loop ends and the link drops; deep nesting
-hits the interpreter's recursion limit in the library's recursive key conversion; and huge
-integers raise a plain `ValueError`. Here every frame is parsed once, strictly, and classified;
-a bad CALL gets a CALLERROR naming the problem, a bad response is dropped.
+`NaN`, `Infinity` and `1e400` (which becomes an infinite float), and the schema check then
+fails on them, or on merely huge numbers, with an exception nobody catches, so the receive
+loop ends and the link drops; deep nesting hits the interpreter's recursion limit; and huge
+integers raise a plain `ValueError`. Here every frame is parsed once, strictly, and
+classified; a bad CALL gets a CALLERROR naming the problem, a bad response is dropped.
 """
 
 from __future__ import annotations
@@ -19,8 +19,12 @@ from typing import Any
 # OCPP 1.6 payloads nest four levels at most (SetChargingProfile's schedule periods); 32 leaves
 # room for vendor data and keeps every recursive walk far below Python's recursion limit.
 MAX_DEPTH = 32
-# Digits in one JSON integer: far above any OCPP field, far below Python's own 4300 limit.
-MAX_INT_DIGITS = 40
+# Bounds on JSON numbers, far above any OCPP field. The library checks `multipleOf: 0.1` with
+# Decimals of 28 digits: 1.7e308 (finite) or a 30-digit integer there raises
+# decimal.InvalidOperation, which ends the receive loop like NaN does. Python's own int limit
+# (4300 digits) raises a plain ValueError.
+MAX_INT_DIGITS = 18
+MAX_ABS_FLOAT = 1e15
 
 
 class FrameKind(Enum):
@@ -51,7 +55,7 @@ def _constant(name: str) -> float:
 
 def _float(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):
+    if not math.isfinite(value) or abs(value) > MAX_ABS_FLOAT:
         raise _NotFinite(f"{text[:20]} is out of range")
     return value
 

@@ -35,11 +35,23 @@ def _nested(depth):
         _set_profile("inf", "Infinity"),
         _set_profile("minus-inf", "-Infinity"),
         _set_profile("e400", "1e400"),
+        _set_profile("e308", "1.7e308"),
+        _set_profile("int30", "1" + "0" * 30),
         f'[2, "deep", "DataTransfer", {{"vendorId": "x", "extra": {_nested(200)}}}]',
         f'[2, "deeper", "DataTransfer", {{"vendorId": "x", "extra": {_nested(100_000)}}}]',
         '[2, "bigint", "UnlockConnector", {"connectorId": 1' + "0" * 5000 + "}]",
     ],
-    ids=["NaN", "Infinity", "-Infinity", "1e400", "depth200", "depth100000", "5000-digits"],
+    ids=[
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "1e400",
+        "1.7e308",
+        "10^30",
+        "depth200",
+        "depth100000",
+        "5000-digits",
+    ],
 )
 def test_absurd_numbers_and_nesting_get_a_format_violation(tmp_path, frame):
     msg_id = json.loads(frame[: frame.index(",", 4)] + "]")[1]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from controller.ocpp.settings import OcppSettings
+
 
 @dataclass(frozen=True, slots=True)
 class Transport:
@@ -20,6 +22,11 @@ class Transport:
     url: str
     password_configured: bool
     client_certificate: bool
+
+    @classmethod
+    def of(cls, settings: OcppSettings) -> Transport:
+        s = settings
+        return cls(s.url, bool(s.password), bool(s.client_cert and s.client_key))
 
     @property
     def tls(self) -> bool:

@@ -91,7 +91,7 @@ class ChargePointService:
                     "MaxChargingProfilesInstalled": str(cfg.max_profiles),
                 },
             ),
-            self._transport(),
+            Transport.of(self.settings),
         )
         self.link_state = "offline"
         self.boot_status: str | None = None
@@ -118,10 +118,6 @@ class ChargePointService:
         self._restore()
 
     # --- helpers ---------------------------------------------------------------------------
-
-    def _transport(self) -> Transport:
-        s = self.settings
-        return Transport(s.url, bool(s.password), bool(s.client_cert and s.client_key))
 
     def now(self) -> datetime:
         return self._clock.now().astimezone(UTC)
@@ -634,7 +630,7 @@ class ChargePointService:
                 await metering
 
     async def _connect_once(self, url: str) -> None:
-        refusal = connect_refusal(self.keys.get_int("SecurityProfile"), self._transport())
+        refusal = connect_refusal(self.keys.get_int("SecurityProfile"), Transport.of(self.settings))
         if refusal is not None:
             raise ConnectionRefusedError(refusal)
         ping = self.keys.get_int("WebSocketPingInterval") or None

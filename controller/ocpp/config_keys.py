@@ -7,27 +7,33 @@ and answers Accepted, Rejected (bad value or read-only), RebootRequired or NotSu
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from controller.ocpp.outbox import OcppDb
+from controller.ocpp.security import Transport, profile_refusal
 
+log = logging.getLogger(__name__)
+
+# The measurands this charger can actually sample (see the service's `_sampled_values`): a
+# list naming anything else would be Accepted and then send nothing for it.
 MEASURANDS = (
     "Energy.Active.Import.Register",
-    "Energy.Active.Import.Interval",
     "Power.Active.Import",
     "Current.Import",
     "Current.Offered",
     "Voltage",
 )
+_DIGITS = re.compile(r"[0-9]{1,10}")
+_ROTATIONS = ("RST", "RTS", "SRT", "STR", "TRS", "TSR", "NotApplicable", "Unknown")
 
 
 def _int(lo: int, hi: int) -> Callable[[str], bool]:
     def check(v: str) -> bool:
-        try:
-            return lo <= int(v) <= hi
-        except ValueError:
-            return False
+        # ASCII digits only: int() would also take " 5", "+5", "5_0" and Arabic-Indic digits.
+        return _DIGITS.fullmatch(v) is not None and lo <= int(v) <= hi
 
     return check
 
@@ -36,9 +42,47 @@ def _bool(v: str) -> bool:
     return v.lower() in ("true", "false")
 
 
-def _measurands(v: str) -> bool:
-    items = [x.strip() for x in v.split(",") if x.strip()]
-    return all(x in MEASURANDS for x in items)
+def _csl(v: str) -> list[str] | None:
+    """The items of a comma-separated list; None if one is empty (`a,,b`, a trailing comma)."""
+    if v == "":
+        return []
+    items = [x.strip() for x in v.split(",")]
+    return None if any(not x for x in items) else items
+
+
+def _measurands(required: bool) -> Callable[[str], bool]:
+    """Known, not repeated, at most MaxLength; `required` lists need one (an empty
+    MeterValuesSampledData would silently stop every MeterValues)."""
+
+    def check(v: str) -> bool:
+        items = _csl(v)
+        if items is None or (required and not items):
+            return False
+        return len(set(items)) == len(items) <= len(MEASURANDS) and all(
+            x in MEASURANDS for x in items
+        )
+
+    return check
+
+
+def _phase_rotation(connectors: int) -> Callable[[str], bool]:
+    """`0.RST,1.RST`: a connector number 0..n and one rotation, each connector once."""
+
+    def check(v: str) -> bool:
+        items = _csl(v)
+        if not items:
+            return False
+        seen: set[int] = set()
+        for item in items:
+            cid, _, rotation = item.partition(".")
+            if _DIGITS.fullmatch(cid) is None or rotation not in _ROTATIONS:
+                return False
+            if int(cid) > connectors or int(cid) in seen:
+                return False
+            seen.add(int(cid))
+        return True
+
+    return check
 
 
 def _hex_key(v: str) -> bool:
@@ -69,23 +113,23 @@ def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
         KeyDef("AuthorizeRemoteTxRequests", "false", False, _bool),
         KeyDef("ClockAlignedDataInterval", "0", False, _int(0, 86400)),
         KeyDef("ConnectionTimeOut", "60", False, _int(10, 3600)),
-        KeyDef("ConnectorPhaseRotation", "0.RST", False, lambda v: bool(v.strip())),
+        KeyDef("ConnectorPhaseRotation", "0.RST", False, _phase_rotation(connectors)),
         KeyDef("GetConfigurationMaxKeys", "64", True),
         KeyDef("HeartbeatInterval", "300", False, _int(0, 86400)),
         KeyDef("LocalAuthorizeOffline", "true", False, _bool),
         KeyDef("LocalPreAuthorize", "false", False, _bool),
-        KeyDef("MeterValuesAlignedData", "Energy.Active.Import.Register", False, _measurands),
+        KeyDef("MeterValuesAlignedData", "Energy.Active.Import.Register", False, _measurands(True)),
         KeyDef("MeterValuesAlignedDataMaxLength", str(len(MEASURANDS)), True),
-        KeyDef("MeterValuesSampledData", sampled, False, _measurands),
+        KeyDef("MeterValuesSampledData", sampled, False, _measurands(True)),
         KeyDef("MeterValuesSampledDataMaxLength", str(len(MEASURANDS)), True),
         KeyDef("MeterValueSampleInterval", "60", False, _int(0, 86400)),
         KeyDef("NumberOfConnectors", str(connectors), True),
         KeyDef("ResetRetries", "1", False, _int(0, 10)),
         KeyDef("StopTransactionOnEVSideDisconnect", "true", False, _bool),
         KeyDef("StopTransactionOnInvalidId", "true", False, _bool),
-        KeyDef("StopTxnAlignedData", "", False, _measurands),
+        KeyDef("StopTxnAlignedData", "", False, _measurands(False)),
         KeyDef("StopTxnAlignedDataMaxLength", str(len(MEASURANDS)), True),
-        KeyDef("StopTxnSampledData", "Energy.Active.Import.Register", False, _measurands),
+        KeyDef("StopTxnSampledData", "Energy.Active.Import.Register", False, _measurands(False)),
         KeyDef("StopTxnSampledDataMaxLength", str(len(MEASURANDS)), True),
         KeyDef("SupportedFeatureProfiles", "Core,SmartCharging,RemoteTrigger", True),
         KeyDef("TransactionMessageAttempts", "3", False, _int(1, 100)),
@@ -107,12 +151,15 @@ def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
 
 
 class ConfigKeys:
-    def __init__(self, db: OcppDb, defs: list[KeyDef]) -> None:
+    def __init__(self, db: OcppDb, defs: list[KeyDef], transport: Transport | None = None) -> None:
         self._db = db
         self._defs = {d.name: d for d in defs}
         self._values = {d.name: d.default for d in defs}
+        self._transport = transport
         for k, v in db.config_items().items():
-            if k in self._defs and not self._defs[k].readonly:
+            d = self._defs.get(k)
+            # A value stored by an older, laxer version that fails today's check is ignored.
+            if d is not None and not d.readonly and (d.check is None or d.check(v)):
                 self._values[k] = v
 
     def get(self, name: str) -> str:
@@ -152,8 +199,16 @@ class ConfigKeys:
             return "NotSupported"
         if d.readonly or (d.check is not None and not d.check(value)):
             return "Rejected"
-        if name == "SecurityProfile" and int(value) < int(self._values[name]):
-            return "Rejected"  # the whitepaper forbids lowering the security profile
+        if name == "SecurityProfile":
+            if int(value) < int(self._values[name]):
+                return "Rejected"  # the whitepaper forbids lowering the security profile
+            if self._transport is not None:
+                why = profile_refusal(
+                    int(value), self._transport, bool(self._values["AuthorizationKey"])
+                )
+                if why is not None:
+                    log.warning("SecurityProfile %s refused: %s", value, why)
+                    return "Rejected"
         self._db.set_config(name, value)
         self._values[name] = value
         return "RebootRequired" if d.reboot else "Accepted"

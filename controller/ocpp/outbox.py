@@ -36,11 +36,21 @@ CREATE TABLE IF NOT EXISTS transactions (
     meter_start_wh  REAL NOT NULL,
     open            INTEGER NOT NULL DEFAULT 1
 );
+CREATE TABLE IF NOT EXISTS security_repeats (
+    seq    INTEGER PRIMARY KEY,
+    count  INTEGER NOT NULL,
+    first  TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS config (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
+
+
+SECURITY_EVENT = "SecurityEventNotification"
+# Types of security events this charger raises are few; repeats of one type are coalesced.
+MAX_SECURITY_EVENTS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +98,57 @@ class OcppDb:
             ]
         )
 
+    def enqueue_security_event(self, kind: str, timestamp: str, tech_info: str | None) -> None:
+        """Queue a SecurityEventNotification, coalesced: while one of the same type waits, it
+        is updated (latest timestamp, a count in techInfo) instead of queued again, and at most
+        MAX_SECURITY_EVENTS wait, the oldest dropped first. A CSMS refusing us every few seconds
+        must not fill the queue nor delay a transaction message."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT o.seq, o.payload, r.count, r.first FROM outbox o "
+                "LEFT JOIN security_repeats r ON r.seq = o.seq "
+                "WHERE o.action = ? ORDER BY o.seq",
+                (SECURITY_EVENT,),
+            ).fetchall()
+        for seq, payload, count, first in rows:
+            if json.loads(payload).get("type") != kind:
+                continue
+            count = (count or 1) + 1
+            first = first or json.loads(payload)["timestamp"]
+            note = f"{count} times since {first}"
+            info = note if not tech_info else f"{tech_info} ({note})"
+            updated = {"type": kind, "timestamp": timestamp, "tech_info": info[:255]}
+            self._tx(
+                [
+                    ("UPDATE outbox SET payload = ? WHERE seq = ?", (json.dumps(updated), seq)),
+                    (
+                        "INSERT OR REPLACE INTO security_repeats VALUES (?, ?, ?)",
+                        (seq, count, first),
+                    ),
+                ]
+            )
+            return
+        payload = {"type": kind, "timestamp": timestamp, "tech_info": tech_info}
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "INSERT INTO outbox (action, payload) VALUES (?, ?)",
+                (SECURITY_EVENT, json.dumps(payload)),
+            )
+        ]
+        for seq, *_ in rows[: max(0, len(rows) + 1 - MAX_SECURITY_EVENTS)]:
+            statements.append(("DELETE FROM outbox WHERE seq = ?", (seq,)))
+        statements.append(
+            ("DELETE FROM security_repeats WHERE seq NOT IN (SELECT seq FROM outbox)", ())
+        )
+        self._tx(statements)
+
     def peek(self) -> Queued | None:
+        """The next message to send: transaction messages before security events."""
         with self._lock:
             row = self._db.execute(
-                "SELECT seq, action, payload, tx_key, attempts FROM outbox ORDER BY seq LIMIT 1"
+                "SELECT seq, action, payload, tx_key, attempts FROM outbox "
+                "ORDER BY action = ?, seq LIMIT 1",
+                (SECURITY_EVENT,),
             ).fetchone()
         if row is None:
             return None

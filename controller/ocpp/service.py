@@ -31,6 +31,7 @@ from websockets.asyncio.client import connect
 from controller.logs import install_ocpp_filter
 from controller.ocpp.config_keys import ConfigKeys, definitions
 from controller.ocpp.outbox import OcppDb, StoredTransaction
+from controller.ocpp.security import Transport, connect_refusal
 from controller.ocpp.session import Session
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot, Station
@@ -92,6 +93,7 @@ class ChargePointService:
                     "MaxChargingProfilesInstalled": str(cfg.max_profiles),
                 },
             ),
+            Transport.of(self.settings),
         )
         self.link_state = "offline"
         self.boot_status: str | None = None
@@ -630,6 +632,9 @@ class ChargePointService:
                 await metering
 
     async def _connect_once(self, url: str) -> None:
+        refusal = connect_refusal(self.keys.get_int("SecurityProfile"), Transport.of(self.settings))
+        if refusal is not None:
+            raise ConnectionRefusedError(refusal)
         ping = self.keys.get_int("WebSocketPingInterval") or None
         async with connect(
             url,
@@ -735,10 +740,7 @@ class ChargePointService:
     # --- the queue ------------------------------------------------------------------------
 
     def _security_event(self, kind: str, info: str | None) -> None:
-        self.db.enqueue(
-            "SecurityEventNotification",
-            {"type": kind, "timestamp": utc_iso(self.now()), "tech_info": info},
-        )
+        self.db.enqueue_security_event(kind, utc_iso(self.now()), info)
         self._outbox_event.set()
 
     async def _deliver(self, session: Session) -> None:
@@ -762,6 +764,11 @@ class ChargePointService:
             try:
                 resp = await session.call(request, suppress=False)
             except OCPPError as exc:
+                if msg.action == "SecurityEventNotification":
+                    # Not a transaction message: one attempt (old CSMSes answer NotImplemented).
+                    log.warning("%s answered with %s; dropped", msg.action, exc.code)
+                    self.db.ack(msg.seq)
+                    continue
                 attempts = self.db.count_attempt(msg.seq)
                 limit = self.keys.get_int("TransactionMessageAttempts")
                 log.warning(

@@ -8,8 +8,8 @@ service's supervised tasks.
 
 from __future__ import annotations
 
-import json
 import logging
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from ocpp.exceptions import (
@@ -21,6 +21,8 @@ from ocpp.exceptions import (
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
+
+from controller.ocpp.frames import FrameKind, call_error, screen
 
 if TYPE_CHECKING:
     from controller.ocpp.service import ChargePointService
@@ -38,36 +40,64 @@ class Session(ChargePoint):  # type: ignore[misc]
     def __init__(self, service: ChargePointService, connection: Any, timeout_s: float) -> None:
         super().__init__(service.settings.charge_point_id, connection, response_timeout=timeout_s)
         self._svc = service
+        self._awaiting: set[str] = set()
+        self.responses_dropped = 0
 
     async def route_message(self, raw_msg: str) -> None:
-        """Answer frames the library cannot parse with a CALLERROR instead of dropping them."""
-        try:
-            parsed = json.loads(raw_msg)
-        except (json.JSONDecodeError, UnicodeDecodeError, TypeError):
-            await self._reject_frame("-1", "FormatViolation", "frame is not valid JSON")
+        """Screen every frame first (see `frames`): a bad CALL gets a CALLERROR, a response
+        nobody waits for is dropped, and the library only ever sees frames it can handle."""
+        screened = screen(raw_msg)
+        if screened.error_code is not None:
+            if screened.kind in (FrameKind.CALLRESULT, FrameKind.CALLERROR):
+                self._drop_response(screened.message_id, screened.error_text)
+            else:
+                await self._reject_frame(
+                    screened.message_id, screened.error_code, screened.error_text
+                )
             return
-        if (
-            not isinstance(parsed, list)
-            or len(parsed) < 3
-            or parsed[0] not in (2, 3, 4)
-            or not isinstance(parsed[1], str)
-            or (parsed[0] == 2 and (len(parsed) != 4 or not isinstance(parsed[2], str)))
-        ):
-            msg_id = parsed[1] if isinstance(parsed, list) and len(parsed) > 1 else "-1"
-            if not isinstance(msg_id, str):
-                msg_id = "-1"
-            await self._reject_frame(msg_id, "ProtocolError", "not an OCPP-J message")
-            return
-        if parsed[0] == 2 and not isinstance(parsed[3], dict):
-            await self._reject_frame(parsed[1], "FormatViolation", "payload must be an object")
+        if screened.kind is not FrameKind.CALL and screened.message_id not in self._awaiting:
+            # The library looks for its answer by recursing once per queued stray response
+            # (RecursionError after ~1000): strays never enter its queue.
+            self._drop_response(screened.message_id, "no CALL of ours is waiting for it")
             return
         self._svc.frames_received += 1
         await super().route_message(raw_msg)
 
+    async def call(
+        self,
+        payload: Any,
+        suppress: bool = True,
+        unique_id: str | None = None,
+        skip_schema_validation: bool = False,
+    ) -> Any:
+        """The library's call, remembering which response id we wait for."""
+        message_id = unique_id or str(uuid.uuid4())
+        self._awaiting.add(message_id)
+        try:
+            return await super().call(
+                payload,
+                suppress=suppress,
+                unique_id=message_id,
+                skip_schema_validation=skip_schema_validation,
+            )
+        finally:
+            self._awaiting.discard(message_id)
+
+    def _drop_response(self, message_id: str, reason: str) -> None:
+        self._svc.frames_rejected += 1
+        self.responses_dropped += 1
+        if self.responses_dropped <= 10 or self.responses_dropped % 1000 == 0:
+            log.warning(
+                "dropped a response from the CSMS (%s, id %.40r; %d so far)",
+                reason,
+                message_id,
+                self.responses_dropped,
+            )
+
     async def _reject_frame(self, msg_id: str, code: str, description: str) -> None:
         log.warning("malformed frame from the CSMS answered with %s: %s", code, description)
         self._svc.frames_rejected += 1
-        await self._send(json.dumps([4, msg_id, code, description, {}]))
+        await self._send(call_error(msg_id, code, description))
 
     # --- Core -----------------------------------------------------------------------------
 

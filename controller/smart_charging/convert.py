@@ -24,6 +24,9 @@ from controller.smart_charging.model import (
     SchedulePeriod,
 )
 
+# No charger draws 10 MW or 10 MA: anything larger is a mistake, not a limit.
+MAX_RATE = Decimal(10_000_000)
+
 
 class ProfileFormatError(ValueError):
     """The profile does not have the shape OCPP 1.6 requires; `code` is the CALLERROR code."""
@@ -65,7 +68,11 @@ def parse_datetime(value: Any, field: str) -> datetime:
         raise ProfileFormatError(field, f"expected a date-time string, got {value!r}")
     if dt.tzinfo is None:
         raise ProfileFormatError(field, f"date-time without a time zone: {value!r}")
-    return dt.astimezone(UTC).replace(microsecond=0)
+    try:
+        # 0001-01-01T00:00:00+01:00 is a valid string whose UTC instant Python cannot hold.
+        return dt.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:
+        raise ProfileFormatError(field, f"date-time out of range: {value!r}") from None
 
 
 def _int(d: Mapping[str, Any], key: str, path: str, required: bool = True) -> int | None:
@@ -89,6 +96,9 @@ def _decimal_1(d: Mapping[str, Any], key: str, path: str, required: bool = True)
         return None
     if isinstance(v, bool) or not isinstance(v, int | Decimal | float):
         raise ProfileFormatError(f"{path}{key}", f"expected a number, got {v!r}")
+    if not Decimal(str(v)).is_finite() or abs(Decimal(str(v))) > MAX_RATE:
+        # 1.7e308 A passes the schema but overflows once converted to W.
+        raise ProfileFormatError(f"{path}{key}", f"{v} is out of range (at most {MAX_RATE})")
     scaled = Decimal(str(v)) * 10
     if scaled != scaled.to_integral_value():
         raise ProfileFormatError(f"{path}{key}", f"at most one decimal allowed, got {v}")

@@ -40,6 +40,11 @@ from controller.smart_charging.model import (
 
 log = logging.getLogger(__name__)
 
+# GetCompositeSchedule answers for at most a week (the reply's `duration` says so). The work
+# and the reply grow with the duration: 2^31-1 s took 50 s, a 25 MB reply and a 23 s event-loop
+# stall; a week of ten daily profiles of 24 periods is a few ms and ~10 kB.
+MAX_COMPOSITE_DURATION_S = 7 * 86400
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS profiles (
     profile_id   INTEGER PRIMARY KEY,
@@ -324,7 +329,7 @@ class ProfileStore:
         self, connector_id: int, now: datetime, duration_s: int, unit: str
     ) -> list[evaluator.Piece]:
         lo = evaluator.epoch(now)
-        hi = lo + max(1, duration_s)
+        hi = lo + max(1, min(duration_s, MAX_COMPOSITE_DURATION_S))
         target = connector_id
         if connector_id == 0 and self.config.number_of_connectors == 1:
             target = 1  # R46: for one connector, the station total is that connector's
@@ -345,6 +350,7 @@ class ProfileStore:
         if not 0 <= connector_id <= self.config.number_of_connectors or duration_s < 0:
             return None
         rate = RateUnit(unit or "A")
+        duration_s = min(duration_s, MAX_COMPOSITE_DURATION_S)
         pieces = self.composite_pieces(connector_id, now, duration_s, rate.value)
         if duration_s == 0:
             pieces = pieces[:1]

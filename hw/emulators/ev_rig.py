@@ -1,0 +1,240 @@
+"""The EV-emulator rig of docs/hil.md as a circuit twin, so the HIL suite and `chargectl
+selftest` also run in CI through the real driver code.
+
+What is real and what is modelled: the charger's code writes the kernel PWM files (a /sys tree),
+drives the relay and the car-side switches through gpiozero (mock pins), and reads the CP level
+through gpiozero's MCP3008 SPI code. The twin sits where the copper would be: on every ADC
+conversion it reads the PWM files and the switch pins, solves the CP circuit (generator, 1 kOhm,
+the car's diode and resistors) and answers with the counts a real divider and ADC would give.
+The contactor follows the relay pin and drives the feedback input after a contact delay; it can
+be welded. A miswiring is a different map from switch to GPIO than the one the software expects.
+
+The circuit itself (`cp_levels_v`) is pure and also documents the voltages docs/hil.md lists.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+GENERATOR_V = 12.0
+SOURCE_OHM = 1000.0
+DIODE_V = 0.7
+R2_OHM = 2740.0  # state B: always in the car once plugged
+R3_OHM = 1300.0  # state C: in parallel with R2
+RD_OHM = 270.0  # state D: in parallel with R2 (ventilation)
+# The default divider of hw.cp_adc: +12 V -> 3.18 V, 0 V -> 1.71 V, -12 V -> 0.25 V at 3.3 V.
+DEFAULT_VOLTS_PER_UNIT = 3.3 * 12 / (3.18 - 1.71)
+DEFAULT_OFFSET_V = -1.71 * 12 / (3.18 - 1.71)
+
+
+class RigSwitch(StrEnum):
+    """The rig's switches, each a MOSFET or relay on one GPIO."""
+
+    PLUG = "plug"  # S1: diode + R2 onto CP (state B)
+    REQUEST = "request"  # S2: R3 in parallel (state C)
+    VENTILATION = "ventilation"  # S3: 270 Ohm in parallel (state D)
+    SHORT = "short"  # S4: CP to PE (state E)
+
+
+# BCM numbers of the default single-Pi rig (docs/hil.md).
+DEFAULT_SWITCH_GPIOS: dict[RigSwitch, int] = {
+    RigSwitch.PLUG: 5,
+    RigSwitch.REQUEST: 6,
+    RigSwitch.VENTILATION: 13,
+    RigSwitch.SHORT: 26,
+}
+
+
+def _car_level_v(generator_v: float, closed: frozenset[RigSwitch]) -> float:
+    if RigSwitch.SHORT in closed:
+        return 0.0
+    if RigSwitch.PLUG not in closed or generator_v <= DIODE_V:
+        return generator_v  # no car, or the diode blocks the negative half
+    load_ohm = R2_OHM
+    for switch, ohm in ((RigSwitch.REQUEST, R3_OHM), (RigSwitch.VENTILATION, RD_OHM)):
+        if switch in closed:
+            load_ohm = load_ohm * ohm / (load_ohm + ohm)
+    return DIODE_V + (generator_v - DIODE_V) * load_ohm / (load_ohm + SOURCE_OHM)
+
+
+def cp_levels_v(duty_percent: float, closed: frozenset[RigSwitch]) -> tuple[float, float]:
+    """What the positive and negative peak detectors hold: the CP level during the generator's
+    high phase and during its low phase (X1 has no low phase, F no high phase)."""
+    high_phase_v = _car_level_v(GENERATOR_V, closed)
+    low_phase_v = _car_level_v(-GENERATOR_V, closed)
+    high_v = high_phase_v if duty_percent > 0 else low_phase_v
+    low_v = low_phase_v if duty_percent < 100 else high_phase_v
+    return high_v, low_v
+
+
+def adc_counts(cp_v: float, volts_per_unit: float, offset_v: float, bits: int = 10) -> int:
+    full = (1 << bits) - 1
+    return max(0, min(full, round((cp_v - offset_v) / volts_per_unit * full)))
+
+
+def _relay_pin_class(base: type[Any], on_change: Any) -> type[Any]:
+    """A mock pin that tells the twin whenever gpiozero drives it (the relay coil)."""
+
+    class RelayPin(base):  # type: ignore[misc]
+        def _set_state(self, value: Any) -> None:
+            super()._set_state(value)
+            on_change(bool(self.state))
+
+    return RelayPin
+
+
+@dataclass
+class RigFaults:
+    """What can be wrong with a rig or a charger under test."""
+
+    welded: bool = False
+    """The contactor's main contacts stick: the feedback stays closed once it closed."""
+    contact_delay_s: float = 0.015
+    """Time from the relay pin to the auxiliary contact (a small contactor: 10-30 ms)."""
+    wiring: dict[RigSwitch, int] = field(default_factory=lambda: dict(DEFAULT_SWITCH_GPIOS))
+    """Which GPIO really drives each switch; differs from the software's map when miswired."""
+
+
+class EvRigTwin:
+    """The rig and the charger's analogue side, attached to a gpiozero `MockFactory` and a
+    PWM channel directory; the MCP3008 answers on SPI0 CE0 of that factory."""
+
+    def __init__(
+        self,
+        factory: Any,
+        pwm_dir: Path,
+        *,
+        relay_gpio: int = 17,
+        feedback_gpio: int | None = 27,
+        faults: RigFaults | None = None,
+        positive_channel: int = 0,
+        negative_channel: int = 1,
+        volts_per_unit: float = DEFAULT_VOLTS_PER_UNIT,
+        offset_v: float = DEFAULT_OFFSET_V,
+    ) -> None:
+        from gpiozero.pins.mock import MockPin
+
+        self.factory = factory
+        self.pwm_dir = pwm_dir
+        self.faults = faults or RigFaults()
+        self.positive_channel = positive_channel
+        self.negative_channel = negative_channel
+        self.volts_per_unit = volts_per_unit
+        self.offset_v = offset_v
+        self.conversions = 0
+        self.relay_changes = 0
+        self.feedback_gpio = feedback_gpio
+        self._lock = threading.Lock()
+        self._timers: list[threading.Timer] = []
+        self._feedback_closed = False
+        factory.pin(relay_gpio, pin_class=_relay_pin_class(MockPin, self._relay_changed))
+        self.adc = _twin_adc(factory, self)
+
+    # ---------------------------------------------------------------- the wires
+
+    def duty_percent(self) -> float:
+        """The generator's high time as the kernel PWM holds it; a disabled or unexported
+        channel idles low (-12 V), so it counts as 0 %."""
+        try:
+            enabled = (self.pwm_dir / "enable").read_text().strip() == "1"
+            period = int((self.pwm_dir / "period").read_text())
+            duty = int((self.pwm_dir / "duty_cycle").read_text())
+        except (OSError, ValueError):
+            return 0.0
+        if not enabled or period <= 0:
+            return 0.0
+        return 100.0 * min(duty, period) / period
+
+    def closed_switches(self) -> frozenset[RigSwitch]:
+        closed = set()
+        for switch, gpio in self.faults.wiring.items():
+            pin = self.factory.pins.get(self._info(gpio))
+            if pin is not None and pin.function == "output" and pin.state:
+                closed.add(switch)
+        return frozenset(closed)
+
+    def _info(self, gpio: int) -> Any:
+        [(_header, info)] = list(self.factory.board_info.find_pin(gpio))[:1]
+        return info
+
+    def cp_levels_v(self) -> tuple[float, float]:
+        return cp_levels_v(self.duty_percent(), self.closed_switches())
+
+    def counts(self, channel: int) -> int:
+        high_v, low_v = self.cp_levels_v()
+        if channel == self.positive_channel:
+            cp_v = high_v
+        elif channel == self.negative_channel:
+            cp_v = low_v
+        else:
+            cp_v = self.offset_v  # unconnected inputs read 0
+        return adc_counts(cp_v, self.volts_per_unit, self.offset_v)
+
+    # ---------------------------------------------------------------- contactor
+
+    @property
+    def feedback_closed(self) -> bool:
+        return self._feedback_closed
+
+    def _relay_changed(self, energised: bool) -> None:
+        self.relay_changes += 1
+        delay_s = self.faults.contact_delay_s
+        if delay_s <= 0:
+            self._set_feedback(energised)
+            return
+        timer = threading.Timer(delay_s, self._set_feedback, args=(energised,))
+        timer.daemon = True
+        with self._lock:
+            self._timers.append(timer)
+        timer.start()
+
+    def _set_feedback(self, energised: bool) -> None:
+        with self._lock:
+            if self.faults.welded and self._feedback_closed:
+                return
+            self._feedback_closed = energised
+            if self.feedback_gpio is None:
+                return
+            pin = self.factory.pin(self.feedback_gpio)
+            if energised:
+                pin.drive_high()
+            else:
+                pin.drive_low()
+
+    def close(self) -> None:
+        with self._lock:
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
+        self.adc.close()
+
+
+def _twin_mcp3008_class() -> type[Any]:
+    from gpiozero.pins.mock import MockSPIDevice
+
+    class TwinMcp3008(MockSPIDevice):  # type: ignore[misc]
+        """The slave side of an MCP3008 on SPI0 CE0 (start bit, single/diff, 3 channel bits,
+        a sample clock, a null bit, 10 data bits MSB first), converting the twin's CP level."""
+
+        def __init__(self, factory: Any, twin: EvRigTwin) -> None:
+            super().__init__(11, 10, 9, 8, pin_factory=factory)
+            self.twin = twin
+
+        def on_bit(self) -> None:
+            bits = self.rx_buf
+            if 1 in bits and len(bits) == bits.index(1) + 5:
+                start = bits.index(1)
+                channel = bits[start + 2] * 4 + bits[start + 3] * 2 + bits[start + 4]
+                self.twin.conversions += 1
+                self.tx_word(0, 2)
+                self.tx_word(self.twin.counts(channel), 10)
+
+    return TwinMcp3008
+
+
+def _twin_adc(factory: Any, twin: EvRigTwin) -> Any:
+    return _twin_mcp3008_class()(factory, twin)

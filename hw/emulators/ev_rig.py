@@ -127,6 +127,7 @@ class EvRigTwin:
         self.offset_v = offset_v
         self.conversions = 0
         self.relay_changes = 0
+        self.relay_energised = False
         self.feedback_gpio = feedback_gpio
         self._lock = threading.Lock()
         self._timers: list[threading.Timer] = []
@@ -182,6 +183,7 @@ class EvRigTwin:
 
     def _relay_changed(self, energised: bool) -> None:
         self.relay_changes += 1
+        self.relay_energised = energised
         delay_s = self.faults.contact_delay_s
         if delay_s <= 0:
             self._set_feedback(energised)

@@ -182,27 +182,34 @@ class EvRigTwin:
         return self._feedback_closed
 
     def _relay_changed(self, energised: bool) -> None:
-        self.relay_changes += 1
-        self.relay_energised = energised
+        with self._lock:
+            self.relay_changes += 1
+            self.relay_energised = energised
+            seq = self.relay_changes
         delay_s = self.faults.contact_delay_s
         if delay_s <= 0:
-            self._set_feedback(energised)
+            self._follow_coil(seq)
             return
-        timer = threading.Timer(delay_s, self._set_feedback, args=(energised,))
+        timer = threading.Timer(delay_s, self._follow_coil, args=(seq,))
         timer.daemon = True
         with self._lock:
+            self._timers = [t for t in self._timers if t.is_alive()]
             self._timers.append(timer)
         timer.start()
 
-    def _set_feedback(self, energised: bool) -> None:
+    def _follow_coil(self, seq: int) -> None:
+        """The contacts take the coil's state a contact delay after its last change; timers of
+        earlier changes (threads may run them late or out of order) are superseded."""
         with self._lock:
+            if seq != self.relay_changes:
+                return
             if self.faults.welded and self._feedback_closed:
                 return
-            self._feedback_closed = energised
+            self._feedback_closed = self.relay_energised
             if self.feedback_gpio is None:
                 return
             pin = self.factory.pin(self.feedback_gpio)
-            if energised:
+            if self._feedback_closed:
                 pin.drive_high()
             else:
                 pin.drive_low()

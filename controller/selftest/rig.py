@@ -142,6 +142,7 @@ def probe_wiring(
     finally:
         car.open_all()
         output.apply(X1)
+    problems = list(dict.fromkeys(problems))
     if problems:
         problems.append(f"the software expects {car.describe()} (docs/hil.md, 'Pins')")
     return problems

@@ -171,7 +171,7 @@ async def _guarded(
         results = await step()
     except Exception as exc:  # noqa: BLE001 - a broken unit fails its step, the rest still run
         _log.warning("step %s failed: %s", name, exc)
-        results = [StepResult(name, Verdict.FAIL, type(exc).__name__, "no error", str(exc))]
+        results = [StepResult(name, Verdict.FAIL, type(exc).__name__, "step completes", str(exc))]
     failures = make_safe(unit)
     if failures:
         results.append(StepResult(f"safe after {name}", Verdict.FAIL, "; ".join(failures), "-"))

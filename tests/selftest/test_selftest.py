@@ -210,3 +210,16 @@ def test_missing_pwm_channel_is_a_clear_error(tmp_path, monkeypatch, capsys):
     status = main(["selftest", "--config", str(config), "--serial", "X", "--no-ocpp"])
     err = capsys.readouterr().err
     assert status == 2 and "check-hw" in err and "Traceback" not in err
+
+
+def test_a_dead_meter_fails_its_step_and_the_rest_still_runs(tmp_path, backends):
+    with twin_bench(tmp_path) as bench:
+        config = _config(tmp_path, backends)
+        text = config.read_text().replace(f"tcp_port = {backends.meter_port}", "tcp_port = 9")
+        config.write_text(text)
+        status, doc = _run(bench, config, tmp_path, "--serial", "D-1")
+        _assert_safe(bench)
+    assert status == 1
+    steps = _steps(doc)
+    assert steps["meter"]["result"] == "fail"
+    assert steps["contactor"]["result"] == "pass" and steps["OCPP link"]["result"] == "pass"

@@ -13,6 +13,7 @@ Pins on a Pi (BCM), overridable by environment variables:
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,22 +103,42 @@ def _pi_model() -> str:
 
 
 @contextmanager
+def _hil_lock() -> Iterator[None]:
+    """The same lock as test_hil_pi.py: two runs must not drive the same pins."""
+    path = Path(os.environ.get("CHARGECTL_HIL_LOCK", "/tmp/chargectl-hil.lock"))
+    with path.open("w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pytest.fail(f"{path} is held by another HIL run", pytrace=False)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextmanager
 def pi_bench() -> Iterator[RigBench]:
     Device.ensure_pin_factory()
-    duty = EdgeDutyMeter(int(os.environ.get("CHARGECTL_HIL_INPUT_PIN", "23")))
-    try:
-        yield RigBench(
-            Path("/sys"),
-            Device.pin_factory,
-            parse_gpios(os.environ.get("CHARGECTL_HIL_RIG", "default")),
-            int(os.environ.get("CHARGECTL_HIL_RELAY_PIN", "17")),
-            int(os.environ.get("CHARGECTL_HIL_FEEDBACK_PIN", "27")),
-            duty,
-            PI_OPEN_BUDGET_S,
-            _pi_model(),
-        )
-    finally:
-        duty.close()
+    with _hil_lock():
+        duty = EdgeDutyMeter(int(os.environ.get("CHARGECTL_HIL_INPUT_PIN", "23")))
+        try:
+            yield _pi_rig(duty)
+        finally:
+            duty.close()
+
+
+def _pi_rig(duty: DutyMeter) -> RigBench:
+    return RigBench(
+        Path("/sys"),
+        Device.pin_factory,
+        parse_gpios(os.environ.get("CHARGECTL_HIL_RIG", "default")),
+        int(os.environ.get("CHARGECTL_HIL_RELAY_PIN", "17")),
+        int(os.environ.get("CHARGECTL_HIL_FEEDBACK_PIN", "27")),
+        duty,
+        PI_OPEN_BUDGET_S,
+        _pi_model(),
+    )
 
 
 def require_wiring(car: RigCar, output: Any, sensor: Any) -> None:

@@ -80,7 +80,9 @@ def _cell(name: str, value: float) -> str:
 
 
 def _devices(bench: RigBench) -> tuple[SysfsPwm, Any, GpioContactor]:
-    pwm = SysfsPwm("auto", None, root=bench.sys_root)
+    channel = os.environ.get("CHARGECTL_HIL_PWM_CHANNEL")
+    chip = os.environ.get("CHARGECTL_HIL_PWM_CHIP", "auto")
+    pwm = SysfsPwm(chip, int(channel) if channel else None, root=bench.sys_root)
     sensor = mcp300x_sensor(ADC, pin_factory=bench.pins)
     contactor = GpioContactor(
         bench.relay_gpio, feedback_pin=bench.feedback_gpio, pin_factory=bench.pins

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hw.base import CpState, MeterSample
-from hw.emulators.ev_rig import RigSwitch, cp_levels_v
+from hw.ev_rig_circuit import RigSwitch, cp_levels_v
 from hw.iec61851 import diode_check_failed
 
 LEVEL_TOLERANCE_V = 1.0

@@ -16,8 +16,8 @@ from typing import Any
 from controller.selftest.checks import STATE_SWITCHES, StepResult, Verdict, check_level
 from hw.base import CpState
 from hw.direct_pilot import CpSensor, PilotOutput
-from hw.emulators.ev_rig import DEFAULT_SWITCH_GPIOS, RigSwitch
 from hw.errors import DriverUnavailable
+from hw.ev_rig_circuit import DEFAULT_SWITCH_GPIOS, RigSwitch
 from hw.pilot import STATE_F, X1
 
 SETTLE_S = 0.06  # relay/MOSFET switching plus one peak-detector reset period

@@ -9,71 +9,18 @@ the car's diode and resistors) and answers with the counts a real divider and AD
 The contactor follows the relay pin and drives the feedback input after a contact delay; it can
 be welded. A miswiring is a different map from switch to GPIO than the one the software expects.
 
-The circuit itself (`cp_levels_v`) is pure and also documents the voltages docs/hil.md lists.
+The circuit itself is `hw.ev_rig_circuit`.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-GENERATOR_V = 12.0
-SOURCE_OHM = 1000.0
-DIODE_V = 0.7
-R2_OHM = 2740.0  # state B: always in the car once plugged
-R3_OHM = 1300.0  # state C: in parallel with R2
-RD_OHM = 270.0  # state D: in parallel with R2 (ventilation)
-# The default divider of hw.cp_adc: +12 V -> 3.18 V, 0 V -> 1.71 V, -12 V -> 0.25 V at 3.3 V.
-DEFAULT_VOLTS_PER_UNIT = 3.3 * 12 / (3.18 - 1.71)
-DEFAULT_OFFSET_V = -1.71 * 12 / (3.18 - 1.71)
-
-
-class RigSwitch(StrEnum):
-    """The rig's switches, each a MOSFET or relay on one GPIO."""
-
-    PLUG = "plug"  # S1: diode + R2 onto CP (state B)
-    REQUEST = "request"  # S2: R3 in parallel (state C)
-    VENTILATION = "ventilation"  # S3: 270 Ohm in parallel (state D)
-    SHORT = "short"  # S4: CP to PE (state E)
-
-
-# BCM numbers of the default single-Pi rig (docs/hil.md).
-DEFAULT_SWITCH_GPIOS: dict[RigSwitch, int] = {
-    RigSwitch.PLUG: 5,
-    RigSwitch.REQUEST: 6,
-    RigSwitch.VENTILATION: 13,
-    RigSwitch.SHORT: 26,
-}
-
-
-def _car_level_v(generator_v: float, closed: frozenset[RigSwitch]) -> float:
-    if RigSwitch.SHORT in closed:
-        return 0.0
-    if RigSwitch.PLUG not in closed or generator_v <= DIODE_V:
-        return generator_v  # no car, or the diode blocks the negative half
-    load_ohm = R2_OHM
-    for switch, ohm in ((RigSwitch.REQUEST, R3_OHM), (RigSwitch.VENTILATION, RD_OHM)):
-        if switch in closed:
-            load_ohm = load_ohm * ohm / (load_ohm + ohm)
-    return DIODE_V + (generator_v - DIODE_V) * load_ohm / (load_ohm + SOURCE_OHM)
-
-
-def cp_levels_v(duty_percent: float, closed: frozenset[RigSwitch]) -> tuple[float, float]:
-    """What the positive and negative peak detectors hold: the CP level during the generator's
-    high phase and during its low phase (X1 has no low phase, F no high phase)."""
-    high_phase_v = _car_level_v(GENERATOR_V, closed)
-    low_phase_v = _car_level_v(-GENERATOR_V, closed)
-    high_v = high_phase_v if duty_percent > 0 else low_phase_v
-    low_v = low_phase_v if duty_percent < 100 else high_phase_v
-    return high_v, low_v
-
-
-def adc_counts(cp_v: float, volts_per_unit: float, offset_v: float, bits: int = 10) -> int:
-    full = (1 << bits) - 1
-    return max(0, min(full, round((cp_v - offset_v) / volts_per_unit * full)))
+from hw.cp_adc import DEFAULT_OFFSET_V, DEFAULT_VOLTS_PER_UNIT
+from hw.ev_rig_circuit import DEFAULT_SWITCH_GPIOS, RigSwitch, adc_counts, cp_levels_v
 
 
 def _relay_pin_class(base: type[Any], on_change: Any) -> type[Any]:

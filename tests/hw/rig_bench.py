@@ -28,7 +28,8 @@ from sysfs_tree import PI5_PWM, FakeSysfs
 
 from controller.selftest.duty import DutyMeter, EdgeDutyMeter
 from controller.selftest.rig import RigCar, parse_gpios, probe_wiring
-from hw.emulators.ev_rig import EvRigTwin, RigFaults, RigSwitch
+from hw.emulators.ev_rig import EvRigTwin, RigFaults
+from hw.ev_rig_circuit import RigSwitch
 
 # The IEC budget for opening after C -> B is 100 ms. The twin runs on shared CI machines where a
 # thread can wait that long for the CPU, so there it is only a safety bound; the number measured

@@ -10,7 +10,8 @@ from rig_bench import twin_bench
 
 from hw.base import CpState
 from hw.cp_adc import mcp300x_sensor
-from hw.emulators.ev_rig import RigFaults, RigSwitch, adc_counts, cp_levels_v
+from hw.emulators.ev_rig import RigFaults
+from hw.ev_rig_circuit import RigSwitch, adc_counts, cp_levels_v
 from hw.gpio import GpioContactor
 from hw.iec61851 import classify_cp_voltage
 from hw.pilot import PilotSignal

@@ -11,12 +11,8 @@ import pytest
 
 from controller.selftest.checks import nominal_high_v
 from hw.base import CpState
-from hw.emulators.ev_rig import (
-    DEFAULT_OFFSET_V,
-    DEFAULT_SWITCH_GPIOS,
-    DEFAULT_VOLTS_PER_UNIT,
-    adc_counts,
-)
+from hw.cp_adc import DEFAULT_OFFSET_V, DEFAULT_VOLTS_PER_UNIT
+from hw.ev_rig_circuit import DEFAULT_SWITCH_GPIOS, adc_counts
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 TEXT = (DOCS / "hil.md").read_text()

@@ -34,7 +34,8 @@ from controller.selftest.rig import RigCar
 from hw.base import CpState
 from hw.cp_adc import mcp300x_sensor
 from hw.direct_pilot import DirectPilotDriver
-from hw.emulators.ev_rig import RigFaults, RigSwitch
+from hw.emulators.ev_rig import RigFaults
+from hw.ev_rig_circuit import RigSwitch
 from hw.gpio import GpioContactor
 from hw.iec61851 import duty_cycle_for_current
 from hw.pwm_sysfs import SysfsPwm

@@ -16,7 +16,7 @@ from controller.selftest.checks import (
 )
 from controller.selftest.rig import parse_gpios
 from hw.base import CpState, MeterSample
-from hw.emulators.ev_rig import RigSwitch
+from hw.ev_rig_circuit import RigSwitch
 
 
 def test_level_state_and_tolerance():

@@ -19,9 +19,10 @@ from rig_bench import RigBench, twin_bench
 
 from controller.cli import main
 from controller.demo.csms import DemoCsms
-from hw.emulators.ev_rig import RigFaults, RigSwitch
+from hw.emulators.ev_rig import RigFaults
 from hw.emulators.sdm630 import Sdm630Emulator
 from hw.emulators.server import EmulatorServer
+from hw.ev_rig_circuit import RigSwitch
 
 
 class Backends:

@@ -16,7 +16,7 @@ import json
 import os
 import platform
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,13 @@ from typing import Any
 import pytest
 from ocpp.v16 import call
 from rig_bench import RigBench, pi_bench, require_wiring, twin_bench
+from rig_car import FollowingCar, Recorder, until
 
 from controller.app import Charger
 from controller.config import Settings
 from controller.demo import PAUSE_PROFILE, RESUME_PROFILE
 from controller.demo.csms import DemoCsms
 from controller.drivers import ConnectorHardware, pilot_config
-from controller.selftest.rig import RigCar
 from hw.base import CpState
 from hw.cp_adc import mcp300x_sensor
 from hw.direct_pilot import DirectPilotDriver
@@ -91,73 +91,6 @@ def _devices(bench: RigBench) -> tuple[SysfsPwm, Any, GpioContactor]:
     return pwm, sensor, contactor
 
 
-class Recorder:
-    """Samples the wires every 2 ms: the kernel duty and the contactor's feedback input."""
-
-    def __init__(self, read_duty: Callable[[], float], feedback: Callable[[], bool | None]):
-        self._read_duty = read_duty
-        self._feedback = feedback
-        self.duty: list[tuple[float, float]] = []
-        self.closed: list[tuple[float, bool]] = []
-
-    async def run(self) -> None:
-        while True:
-            now = time.monotonic()
-            duty = round(self._read_duty(), 3)
-            if not self.duty or self.duty[-1][1] != duty:
-                self.duty.append((now, duty))
-            closed = bool(self._feedback())
-            if not self.closed or self.closed[-1][1] != closed:
-                self.closed.append((now, closed))
-            await asyncio.sleep(0.002)
-
-    def first_duty(self, since: float, ok: Callable[[float], bool]) -> float | None:
-        return next((t for t, d in self.duty if t >= since and ok(d)), None)
-
-    def first_closed(self, since: float, want: bool) -> float | None:
-        return next((t for t, c in self.closed if t >= since and c is want), None)
-
-
-class FollowingCar:
-    """The rig behaving as a car: requests energy (C) once PWM is offered, goes back to B within
-    `response_s` of the pilot going to +12 V (X1)."""
-
-    def __init__(self, car: RigCar, read_duty: Callable[[], float], response_s: float = 0.3):
-        self.car = car
-        self._read_duty = read_duty
-        self.response_s = response_s
-        self.requesting = False
-        self.events: list[tuple[float, CpState]] = []
-
-    async def run(self) -> None:
-        changed_at = time.monotonic()
-        offered_before = False
-        self.car.make(CpState.B)
-        while True:
-            now = time.monotonic()
-            offered = 8.0 <= self._read_duty() <= 97.0
-            if offered != offered_before:
-                offered_before, changed_at = offered, now
-            if offered != self.requesting and now - changed_at >= self.response_s:
-                self.requesting = offered
-                state = CpState.C if offered else CpState.B
-                self.car.make(state)
-                self.events.append((time.monotonic(), state))
-            await asyncio.sleep(0.005)
-
-    def last(self, state: CpState) -> float:
-        return max(t for t, s in self.events if s is state)
-
-
-async def _until(ok: Callable[[], bool], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if ok():
-            return True
-        await asyncio.sleep(0.01)
-    return ok()
-
-
 def _report(name: str, value_s: float | None, unit: str = "ms") -> None:
     if value_s is None:
         print(f"  {name:<40} never")
@@ -194,7 +127,7 @@ async def _story(bench: RigBench, tmp_path: Path) -> None:
         await csms.call(CP, call.RemoteStartTransaction(id_tag="RIG", connector_id=1))
         start = await csms.wait_for("StartTransaction", timeout_s=20)
         tx = int(start.payload["_assigned_transaction_id"])
-        assert await _until(lambda: recorder.first_closed(0, True) is not None, 20)
+        assert await until(lambda: recorder.first_closed(0, True) is not None, 20)
         closed_at = recorder.first_closed(0, True)
         assert closed_at is not None
         _report("car B->C to contactor closed", closed_at - ev.last(CpState.C))
@@ -207,7 +140,7 @@ async def _story(bench: RigBench, tmp_path: Path) -> None:
             ),
         )
         assert resp.status == "Accepted"
-        assert await _until(lambda: recorder.first_closed(t_pause, False) is not None, 8)
+        assert await until(lambda: recorder.first_closed(t_pause, False) is not None, 8)
         x1_at = recorder.first_duty(t_pause, lambda d: d == 100.0)
         opened_at = recorder.first_closed(t_pause, False)
         assert x1_at is not None and opened_at is not None
@@ -227,7 +160,7 @@ async def _story(bench: RigBench, tmp_path: Path) -> None:
             ),
         )
         assert resp.status == "Accepted"
-        assert await _until(lambda: recorder.first_closed(t_resume, True) is not None, 15)
+        assert await until(lambda: recorder.first_closed(t_resume, True) is not None, 15)
         pwm_at = recorder.first_duty(t_resume, lambda d: d < 100.0)
         reclosed_at = recorder.first_closed(t_resume, True)
         assert pwm_at is not None and reclosed_at is not None
@@ -247,7 +180,7 @@ async def _story(bench: RigBench, tmp_path: Path) -> None:
         assert stop.payload["transaction_id"] == tx
         starts = [r for r in csms.received if r.action == "StartTransaction"]
         assert len(starts) == 1, "the pause ended the transaction"
-        assert await _until(lambda: recorder.first_closed(t_stop, False) is not None, 8)
+        assert await until(lambda: recorder.first_closed(t_stop, False) is not None, 8)
     finally:
         charger.stop()
         with contextlib.suppress(Exception):

@@ -150,6 +150,7 @@ async def _story(bench: RigBench, tmp_path: Path) -> None:
         _report("car C->B to contactor open", opened_at - c_to_b)
         _report("pause sent to contactor open", opened_at - t_pause)
         assert opened_at - c_to_b <= bench.open_budget_s
+        assert x1_at - t_pause <= 1.0, "pausing must not wait for a poll or a timer"
 
         await asyncio.sleep(5.5)  # the minimum pause (5 s here)
         t_resume = time.monotonic()

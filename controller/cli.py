@@ -24,6 +24,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "check-hw": ("controller.check_hw", "check_hw_command"),
     "check-config": ("controller.config", "check_config_command"),
     "failsafe": ("controller.failsafe", "failsafe_command"),
+    "selftest": ("controller.selftest", "selftest_command"),
 }
 
 
@@ -71,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("failsafe", help="put every configured output in the safe state")
     _config_arg(p)
+
+    p = sub.add_parser("selftest", help="end-of-line test of a finished charger (docs/hil.md)")
+    _config_arg(p)
+    from controller.selftest import add_arguments
+
+    add_arguments(p)
     return parser
 
 

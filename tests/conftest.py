@@ -1,4 +1,6 @@
-"""Shared test options: `--hil` opts into the suite that needs a real Raspberry Pi."""
+"""Shared test options: `--hil` opts into the suite that needs a real Raspberry Pi (the rig tests
+then run on the real rig instead of its circuit twin); `--report FILE` writes the rig tests'
+measured timings as JSON (docs/hil.md, "Results")."""
 
 from __future__ import annotations
 
@@ -8,6 +10,12 @@ import pytest
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--hil", action="store_true", default=False, help="run hardware-in-the-loop tests"
+    )
+    parser.addoption(
+        "--report",
+        default=None,
+        metavar="FILE",
+        help="write the timings the EV-emulator rig tests measured to FILE (JSON)",
     )
 
 

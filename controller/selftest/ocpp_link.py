@@ -1,0 +1,61 @@
+"""Whether the configured back office accepts this charger's WebSocket: the same URL, identity,
+subprotocol, Basic auth and TLS settings the service uses, without sending any OCPP message
+(an end-of-line test must not boot a unit into the operator's system or start a session)."""
+
+from __future__ import annotations
+
+import base64
+import ssl
+import time
+
+from controller.config import Settings
+from controller.selftest.checks import StepResult, Verdict
+
+
+def _ssl(settings: Settings) -> ssl.SSLContext | None:
+    o = settings.ocpp
+    if not o.url.startswith("wss://"):
+        return None
+    ctx = ssl.create_default_context(cafile=str(o.ca_file) if o.ca_file else None)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if o.client_cert and o.client_key:
+        ctx.load_cert_chain(str(o.client_cert), str(o.client_key))
+    return ctx
+
+
+async def check_ocpp(settings: Settings, timeout_s: float = 10.0) -> StepResult:
+    import websockets
+    from websockets.asyncio.client import connect
+
+    o = settings.ocpp
+    url = f"{o.url}/{o.charge_point_id}"
+    headers = {}
+    if o.password is not None:
+        token = f"{o.charge_point_id}:{o.password.get_secret_value()}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
+    expected = "WebSocket accepted with subprotocol ocpp1.6"
+    started = time.monotonic()
+    try:
+        async with connect(
+            url,
+            subprotocols=[websockets.Subprotocol("ocpp1.6")],
+            additional_headers=headers,
+            ssl=_ssl(settings),
+            open_timeout=timeout_s,
+            proxy=None,
+        ) as ws:
+            elapsed_s = time.monotonic() - started
+            if ws.subprotocol != "ocpp1.6":
+                return StepResult(
+                    "OCPP link", Verdict.FAIL, f"subprotocol {ws.subprotocol!r}", expected, url
+                )
+    except websockets.InvalidStatus as exc:
+        code = exc.response.status_code
+        hint = "check charge_point_id and password" if code in (401, 403, 404) else url
+        return StepResult("OCPP link", Verdict.FAIL, f"HTTP {code}", expected, hint)
+    except (OSError, TimeoutError, websockets.WebSocketException, ssl.SSLError) as exc:
+        return StepResult("OCPP link", Verdict.FAIL, type(exc).__name__, expected, f"{url}: {exc}")
+    measured = f"connected in {elapsed_s * 1000:.0f} ms"
+    return StepResult(
+        "OCPP link", Verdict.PASS, measured, expected, url, (("connect_s", elapsed_s),)
+    )

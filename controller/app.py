@@ -159,9 +159,9 @@ class Charger:
             with contextlib.suppress(Exception):
                 await self.ocpp.aclose()
             await self.status_server.close()
-            if self.web is not None:
-                await self.web.close()
             await self.loop.shutdown()
+            if self.web is not None:
+                await self.web.close()  # after the outputs are safe: a stuck client may delay it
         return EX_RESET if self.reset_requested else 0
 
     async def _watchdog(self) -> None:

@@ -224,9 +224,14 @@ class WebSection(_Section):
                 f"listening on {host} lets anyone on the network see the charger: "
                 "set [web] password, or listen on 127.0.0.1"
             )
-        if self.password is not None and len(self.password.get_secret_value()) < 8:
-            raise ValueError("password: use at least 8 characters")
         return self
+
+    @field_validator("password")
+    @classmethod
+    def _long_enough(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 8:
+            raise ValueError("use at least 8 characters")
+        return v
 
 
 class Settings(BaseSettings):

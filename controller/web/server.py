@@ -121,14 +121,17 @@ class Dashboard:
 
     async def close(self) -> None:
         logging.getLogger().removeHandler(self.logs)
-        if self._server is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True  # open event streams never finish on their own
         for t in self._tasks:
             if t.get_name() == "web-feed":
                 t.cancel()
+        self.feed.close()
+        if self._server is not None:
+            self._server.should_exit = True
         if self._tasks:
             _, stuck = await asyncio.wait(self._tasks, timeout=3.0)
+            if stuck and self._server is not None:
+                self._server.force_exit = True
+                _, stuck = await asyncio.wait(stuck, timeout=1.0)
             for t in stuck:
                 t.cancel()
         self._tasks = []

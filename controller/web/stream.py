@@ -80,7 +80,7 @@ class Feed:
         self.history = History()
         self.latest: dict[str, Any] | None = None
         self.schedule: dict[str, list[tuple[float, float]]] = {}
-        self._mailboxes: set[asyncio.Queue[str]] = set()
+        self._mailboxes: set[asyncio.Queue[str | None]] = set()
         self._ticks = 0
         self._link: tuple[str | None, float] = (None, 0.0)
 
@@ -117,6 +117,13 @@ class Feed:
             for c in doc.get("connectors", [])
         }
 
+    def close(self) -> None:
+        """End every event stream, so the server can stop without cutting requests."""
+        for box in self._mailboxes:
+            if box.full():
+                box.get_nowait()
+            box.put_nowait(None)
+
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -129,7 +136,7 @@ class Feed:
             await asyncio.sleep(self._interval_s - (now % self._interval_s) + 0.05)
 
     async def events(self) -> AsyncIterator[str]:
-        box: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
+        box: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1)
         self._mailboxes.add(box)
         try:
             yield "retry: 2000\n\n"
@@ -142,6 +149,8 @@ class Feed:
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
+                if text is None:
+                    return
                 yield f"data: {text}\n\n"
         finally:
             self._mailboxes.discard(box)

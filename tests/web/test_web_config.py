@@ -10,7 +10,7 @@ from controller.config import ConfigError, load_settings
 
 def _cfg(tmp_path, web):
     p = tmp_path / "c.toml"
-    p.write_text(f"[state]\ndir = \"{tmp_path}\"\n[web]\n{web}\n")
+    p.write_text(f'[state]\ndir = "{tmp_path}"\n[web]\n{web}\n')
     return p
 
 

@@ -1,4 +1,4 @@
-"""A charger with its dashboard and an embedded CSMS in the test's event loop, and an HTTP client."""
+"""A charger with its dashboard and an embedded CSMS in the test's loop, and an HTTP client."""
 
 from __future__ import annotations
 
@@ -53,8 +53,9 @@ class Browser:
     async def get(self, path: str, **headers: str) -> Reply:
         return await asyncio.to_thread(self._do, "GET", path, None, headers)
 
-    async def post(self, path: str, body: Any = None, *, origin: str | None = "same",
-                   csrf: str | None = None) -> Reply:
+    async def post(
+        self, path: str, body: Any = None, *, origin: str | None = "same", csrf: str | None = None
+    ) -> Reply:
         headers = {}
         if origin == "same":
             headers["Origin"] = self.base
@@ -65,8 +66,9 @@ class Browser:
         return await asyncio.to_thread(self._do, "POST", path, body, headers)
 
 
-def settings(url: str, state_dir: Path, *, password: str | None = PASSWORD,
-             listen: str = "127.0.0.1:0") -> Settings:
+def settings(
+    url: str, state_dir: Path, *, password: str | None = PASSWORD, listen: str = "127.0.0.1:0"
+) -> Settings:
     web: dict[str, Any] = {"listen": listen}
     if password is not None:
         web["password"] = password
@@ -74,8 +76,12 @@ def settings(url: str, state_dir: Path, *, password: str | None = PASSWORD,
         ocpp={"url": url, "charge_point_id": CP},
         state={"dir": state_dir},
         connector=[{"id": 1, "driver": "sim", "max_current_a": 32}],
-        simulator={"plugged_in": True, "ev_max_current_a": 32, "ev_response_s": 0.3,
-                   "ev_sleep_after_pause_s": 0},
+        simulator={
+            "plugged_in": True,
+            "ev_max_current_a": 32,
+            "ev_response_s": 0.3,
+            "ev_sleep_after_pause_s": 0,
+        },
         pilot={"min_pause_s": 5},
         web=web,
     )

@@ -82,6 +82,7 @@ class Feed:
         self.schedule: dict[str, list[tuple[float, float]]] = {}
         self._mailboxes: set[asyncio.Queue[str | None]] = set()
         self._ticks = 0
+        self._limits: list[Any] = []
         self._link: tuple[str | None, float] = (None, 0.0)
 
     @property
@@ -92,8 +93,10 @@ class Feed:
         doc = self._view.status_document()
         t = self._clock()
         self.history.add(t, doc)
-        if self._ticks % SCHEDULE_EVERY_S == 0:
+        limits = [(c.get("limit"), c.get("limit_source")) for c in doc.get("connectors", [])]
+        if self._ticks % SCHEDULE_EVERY_S == 0 or limits != self._limits:
             self.refresh_schedule(doc)
+        self._limits = limits
         self._ticks += 1
         state = (doc.get("csms") or {}).get("state")
         if state != self._link[0]:

@@ -80,12 +80,10 @@ class ChargerControls:
         if sched is None:
             return []
         start = now.timestamp()
-        periods = sched.get("chargingSchedulePeriod") or sched.get("charging_schedule_period") or []
+        cap_a = self._c.overrides.cap_a(connector_id)
+        ceiling_a = rating_a if cap_a is None else min(rating_a, cap_a)
+        periods = sched.get("chargingSchedulePeriod") or []
         steps = [
-            (
-                start + float(p.get("startPeriod", p.get("start_period", 0))),
-                min(float(p["limit"]), rating_a),
-            )
-            for p in periods
+            (start + float(p["startPeriod"]), min(float(p["limit"]), ceiling_a)) for p in periods
         ]
-        return steps or [(start, rating_a)]
+        return steps or [(start, ceiling_a)]

@@ -21,6 +21,13 @@ SCHEDULE_EVERY_S = 10
 KEEPALIVE_S = 15.0
 
 
+def mask_tag(tag: str) -> str:
+    """Enough to recognise one's own card, not enough to clone it: AB••••42."""
+    if len(tag) <= 4:
+        return "•" * len(tag)
+    return tag[:2] + "•" * (len(tag) - 4) + tag[-2:]
+
+
 class LogTail(logging.Handler):
     """The last log lines, for the page; formatting happens only when the page asks."""
 
@@ -83,6 +90,7 @@ class Feed:
         self._mailboxes: set[asyncio.Queue[str | None]] = set()
         self._ticks = 0
         self._limits: list[Any] = []
+        self._tags: set[str] = set()
         self._link: tuple[str | None, float] = (None, 0.0)
 
     @property
@@ -101,9 +109,17 @@ class Feed:
         state = (doc.get("csms") or {}).get("state")
         if state != self._link[0]:
             self._link = (state, t)
+        for c in doc.get("connectors", []):
+            tx = c.get("transaction")
+            if tx and tx.get("id_tag"):
+                self._tags.add(tx["id_tag"])
+                c["transaction"] = {**tx, "id_tag": mask_tag(tx["id_tag"])}
+        extra = self._extra()
+        if "log" in extra:
+            extra["log"] = [{**r, "message": self.mask(r["message"])} for r in extra["log"]]
         self.latest = {
             **doc,
-            **self._extra(),
+            **extra,
             "schedule": self.schedule,
             "csms_since": self._link[1],
             "t": t,
@@ -113,6 +129,13 @@ class Feed:
             if box.full():
                 box.get_nowait()  # drop the sample this client has not taken yet
             box.put_nowait(text)
+
+    def mask(self, text: str) -> str:
+        """Hide the idTags the page has seen (a card number opens the garage) in log lines."""
+        for tag in self._tags:
+            if tag in text:
+                text = text.replace(tag, mask_tag(tag))
+        return text
 
     def refresh_schedule(self, doc: dict[str, Any]) -> None:
         self.schedule = {

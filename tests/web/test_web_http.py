@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import json
+import logging
 import re
 import socket
 import time
@@ -89,7 +90,8 @@ async def test_without_a_password_the_page_shows_but_controls_are_off(tmp_path):
         assert r.status == 403 and "[web] password" in r.json()["error"]
 
 
-async def test_local_controls_act_on_the_real_charger(tmp_path):
+async def test_local_controls_act_on_the_real_charger(tmp_path, caplog):
+    caplog.set_level(logging.INFO)  # as `chargectl run` logs
     async with running(tmp_path) as (csms, charger):
         b = Browser(charger.web.url)
         csrf = await _login(b)
@@ -116,6 +118,10 @@ async def test_local_controls_act_on_the_real_charger(tmp_path):
         await until(lambda: unit.status.offered_a == 10.0)
         doc = (await b.get("/api/status")).json()["connectors"][0]
         assert doc["limit_source"] == "local_cap" and doc["local"]["cap_a"] == 10.0
+        page = (await b.get("/api/status")).json()
+        assert any("WE••••••••42" in r["message"] for r in page["log"]), page["log"]
+        assert "WEB-TAG-0042" not in json.dumps(page)  # idTag masked in the log lines too
+        assert PASSWORD not in json.dumps(page) and page["config"]["web"]["password"] != PASSWORD
         saved = json.loads((tmp_path / "state" / "local.json").read_text())
         assert saved["1"]["cap_a"] == 10.0
 

@@ -212,6 +212,7 @@ async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
         assert resp.status == "Accepted"
         await page.wait_text("limit-1", "16 A — profile 1002", 2.0)
         measured["resume_charging_s"] = await page.wait_text("headline-1", "Charging 16 A", 30)
+        await asyncio.sleep(2.5)  # the car follows; the picture shows it drawing
         await page.shot("3-resumed-16A")
 
         # 4. Controls need the password; a wrong one is refused.

@@ -56,6 +56,10 @@ class Auth:
         if self._hash is None:
             return None
         if not hmac.compare_digest(_hash(password, self._salt), self._hash):
+            if len(self._failures) > 1000:  # many addresses: forget the oldest minute's
+                self._failures = {
+                    k: v for k, v in self._failures.items() if v and now_mono - v[-1] <= 60.0
+                }
             self._failures.setdefault(client, deque()).append(now_mono)
             return None
         self._failures.pop(client, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 import time
@@ -31,6 +32,8 @@ from controller.web.stream import Feed, LogTail
 
 log = logging.getLogger("chargectl.web")
 STATIC = Path(__file__).parent / "static"
+MAX_CONNECTIONS = 32
+MAX_BODY_BYTES = 4096  # every control fits in far less
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -71,6 +74,7 @@ class Dashboard:
         self._tasks: list[asyncio.Task[None]] = []
         self.url: str | None = None
         self.app = Starlette(
+            exception_handlers={_TooLarge: _too_large},
             routes=[
                 Route("/", self._index),
                 Route("/events", self._events),
@@ -82,7 +86,7 @@ class Dashboard:
                 Route("/api/connectors/{cid:int}/{action:str}", self._control, methods=["POST"]),
                 Route("/metrics", self._metrics),
                 Mount("/static", StaticFiles(directory=STATIC), name="static"),
-            ]
+            ],
         )
         self.app.add_middleware(_HeadersMiddleware)
 
@@ -108,7 +112,14 @@ class Dashboard:
         shown = f"[{host}]" if ":" in host else host
         self.url = f"http://{shown}:{bound}/"
         config = uvicorn.Config(
-            self.app, lifespan="off", access_log=False, log_level="warning", log_config=None
+            self.app,
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+            log_config=None,
+            server_header=False,
+            # A bounded number of connections: a flood gets 503, not the charger's memory.
+            limit_concurrency=MAX_CONNECTIONS,
         )
         self._server = _Server(config)
         logging.getLogger().addHandler(self.logs)
@@ -267,13 +278,30 @@ class Dashboard:
         return {"cap": cap, "pause": pause, "resume": resume, "stop": stop, "tag": tag}
 
 
+async def _too_large(request: Request, exc: Exception) -> Response:
+    return _error(413, f"request body over {MAX_BODY_BYTES} bytes refused")
+
+
 def _error(status: int, text: str) -> Response:
     return JSONResponse({"error": text}, status_code=status)
 
 
+class _TooLarge(Exception):
+    pass
+
+
 async def _json(request: Request) -> Any:
+    """The body as JSON, None if it is not; read with a cap so a huge POST costs nothing."""
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
+        raise _TooLarge
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise _TooLarge
     try:
-        return await request.json()
+        return json.loads(body) if body else None
     except ValueError:
         return None
 

@@ -73,6 +73,24 @@ async def test_controls_need_a_login_a_csrf_token_and_our_own_origin(tmp_path):
         assert (await b.post("/api/connectors/1/resume", csrf=csrf)).status == 401
 
 
+async def test_a_huge_body_is_refused_and_the_charger_carries_on(tmp_path):
+    async with running(tmp_path) as (_csms, charger):
+        b = Browser(charger.web.url)
+        host, port = charger.web.url.removeprefix("http://").rstrip("/").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"POST /api/login HTTP/1.1\r\nHost: {host}:{port}\r\nOrigin: {b.base}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{".encode()
+        )
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readline(), 5)
+        assert head.startswith(b"HTTP/1.1 413"), head
+        writer.close()
+        r = await b.post("/api/login", {"password": "no"})  # still answering
+        assert r.status == 401
+        assert charger.loop.healthy()
+
+
 async def test_wrong_passwords_are_rate_limited(tmp_path):
     async with running(tmp_path) as (_csms, charger):
         b = Browser(charger.web.url)

@@ -247,6 +247,8 @@ class Charger:
                 "url": self._url(),
                 "state": self.ocpp.link_state,
                 "queued_messages": self.ocpp.status_document()["queued_messages"],
+                "frames_received": self.ocpp.frames_received,
+                "frames_rejected": self.ocpp.frames_rejected,
             },
             "loop": {
                 "tick_age_s": None

@@ -91,6 +91,7 @@ class Feed:
         self._ticks = 0
         self._limits: list[Any] = []
         self._tags: set[str] = set()
+        self._frames: tuple[int | None, float | None] = (None, None)
         self._link: tuple[str | None, float] = (None, 0.0)
 
     @property
@@ -106,9 +107,14 @@ class Feed:
             self.refresh_schedule(doc)
         self._limits = limits
         self._ticks += 1
-        state = (doc.get("csms") or {}).get("state")
+        csms = doc.get("csms") or {}
+        state = csms.get("state")
         if state != self._link[0]:
             self._link = (state, t)
+        frames = csms.get("frames_received")
+        if frames != self._frames[0]:
+            # First sight is not a message: only a change of the counter is.
+            self._frames = (frames, t if self._frames[0] is not None else None)
         for c in doc.get("connectors", []):
             tx = c.get("transaction")
             if tx and tx.get("id_tag"):
@@ -122,6 +128,7 @@ class Feed:
             **extra,
             "schedule": self.schedule,
             "csms_since": self._link[1],
+            "csms_last_received": self._frames[1],
             "t": t,
         }
         text = json.dumps(self.latest, separators=(",", ":"))

@@ -120,6 +120,10 @@ async def test_local_controls_act_on_the_real_charger(tmp_path, caplog):
         assert r.status == 200 and r.json()["accepted"] is True
         start = await csms.wait_for("StartTransaction", timeout_s=20, since=mark)
         assert start.payload["id_tag"] == "WEB-TAG-0042"
+        # The CSMS's answers count as messages received; the page knows when the last came.
+        await asyncio.sleep(1.2)
+        seen = (await b.get("/api/status")).json()["csms_last_received"]
+        assert seen is not None and abs(seen - time.time()) < 5
         await until(lambda: unit.status and unit.status.offered_a == 32.0)
 
         # Bad input: a clear error, nothing changed.

@@ -105,6 +105,8 @@ function render(doc) {
   $("link").className = "badge " + (link === "booted" ? "ok" : link === "offline" ? "bad" : "warn");
   const csms = $("csms");
   const pairs = [["URL", doc.csms.url], ["Link", link], ["Since", doc.csms_since ? new Date(doc.csms_since * 1000).toLocaleString() : "–"],
+    ["Last message from it", doc.csms_last_received ? new Date(doc.csms_last_received * 1000).toLocaleTimeString() : "none since the page's service started"],
+    ["Malformed frames refused", String(doc.csms.frames_rejected ?? "–")],
     ["Queued messages", String(doc.csms.queued_messages ?? "–")]];
   csms.replaceChildren(...pairs.flatMap(([k, v]) => [el("dt", k), el("dd", v)]));
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import socket
 import time
@@ -28,17 +27,12 @@ from starlette.staticfiles import StaticFiles
 from controller.web import metrics
 from controller.web.auth import COOKIE, Auth, same_origin
 from controller.web.controls import ControlError, LocalControls, StationView
+from controller.web.guards import HeadersMiddleware, TooLarge, error, read_json, too_large
 from controller.web.stream import Feed, LogTail
 
 log = logging.getLogger("chargectl.web")
 STATIC = Path(__file__).parent / "static"
 MAX_CONNECTIONS = 32
-MAX_BODY_BYTES = 4096  # every control fits in far less
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 
 class _Server(uvicorn.Server):
@@ -74,7 +68,7 @@ class Dashboard:
         self._tasks: list[asyncio.Task[None]] = []
         self.url: str | None = None
         self.app = Starlette(
-            exception_handlers={_TooLarge: _too_large},
+            exception_handlers={TooLarge: too_large},
             routes=[
                 Route("/", self._index),
                 Route("/events", self._events),
@@ -88,7 +82,7 @@ class Dashboard:
                 Mount("/static", StaticFiles(directory=STATIC), name="static"),
             ],
         )
-        self.app.add_middleware(_HeadersMiddleware)
+        self.app.add_middleware(HeadersMiddleware)
 
     def _extra(self) -> dict[str, Any]:
         return {
@@ -191,21 +185,21 @@ class Dashboard:
 
     async def _login(self, request: Request) -> Response:
         if self._foreign(request):
-            return _error(403, "request from another site refused")
+            return error(403, "request from another site refused")
         if not self.auth.enabled:
-            return _error(403, "controls are off: set [web] password in the configuration")
+            return error(403, "controls are off: set [web] password in the configuration")
         client = request.client.host if request.client else "?"
         now = time.monotonic()
         if self.auth.throttled(client, now):
-            return _error(429, "too many wrong passwords: wait a minute")
-        body = await _json(request)
+            return error(429, "too many wrong passwords: wait a minute")
+        body = await read_json(request)
         password = body.get("password") if isinstance(body, dict) else None
         if not isinstance(password, str):
-            return _error(400, 'send {"password": "..."}')
+            return error(400, 'send {"password": "..."}')
         sid = await asyncio.to_thread(self.auth.login, client, password, now)
         if sid is None:
             log.warning("dashboard: wrong password from %s", client)
-            return _error(401, "wrong password")
+            return error(401, "wrong password")
         s = self.auth.session(sid, now)
         resp = JSONResponse({"logged_in": True, "csrf": s.csrf if s else None})
         resp.set_cookie(COOKIE, sid, httponly=True, samesite="strict", path="/")
@@ -214,7 +208,7 @@ class Dashboard:
 
     async def _logout(self, request: Request) -> Response:
         if self._foreign(request):
-            return _error(403, "request from another site refused")
+            return error(403, "request from another site refused")
         self.auth.logout(self._sid(request))
         resp = JSONResponse({"logged_in": False})
         resp.delete_cookie(COOKIE, path="/")
@@ -222,26 +216,26 @@ class Dashboard:
 
     async def _control(self, request: Request) -> Response:
         if self._foreign(request):
-            return _error(403, "request from another site refused")
+            return error(403, "request from another site refused")
         s = self.auth.session(self._sid(request), time.monotonic())
         if s is None:
-            return _error(401, "log in first")
+            return error(401, "log in first")
         token = request.headers.get("x-csrf-token")
         if token is None or token != s.csrf:
-            return _error(403, "missing or stale CSRF token: reload the page")
+            return error(403, "missing or stale CSRF token: reload the page")
         cid: int = request.path_params["cid"]
         action: str = request.path_params["action"]
-        body = await _json(request)
+        body = await read_json(request)
         body = body if isinstance(body, dict) else {}
         handler = self._actions().get(action)
         if handler is None:
-            return _error(404, f"unknown control {action!r}")
+            return error(404, f"unknown control {action!r}")
         try:
             result = await handler(cid, body)
         except ControlError as exc:
-            return _error(409, str(exc))
+            return error(409, str(exc))
         except (TypeError, ValueError) as exc:
-            return _error(400, str(exc))
+            return error(400, str(exc))
         self.feed.sample()  # show the effect at once, not at the next second
         return JSONResponse({"ok": True, **result})
 
@@ -276,56 +270,3 @@ class Dashboard:
             return {"accepted": await c.present_tag(cid, id_tag)}
 
         return {"cap": cap, "pause": pause, "resume": resume, "stop": stop, "tag": tag}
-
-
-async def _too_large(request: Request, exc: Exception) -> Response:
-    return _error(413, f"request body over {MAX_BODY_BYTES} bytes refused")
-
-
-def _error(status: int, text: str) -> Response:
-    return JSONResponse({"error": text}, status_code=status)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _json(request: Request) -> Any:
-    """The body as JSON, None if it is not; read with a cap so a huge POST costs nothing."""
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit() or int(declared) > MAX_BODY_BYTES:
-        raise _TooLarge
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise _TooLarge
-    try:
-        return json.loads(body) if body else None
-    except ValueError:
-        return None
-
-
-class _HeadersMiddleware:
-    """Security headers on every response (pure ASGI: it must not buffer the event stream)."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *_encoded()]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def _encoded() -> Iterator[tuple[bytes, bytes]]:
-    for k, v in SECURITY_HEADERS.items():
-        yield k.lower().encode(), v.encode()

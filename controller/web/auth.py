@@ -51,11 +51,17 @@ class Auth:
             recent.popleft()
         return len(recent) >= LOGIN_ATTEMPTS_PER_MINUTE
 
-    def login(self, client: str, password: str, now_mono: float) -> str | None:
+    def password_ok(self, password: str) -> bool:
+        """The slow part (key stretching), safe to run in a worker thread: it changes nothing."""
+        return self._hash is not None and hmac.compare_digest(
+            _hash(password, self._salt), self._hash
+        )
+
+    def login(self, client: str, password_ok: bool, now_mono: float) -> str | None:
         """A new session id, or None for a wrong password (counted against the client)."""
         if self._hash is None:
             return None
-        if not hmac.compare_digest(_hash(password, self._salt), self._hash):
+        if not password_ok:
             if len(self._failures) > 1000:  # many addresses: forget the oldest minute's
                 self._failures = {
                     k: v for k, v in self._failures.items() if v and now_mono - v[-1] <= 60.0

@@ -158,14 +158,14 @@ class Feed:
             box.put_nowait(None)
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             try:
                 self.sample()
             except Exception:
                 logging.getLogger(__name__).exception("dashboard sample failed")
-            # Aligned to the wall clock second, like the control loop, so the page lags < 1 s.
-            now = loop.time()
+            # Just after each wall-clock second, when the control loop has evaluated, so the
+            # page is never more than a second behind the charger.
+            now = self._clock()
             await asyncio.sleep(self._interval_s - (now % self._interval_s) + 0.05)
 
     async def events(self) -> AsyncIterator[str]:

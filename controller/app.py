@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller import __version__
 from controller.charger.local import LocalOverrides
@@ -28,8 +28,10 @@ from controller.ocpp.station import ConnectorSnapshot
 from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.status import StatusServer, socket_path
-from controller.web.server import Dashboard
 from hw.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from controller.web.server import Dashboard
 
 log = logging.getLogger("chargectl")
 
@@ -96,6 +98,8 @@ class Charger:
         w = settings.web
         self.web: Dashboard | None = None
         if w.enabled:
+            from controller.web.server import Dashboard  # its libraries only when it is on
+
             secret = w.password.get_secret_value() if w.password else None
             self.web = Dashboard(
                 w.listen, secret, self.controls, self.controls, masked_dump(settings)

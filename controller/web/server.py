@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from prometheus_client.exposition import choose_encoder
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from controller.web import metrics
 from controller.web.auth import COOKIE, Auth, same_origin
 from controller.web.controls import ControlError, LocalControls, StationView
 from controller.web.guards import HeadersMiddleware, TooLarge, error, read_json, too_large
@@ -63,7 +61,7 @@ class Dashboard:
         self.logs = LogTail()
         self.feed = Feed(view, self._extra, time.time)
         self._config = config
-        self._registry = metrics.registry(view.status_document)
+        self._registry: Any = None  # prometheus_client is loaded on the first scrape
         self._server: _Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.url: str | None = None
@@ -112,6 +110,8 @@ class Dashboard:
             log_level="warning",
             log_config=None,
             server_header=False,
+            http="h11",
+            ws="none",  # no WebSocket routes: do not load uvicorn's WebSocket protocols
             # A bounded number of connections: a flood gets 503, not the charger's memory.
             limit_concurrency=MAX_CONNECTIONS,
         )
@@ -160,6 +160,12 @@ class Dashboard:
         )
 
     async def _metrics(self, request: Request) -> Response:
+        from prometheus_client.exposition import choose_encoder
+
+        from controller.web import metrics
+
+        if self._registry is None:
+            self._registry = metrics.registry(self._view.status_document)
         encoder, content_type = choose_encoder(request.headers.get("accept", ""))
         body = encoder(self._registry)
         return Response(body, media_type=content_type)

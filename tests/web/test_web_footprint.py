@@ -102,5 +102,7 @@ def test_dashboard_footprint(tmp_path):
         f"dashboard off: {cpu_off * 100:.1f} % CPU, peak RSS {rss_off:.1f} MB; "
         f"on with one live client: {cpu_on * 100:.1f} % CPU, peak RSS {rss_on:.1f} MB"
     )
-    assert rss_on - rss_off < 8.0
+    # Measured ~7 MB: starlette, uvicorn (with click) and prometheus_client, plus the
+    # two-hour history; the bound catches a leak or a library swap, not noise.
+    assert rss_on - rss_off < 10.0
     assert cpu_on < 0.10  # of one core, on a shared 2-core build machine

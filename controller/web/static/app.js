@@ -110,7 +110,16 @@ function render(doc) {
     ["Queued messages", String(doc.csms.queued_messages ?? "–")]];
   csms.replaceChildren(...pairs.flatMap(([k, v]) => [el("dt", k), el("dd", v)]));
 
-  const hw = doc.connectors.map((c) => el("li", c.fault ? `Connector ${c.id} (${c.driver}): ${c.fault}` : `Connector ${c.id} (${c.driver}): no fault`, c.fault ? "fault" : ""));
+  const hw = [];
+  for (const c of doc.connectors) {
+    if (!c.fault) { hw.push(el("li", `Connector ${c.id} (${c.driver}): no fault`)); continue; }
+    // The drivers' errors carry their fix after "; ", as chargectl check-hw prints it.
+    const cut = c.fault.indexOf("; ");
+    const what = cut < 0 ? c.fault : c.fault.slice(0, cut);
+    const li = el("li", `Connector ${c.id} (${c.driver}): ${what}`, "fault");
+    if (cut >= 0) li.append(el("div", `Fix: ${c.fault.slice(cut + 2)}`, "fix"));
+    hw.push(li);
+  }
   hw.push(el("li", "For a full probe with a fix for each failure run: chargectl check-hw --config FILE", "muted"));
   $("hardware").replaceChildren(...hw);
   $("log").textContent = (doc.log || []).map((r) => `${new Date(r.t * 1000).toLocaleTimeString()} ${r.level} ${r.name}: ${r.message}`).join("\n");

@@ -107,3 +107,39 @@ def test_local_settings_survive_a_restart_and_a_broken_file_is_no_cap(tmp_path, 
     broken = LocalOverrides(path)
     assert broken.cap_a(1) is None
     assert "unreadable" in caplog.text
+
+
+def test_every_reason_for_the_offer_is_named(tmp_path):
+    clock = FakeClock(T0)
+    store = ProfileStore(SmartChargingConfig(number_of_connectors=3))
+    units = []
+    for cid in (1, 2, 3):
+        d, m, _ = build_sim_connector(SimulatorSettings(ev_response_s=0.2), clock, 32.0)
+        units.append(ConnectorUnit(cid, d, m, 32.0 if cid != 3 else 13.0))
+    permitted = {1: True, 2: True, 3: False}
+    loop = ControlLoop(
+        units,
+        store,
+        clock,
+        permit=permitted.get,
+        session_start=lambda c: T0,
+        on_change=lambda c: None,
+        station_max_a=40.0,
+    )
+    # Two sessions share 40 A: each gets 20 A, below its 32 A rating.
+    assert loop.targets(clock.now()) == {1: 20.0, 2: 20.0, 3: 0.0}
+    assert [u.limit_source for u in units] == [
+        LimitSource.SUPPLY_SHARE,
+        LimitSource.SUPPLY_SHARE,
+        LimitSource.NO_TRANSACTION,
+    ]
+    permitted.update({2: False, 3: True})
+    assert loop.targets(clock.now()) == {1: 27.0, 2: 0.0, 3: 13.0}
+    assert units[0].limit_source is LimitSource.SUPPLY_SHARE  # what the 13 A one leaves
+    assert units[2].limit_source is LimitSource.RATING  # its own 13 A rating binds
+    loop._station_max_a = None
+    assert loop.targets(clock.now()) == {1: 32.0, 2: 0.0, 3: 13.0}
+    assert units[0].limit_source is LimitSource.RATING
+    loop.set_operative(1, False)
+    loop.targets(clock.now())
+    assert units[0].limit_source is LimitSource.INOPERATIVE

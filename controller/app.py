@@ -14,12 +14,14 @@ import logging
 import os
 import signal
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller import __version__
+from controller.charger.local import LocalOverrides
 from controller.charger.loop import ConnectorUnit, ControlLoop
-from controller.config import Settings
+from controller.config import Settings, masked_dump
 from controller.drivers import ConnectorHardware, build_connector
+from controller.local_controls import ChargerControls
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot
@@ -27,6 +29,9 @@ from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.status import StatusServer, socket_path
 from hw.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from controller.web.server import Dashboard
 
 log = logging.getLogger("chargectl")
 
@@ -77,6 +82,7 @@ class Charger:
             )
             for cid, hw in sorted(self.hardware.items())
         ]
+        self.overrides = LocalOverrides(self.state_dir / "local.json")
         self.loop = ControlLoop(
             units,
             self.profiles,
@@ -86,7 +92,18 @@ class Charger:
             on_change=self.ocpp.connector_changed,
             station_max_a=settings.station.max_current_a,
             min_current_a=settings.pilot.min_current_a,
+            local_cap_a=self.overrides.cap_a,
         )
+        self.controls = ChargerControls(self)
+        w = settings.web
+        self.web: Dashboard | None = None
+        if w.enabled:
+            from controller.web.server import Dashboard  # its libraries only when it is on
+
+            secret = w.password.get_secret_value() if w.password else None
+            self.web = Dashboard(
+                w.listen, secret, self.controls, self.controls, masked_dump(settings)
+            )
         self.notifier = Notifier()
         self.status_server = StatusServer(socket_path(self.state_dir), self.status_document)
 
@@ -132,6 +149,8 @@ class Charger:
                 loop_task = tg.create_task(self.loop.run(), name="control-loop")
                 await _first(self.loop.started.wait(), loop_task)
                 await self.status_server.start()
+                if self.web is not None:
+                    await self.web.start()
                 ocpp_task = tg.create_task(self.ocpp.run(), name="ocpp")
                 watchdog_task = tg.create_task(self._watchdog(), name="watchdog")
                 self.notifier.ready(f"{len(self.hardware)} connector(s), CSMS {self._url()}")
@@ -145,6 +164,8 @@ class Charger:
                 await self.ocpp.aclose()
             await self.status_server.close()
             await self.loop.shutdown()
+            if self.web is not None:
+                await self.web.close()  # after the outputs are safe: a stuck client may delay it
         return EX_RESET if self.reset_requested else 0
 
     async def _watchdog(self) -> None:
@@ -180,6 +201,12 @@ class Charger:
                     "power_w": u.sample.power_w if u.sample else None,
                     "energy_wh": u.sample.energy_wh if u.sample else None,
                     "fault": (u.status.fault if u.status else None) or u.last_error,
+                    "limit_source": u.limit_source,
+                    "local": {
+                        "cap_a": self.overrides.get(cid).cap_a,
+                        "paused": self.overrides.get(cid).paused,
+                    },
+                    "rating_a": u.max_current_a,
                     "limit": None
                     if lim is None
                     else {
@@ -220,7 +247,19 @@ class Charger:
             "pid": os.getpid(),
             "uptime_s": time.monotonic() - self._started_mono,
             "now": _iso(now),
-            "csms": {"url": self._url(), "state": self.ocpp.link_state},
+            "csms": {
+                "url": self._url(),
+                "state": self.ocpp.link_state,
+                "queued_messages": self.ocpp.status_document()["queued_messages"],
+                "frames_received": self.ocpp.frames_received,
+                "frames_rejected": self.ocpp.frames_rejected,
+            },
+            "loop": {
+                "tick_age_s": None
+                if self.loop.last_tick_mono is None
+                else round(self.clock.monotonic() - self.loop.last_tick_mono, 3)
+            },
+            "web": {"url": None if self.web is None else self.web.url},
             "connectors": connectors,
             "profiles": profiles,
         }

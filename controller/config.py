@@ -212,6 +212,40 @@ class SimulatorSection(_Section):
     ev_sleep_after_pause_s: float = Field(0.0, ge=0)
 
 
+class WebSection(_Section):
+    """The dashboard on the charger itself; listening beyond loopback needs a password."""
+
+    enabled: bool = True
+    listen: str = Field("127.0.0.1:8080", description="host:port; port 0 picks a free one")
+    password: SecretStr | None = None
+
+    @field_validator("listen")
+    @classmethod
+    def _host_port(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError("must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
+        return v
+
+    @model_validator(mode="after")
+    def _password_beyond_loopback(self) -> WebSection:
+        host = self.listen.rpartition(":")[0].strip("[]")
+        loopback = host in ("localhost", "::1") or host.startswith("127.")
+        if self.enabled and not loopback and self.password is None:
+            raise ValueError(
+                f"listening on {host} lets anyone on the network see the charger: "
+                "set [web] password, or listen on 127.0.0.1"
+            )
+        return self
+
+    @field_validator("password")
+    @classmethod
+    def _long_enough(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 8:
+            raise ValueError("use at least 8 characters")
+        return v
+
+
 class Settings(BaseSettings):
     """Everything `chargectl run` needs; see systemd/config.example.toml."""
 
@@ -227,6 +261,7 @@ class Settings(BaseSettings):
         default_factory=lambda: [ConnectorSection(id=1)], min_length=1, max_length=16
     )
     simulator: SimulatorSection = SimulatorSection()
+    web: WebSection = WebSection()
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @model_validator(mode="after")

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from controller.charger.binding import LimitSource, binding
 from controller.charger.sharing import Demand, share_station_limit
 from controller.logs import errors_logged
 from controller.smart_charging import Limit, ProfileStore
@@ -47,6 +48,7 @@ class ConnectorUnit:
     target_a: float | None = None
     operative: bool = True
     last_error: str | None = None
+    limit_source: LimitSource | None = None
     _meter_failures: int = field(default=0, repr=False)
     shut_down: bool = field(default=False, repr=False)
 
@@ -65,6 +67,7 @@ class ControlLoop:
         min_current_a: float = 6.0,
         poll_interval_s: float = 0.1,
         meter_interval_s: float = 1.0,
+        local_cap_a: Callable[[int], float | None] = lambda _cid: None,
     ) -> None:
         self.units = list(units)
         self._by_id = {u.connector_id: u for u in self.units}
@@ -77,6 +80,7 @@ class ControlLoop:
         self._min_current_a = min_current_a
         self._poll_interval_s = poll_interval_s
         self._meter_interval_s = meter_interval_s
+        self._local_cap_a = local_cap_a
         self._event = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_second: int | None = None
@@ -222,15 +226,27 @@ class ControlLoop:
         for u in self.units:
             limit = self._profiles.limit_at(u.connector_id, now, "A")
             u.limit = limit
-            caps = [u.max_current_a, u.driver.capabilities.max_current_a]
+            caps: list[tuple[float, LimitSource]] = []
+            local = self._local_cap_a(u.connector_id)
+            if local is not None:
+                caps.append((local, LimitSource.LOCAL_CAP))
             if limit.value is not None:
-                caps.append(limit.value)
+                caps.append((limit.value, LimitSource.PROFILE))
+            caps += [
+                (u.max_current_a, LimitSource.RATING),
+                (u.driver.capabilities.max_current_a, LimitSource.DRIVER),
+            ]
             if u.status is not None and u.status.cable_max_a is not None:
-                caps.append(u.status.cable_max_a)
-            cap = min(caps)
+                caps.append((u.status.cable_max_a, LimitSource.CABLE))
+            cap, u.limit_source = binding(caps)
             permitted = u.operative and self._permit(u.connector_id)
+            if not permitted:
+                u.limit_source = (
+                    LimitSource.INOPERATIVE if not u.operative else LimitSource.NO_TRANSACTION
+                )
             if u.status is not None and u.status.fault is not None:
                 permitted = False
+                u.limit_source = LimitSource.FAULT
             wanted[u.connector_id] = cap if permitted else 0.0
             if permitted:
                 started = self._session_start(u.connector_id) or now
@@ -242,6 +258,8 @@ class ControlLoop:
         out: dict[int, float] = {}
         for cid, want in wanted.items():
             value = min(want, shares.get(cid, want))
+            if value < want:
+                self._by_id[cid].limit_source = LimitSource.SUPPLY_SHARE
             out[cid] = _floor_tenth(value) if value >= self._min_current_a else 0.0
         return out
 

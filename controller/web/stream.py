@@ -1,0 +1,189 @@
+"""The live feed: one sampler for the whole service, a latest-value mailbox per browser.
+
+The sampler reads the status document once a second and keeps two hours of offered and drawn
+current for the chart. Each browser gets only the newest snapshot: a slow or stalled client
+skips samples instead of queueing them, so it costs neither memory nor the control loop's time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from controller.web.controls import StationView
+
+HISTORY_S = 2 * 3600
+SCHEDULE_EVERY_S = 10
+KEEPALIVE_S = 15.0
+
+
+def mask_tag(tag: str) -> str:
+    """Enough to recognise one's own card, not enough to clone it: AB••••42."""
+    if len(tag) <= 4:
+        return "•" * len(tag)
+    return tag[:2] + "•" * (len(tag) - 4) + tag[-2:]
+
+
+class LogTail(logging.Handler):
+    """The last log lines, for the page; formatting happens only when the page asks."""
+
+    def __init__(self, lines: int = 50) -> None:
+        super().__init__(logging.INFO)
+        self.records: deque[logging.LogRecord] = deque(maxlen=lines)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def lines(self) -> list[dict[str, Any]]:
+        out = []
+        for r in list(self.records):
+            try:
+                msg = r.getMessage()
+            except (TypeError, ValueError):  # a bad format string in someone's log call
+                msg = str(r.msg)
+            out.append({"t": r.created, "level": r.levelname, "name": r.name, "message": msg})
+        return out
+
+
+class History:
+    """Offered and drawn current per connector, one point a second for two hours."""
+
+    def __init__(self, seconds: int = HISTORY_S) -> None:
+        self._seconds = seconds
+        self.points: dict[int, deque[tuple[float, float | None, float | None]]] = {}
+
+    def add(self, t: float, doc: dict[str, Any]) -> None:
+        for c in doc.get("connectors", []):
+            ring = self.points.setdefault(c["id"], deque(maxlen=self._seconds))
+            ring.append((round(t, 1), c.get("offered_a"), c.get("drawn_a")))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            str(cid): {
+                "t": [p[0] for p in ring],
+                "offered_a": [p[1] for p in ring],
+                "drawn_a": [p[2] for p in ring],
+            }
+            for cid, ring in self.points.items()
+        }
+
+
+class Feed:
+    def __init__(
+        self,
+        view: StationView,
+        extra: Callable[[], dict[str, Any]],
+        clock: Callable[[], float],
+        interval_s: float = 1.0,
+    ) -> None:
+        self._view = view
+        self._extra = extra
+        self._clock = clock
+        self._interval_s = interval_s
+        self.history = History()
+        self.latest: dict[str, Any] | None = None
+        self.schedule: dict[str, list[tuple[float, float]]] = {}
+        self._mailboxes: set[asyncio.Queue[str | None]] = set()
+        self._ticks = 0
+        self._limits: list[Any] = []
+        self._tags: set[str] = set()
+        self._frames: tuple[int | None, float | None] = (None, None)
+        self._link: tuple[str | None, float] = (None, 0.0)
+
+    @property
+    def clients(self) -> int:
+        return len(self._mailboxes)
+
+    def sample(self) -> None:
+        doc = self._view.status_document()
+        t = self._clock()
+        self.history.add(t, doc)
+        limits = [(c.get("limit"), c.get("limit_source")) for c in doc.get("connectors", [])]
+        if self._ticks % SCHEDULE_EVERY_S == 0 or limits != self._limits:
+            self.refresh_schedule(doc)
+        self._limits = limits
+        self._ticks += 1
+        csms = doc.get("csms") or {}
+        state = csms.get("state")
+        if state != self._link[0]:
+            self._link = (state, t)
+        frames = csms.get("frames_received")
+        if frames != self._frames[0]:
+            # First sight is not a message: only a change of the counter is.
+            self._frames = (frames, t if self._frames[0] is not None else None)
+        for c in doc.get("connectors", []):
+            tx = c.get("transaction")
+            if tx and tx.get("id_tag"):
+                self._tags.add(tx["id_tag"])
+                c["transaction"] = {**tx, "id_tag": mask_tag(tx["id_tag"])}
+        extra = self._extra()
+        if "log" in extra:
+            extra["log"] = [{**r, "message": self.mask(r["message"])} for r in extra["log"]]
+        self.latest = {
+            **doc,
+            **extra,
+            "schedule": self.schedule,
+            "csms_since": self._link[1],
+            "csms_last_received": self._frames[1],
+            "t": t,
+        }
+        text = json.dumps(self.latest, separators=(",", ":"))
+        for box in self._mailboxes:
+            if box.full():
+                box.get_nowait()  # drop the sample this client has not taken yet
+            box.put_nowait(text)
+
+    def mask(self, text: str) -> str:
+        """Hide the idTags the page has seen (a card number opens the garage) in log lines."""
+        for tag in self._tags:
+            if tag in text:
+                text = text.replace(tag, mask_tag(tag))
+        return text
+
+    def refresh_schedule(self, doc: dict[str, Any]) -> None:
+        self.schedule = {
+            str(c["id"]): self._view.composite_schedule(c["id"], 24 * 3600)
+            for c in doc.get("connectors", [])
+        }
+
+    def close(self) -> None:
+        """End every event stream, so the server can stop without cutting requests."""
+        for box in self._mailboxes:
+            if box.full():
+                box.get_nowait()
+            box.put_nowait(None)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                self.sample()
+            except Exception:
+                logging.getLogger(__name__).exception("dashboard sample failed")
+            # Just after each wall-clock second, when the control loop has evaluated, so the
+            # page is never more than a second behind the charger.
+            now = self._clock()
+            await asyncio.sleep(self._interval_s - (now % self._interval_s) + 0.05)
+
+    async def events(self) -> AsyncIterator[str]:
+        box: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1)
+        self._mailboxes.add(box)
+        try:
+            yield "retry: 2000\n\n"
+            if self.latest is not None:
+                yield f"data: {json.dumps(self.latest, separators=(',', ':'))}\n\n"
+            while True:
+                try:
+                    async with asyncio.timeout(KEEPALIVE_S):
+                        text = await box.get()
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if text is None:
+                    return
+                yield f"data: {text}\n\n"
+        finally:
+            self._mailboxes.discard(box)

@@ -18,13 +18,16 @@ from typing import Any
 
 from controller import __version__
 from controller.charger.loop import ConnectorUnit, ControlLoop
-from controller.config import Settings
+from controller.config import Settings, mask_url
+from controller.damage_report import StateFile
+from controller.damage_report import report as report_damage
 from controller.drivers import ConnectorHardware, build_connector
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot
 from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
+from controller.state_lock import StateDirLock
 from controller.status import StatusServer, socket_path
 from hw.clock import Clock, SystemClock
 
@@ -64,10 +67,20 @@ class Charger:
                 * settings.station.voltage_v,
             ),
             db_path=self.state_dir / "profiles.sqlite",
+            fallback_current_a=settings.station.fallback_current_a,
         )
         self.ocpp = ChargePointService(
             _ocpp_settings(settings), self, self.profiles, self.state_dir, self.clock
         )
+        damages = [
+            (kind, d)
+            for kind, d in (
+                (StateFile.PROFILES, self.profiles.damage),
+                (StateFile.OCPP, self.ocpp.db.damage),
+            )
+            if d is not None
+        ]
+        report_damage(damages, self.ocpp.db, self.clock.now(), settings.station.fallback_current_a)
         units = [
             ConnectorUnit(
                 connector_id=cid,
@@ -134,7 +147,9 @@ class Charger:
                 await self.status_server.start()
                 ocpp_task = tg.create_task(self.ocpp.run(), name="ocpp")
                 watchdog_task = tg.create_task(self._watchdog(), name="watchdog")
-                self.notifier.ready(f"{len(self.hardware)} connector(s), CSMS {self._url()}")
+                self.notifier.ready(
+                    f"{len(self.hardware)} connector(s), CSMS {mask_url(self._url())}"
+                )
                 log.info("chargectl %s running: %d connector(s)", __version__, len(self.hardware))
                 await self._stop.wait()
                 self.notifier.stopping()
@@ -220,9 +235,12 @@ class Charger:
             "pid": os.getpid(),
             "uptime_s": time.monotonic() - self._started_mono,
             "now": _iso(now),
-            "csms": {"url": self._url(), "state": self.ocpp.link_state},
+            "csms": {"url": mask_url(self._url()), "state": self.ocpp.link_state},
             "connectors": connectors,
             "profiles": profiles,
+            "fallback_limit_a": self.profiles.fallback_current_a
+            if self.profiles.fallback_active
+            else None,
         }
 
 
@@ -263,8 +281,10 @@ def _ocpp_settings(settings: Settings) -> OcppSettings:
 
 
 async def serve(settings: Settings) -> int:
-    charger = Charger(settings)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, charger.stop)
-    return await charger.run()
+    """Run the service; raise StateDirBusy if another one holds the state directory."""
+    with StateDirLock(settings.state.dir):
+        charger = Charger(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, charger.stop)
+        return await charger.run()

@@ -14,10 +14,12 @@ import sys
 
 from controller.config import EX_CONFIG, ConfigError, load_settings
 from controller.logs import setup_logging
+from controller.redact import install_secret_filter
 
 log = logging.getLogger("chargectl")
 
 EX_IOERR = 74  # sysexits.h: an input/output error (state directory)
+EX_CANTCREAT = 73  # sysexits.h: cannot create; here: the state directory is held by another
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -27,15 +29,20 @@ def run_command(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EX_CONFIG
     setup_logging(settings.log_level)
+    install_secret_filter(settings)
 
     import importlib
 
+    from controller.state_lock import StateDirBusy
     from hw.errors import HardwareError
 
     serve = importlib.import_module("controller.app").serve
 
     try:
         return int(asyncio.run(serve(settings)))
+    except StateDirBusy as exc:
+        log.error("%s", exc)
+        return EX_CANTCREAT
     except (sqlite3.Error, OSError) as err:
         if isinstance(err, HardwareError):
             log.error("hardware: %s", err)

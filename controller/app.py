@@ -21,7 +21,7 @@ from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings, mask_url
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
-from controller.drivers import ConnectorHardware, build_connector
+from controller.drivers import ConnectorHardware, build_for_service
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot
@@ -54,7 +54,7 @@ class Charger:
         self._stop = asyncio.Event()
         self._started_mono = time.monotonic()
         self.hardware: dict[int, ConnectorHardware] = hardware or {
-            c.id: build_connector(settings, c, self.clock) for c in settings.connector
+            c.id: build_for_service(settings, c, self.clock) for c in settings.connector
         }
         first = settings.connector[0]
         self.profiles = ProfileStore(

@@ -217,10 +217,14 @@ class OcppDb:
                 "SELECT tx_key, connector_id, transaction_id, id_tag, start, meter_start_wh "
                 "FROM transactions WHERE open = 1"
             ).fetchall()
-        return [
-            StoredTransaction(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5])
-            for r in rows
-        ]
+        out = []
+        for r in rows:
+            try:
+                start = datetime.fromisoformat(r[4])
+                out.append(StoredTransaction(r[0], int(r[1]), r[2], str(r[3]), start, float(r[5])))
+            except (TypeError, ValueError) as exc:
+                log.error("open transaction %r cannot be read (%s): it is left as it is", r[0], exc)
+        return out
 
     def forget_closed(self) -> None:
         """Closed transactions whose messages are all delivered are no longer needed."""

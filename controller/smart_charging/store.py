@@ -115,16 +115,19 @@ class ProfileStore:
         for cid, tid, start in self._db.execute(
             "SELECT connector_id, transaction_id, start FROM transactions"
         ):
-            self._transactions[cid] = Transaction(cid, tid, parse_datetime(start, "start"))
+            try:
+                self._transactions[cid] = Transaction(cid, tid, parse_datetime(start, "start"))
+            except ProfileFormatError as exc:
+                log.error("ignoring an unreadable stored transaction on connector %s: %s", cid, exc)
         for _pid, cid, body, at in self._db.execute(
             "SELECT profile_id, connector_id, body, installed_at FROM profiles"
         ):
             try:
                 profile = profile_from_ocpp(json.loads(body))
-            except (ProfileFormatError, ValueError) as exc:
+                ip = InstalledProfile(cid, profile, parse_datetime(at, "installed_at"))
+            except (ProfileFormatError, ValueError, TypeError) as exc:
                 log.error("dropping an unreadable stored profile: %s", exc)
                 continue
-            ip = InstalledProfile(cid, profile, parse_datetime(at, "installed_at"))
             self._profiles[profile.profile_id] = ip
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:

@@ -105,3 +105,35 @@ def test_missing_serial_adapter_at_start(tmp_path):
         return cleanup
 
     asyncio.run(asyncio.wait_for(_story(tmp_path, f'port = "{tty}"', bring_back), 120))
+
+
+def test_missing_pwm_device_at_start_is_a_faulted_connector(tmp_path, monkeypatch):
+    """The direct pilot's PWM block is not there: the service still runs and says why."""
+    from controller.app import Charger
+    from controller.config import Settings
+
+    monkeypatch.setenv("CHARGECTL_SYSFS_ROOT", str(tmp_path / "no-sys"))
+    settings = Settings(
+        ocpp={"url": "ws://127.0.0.1:9/ocpp"},
+        state={"dir": tmp_path / "state"},
+        connector=[{"id": 1, "driver": "sysfs_pwm"}, {"id": 2, "driver": "sim"}],
+    )
+
+    async def go():
+        charger = Charger(settings)
+        task = asyncio.create_task(charger.run())
+        try:
+            await asyncio.wait_for(charger.loop.started.wait(), 10)
+            await asyncio.sleep(0.5)
+            assert not task.done()
+            doc = charger.status_document()
+            faulted, sim = doc["connectors"]
+            assert "hardware unavailable" in faulted["fault"]
+            assert charger.ocpp.connector_status(1) == "Faulted"
+            assert sim["fault"] is None
+            assert charger.ocpp.connector_status(2) != "Faulted"
+        finally:
+            charger.stop()
+            await asyncio.wait_for(task, 20)
+
+    asyncio.run(go())

@@ -24,6 +24,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.messages import MessageType, get_validator
 from ocpp.v16 import call
 
 from controller.durable import Damage, commit, open_checked
@@ -272,4 +274,30 @@ def _decode(action: object, raw: object) -> tuple[dict[str, Any] | None, str]:
     missing = sorted(required - set(payload) - _FILLED_AT_SEND)
     if missing:
         return None, f"missing fields: {', '.join(missing)}"
+    problem = _schema_problem(request, payload, required)
+    if problem:
+        return None, problem
     return payload, ""
+
+
+def _schema_problem(request: type, payload: dict[str, Any], required: set[str]) -> str:
+    """What the OCPP 1.6 schema says is wrong with the message, or "" if nothing.
+
+    Checked here because the library checks it again when sending and raises, which would
+    hold the queue for every retry of a message that can never become valid.
+    """
+    probe = dict(payload)
+    for name in _FILLED_AT_SEND & required:
+        probe.setdefault(name, 0)
+    try:
+        wire = remove_nones(snake_to_camel_case(serialize_as_dict(request(**probe))))
+        validator = get_validator(MessageType.Call, request.__name__, "1.6")
+    except (OSError, ValueError):
+        return ""  # no schema to check against: the CSMS will say
+    except TypeError as exc:
+        return f"cannot build the message: {exc}"
+    error = next(iter(validator.iter_errors(wire)), None)
+    if error is None:
+        return ""
+    where = "/".join(str(p) for p in error.absolute_path) or "payload"
+    return f"not valid OCPP 1.6 at {where}: {error.message[:200]}"

@@ -188,6 +188,8 @@ def test_bad_outbox_row_is_set_aside_and_the_power_loss_stop_is_sent(tmp_path):
             insert = "INSERT INTO outbox (action, payload) VALUES (?, ?)"
             db.execute(insert, ("MeterValues", '{"connector_id": 1,'))
             db.execute(insert, ("NoSuchAction", "{}"))
+            bad_type = '{"connector_id": "one", "meter_value": []}'
+            db.execute(insert, ("MeterValues", bad_type))
         db.close()
         second = DemoCsms()
         await second.start(port=port)
@@ -205,7 +207,7 @@ def test_bad_outbox_row_is_set_aside_and_the_power_loss_stop_is_sent(tmp_path):
         db = sqlite3.connect(tmp_path / "state" / "ocpp.sqlite")
         dead = db.execute("SELECT action FROM dead ORDER BY seq").fetchall()
         db.close()
-        assert dead == [("MeterValues",), ("NoSuchAction",)]
+        assert dead == [("MeterValues",), ("NoSuchAction",), ("MeterValues",)]
         boots = [r for r in second.received if r.action == "BootNotification"]
         assert len(boots) == 1
 

@@ -369,14 +369,19 @@ class ProfileStore:
             RateUnit(unit),
             self.config,
         )
-        if self._fallback_since is None:
+        cap = self._fallback_cap(unit)
+        if cap is None or (limit.value is not None and limit.value <= cap):
             return limit
+        return Limit(cap, limit.unit, None, None)
+
+    def _fallback_cap(self, unit: str) -> float | None:
+        """The fallback limit of one connector in `unit`, while it is in force."""
+        if self._fallback_since is None:
+            return None
         cap = self.fallback_current_a
         if RateUnit(unit) is RateUnit.W:
             cap *= self.config.voltage_v * self.config.phases
-        if limit.value is not None and limit.value <= cap:
-            return limit
-        return Limit(cap, limit.unit, None, None)
+        return cap
 
     def station_limit_at(self, now: datetime, unit: str = "A") -> Limit:
         """The ChargePointMaxProfile alone: the cap on the whole station."""
@@ -392,7 +397,7 @@ class ProfileStore:
         target = connector_id
         if connector_id == 0 and self.config.number_of_connectors == 1:
             target = 1  # R46: for one connector, the station total is that connector's
-        return evaluator.composite(
+        pieces = evaluator.composite(
             list(self._profiles.values()),
             target,
             self._transactions.get(target),
@@ -401,6 +406,14 @@ class ProfileStore:
             RateUnit(unit),
             self.config,
         )
+        cap = self._fallback_cap(unit)
+        if cap is None or target == 0:
+            return pieces
+        # What the CSMS is told is what the connector does: the fallback included.
+        return [
+            p if p.value is not None and p.value <= cap else replace(p, value=cap, source=None)
+            for p in pieces
+        ]
 
     def composite_schedule(
         self, connector_id: int, now: datetime, duration_s: int, unit: str | None

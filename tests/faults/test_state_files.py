@@ -107,6 +107,9 @@ def test_truncated_profiles_db_is_reported_and_charges_at_the_fallback(tmp_path,
             assert doc["fallback_limit_a"] == 6.0
             assert doc["connectors"][0]["limit"]["value"] == 6.0
             assert (doc["connectors"][0]["offered_a"] or 0) <= 6.0
+            await csms.wait_connected(CP, 10)
+            comp = await csms.call(CP, call.GetCompositeSchedule(connector_id=1, duration=60))
+            assert _limit_periods(comp) == [6.0]
             kept = list((tmp_path / "state").glob("profiles.sqlite.damaged-*"))
             assert len(kept) == 1 and kept[0].read_bytes() == left["bytes"]
             # A restart before the CSMS answers keeps the fallback: it is stored, not inferred.

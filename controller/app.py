@@ -19,14 +19,17 @@ from typing import TYPE_CHECKING, Any
 from controller import __version__
 from controller.charger.local import LocalOverrides
 from controller.charger.loop import ConnectorUnit, ControlLoop
-from controller.config import Settings, masked_dump
-from controller.drivers import ConnectorHardware, build_connector
+from controller.config import Settings, mask_url, masked_dump
+from controller.damage_report import StateFile
+from controller.damage_report import report as report_damage
+from controller.drivers import ConnectorHardware, build_for_service
 from controller.local_controls import ChargerControls
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot
 from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
+from controller.state_lock import StateDirLock
 from controller.status import StatusServer, socket_path
 from hw.clock import Clock, SystemClock
 
@@ -56,7 +59,7 @@ class Charger:
         self._stop = asyncio.Event()
         self._started_mono = time.monotonic()
         self.hardware: dict[int, ConnectorHardware] = hardware or {
-            c.id: build_connector(settings, c, self.clock) for c in settings.connector
+            c.id: build_for_service(settings, c, self.clock) for c in settings.connector
         }
         first = settings.connector[0]
         self.profiles = ProfileStore(
@@ -69,10 +72,20 @@ class Charger:
                 * settings.station.voltage_v,
             ),
             db_path=self.state_dir / "profiles.sqlite",
+            fallback_current_a=settings.station.fallback_current_a,
         )
         self.ocpp = ChargePointService(
             _ocpp_settings(settings), self, self.profiles, self.state_dir, self.clock
         )
+        damages = [
+            (kind, d)
+            for kind, d in (
+                (StateFile.PROFILES, self.profiles.damage),
+                (StateFile.OCPP, self.ocpp.db.damage),
+            )
+            if d is not None
+        ]
+        report_damage(damages, self.ocpp.db, self.clock.now(), settings.station.fallback_current_a)
         units = [
             ConnectorUnit(
                 connector_id=cid,
@@ -153,7 +166,9 @@ class Charger:
                     await self.web.start()
                 ocpp_task = tg.create_task(self.ocpp.run(), name="ocpp")
                 watchdog_task = tg.create_task(self._watchdog(), name="watchdog")
-                self.notifier.ready(f"{len(self.hardware)} connector(s), CSMS {self._url()}")
+                self.notifier.ready(
+                    f"{len(self.hardware)} connector(s), CSMS {mask_url(self._url())}"
+                )
                 log.info("chargectl %s running: %d connector(s)", __version__, len(self.hardware))
                 await self._stop.wait()
                 self.notifier.stopping()
@@ -248,7 +263,7 @@ class Charger:
             "uptime_s": time.monotonic() - self._started_mono,
             "now": _iso(now),
             "csms": {
-                "url": self._url(),
+                "url": mask_url(self._url()),
                 "state": self.ocpp.link_state,
                 "queued_messages": self.ocpp.status_document()["queued_messages"],
                 "frames_received": self.ocpp.frames_received,
@@ -262,6 +277,9 @@ class Charger:
             "web": {"url": None if self.web is None else self.web.url},
             "connectors": connectors,
             "profiles": profiles,
+            "fallback_limit_a": self.profiles.fallback_current_a
+            if self.profiles.fallback_active
+            else None,
         }
 
 
@@ -302,11 +320,13 @@ def _ocpp_settings(settings: Settings) -> OcppSettings:
 
 
 async def serve(settings: Settings) -> int:
-    charger = Charger(settings)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, _stop_on_signal, charger, sig)
-    return await charger.run()
+    """Run the service; raise StateDirBusy if another one holds the state directory."""
+    with StateDirLock(settings.state.dir):
+        charger = Charger(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, _stop_on_signal, charger, sig)
+        return await charger.run()
 
 
 def _stop_on_signal(charger: Charger, sig: signal.Signals) -> None:

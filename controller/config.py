@@ -16,6 +16,7 @@ import sys
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     BaseModel,
@@ -40,7 +41,9 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: `inf` or `nan` in a timer or a current is always a mistake, and one
+    # that would otherwise pass every `ge=` bound and only fail deep inside `run`.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class OcppSection(_Section):
@@ -87,6 +90,12 @@ class StationSection(_Section):
     voltage_v: float = Field(230.0, ge=100, le=480)
     max_current_a: float | None = Field(
         None, gt=0, le=1000, description="supply limit shared by all connectors (main fuse)"
+    )
+    fallback_current_a: float = Field(
+        6.0,
+        ge=0,
+        le=80,
+        description="per-connector limit while a damaged state file may have lost a supply cap",
     )
 
 
@@ -250,7 +259,11 @@ class Settings(BaseSettings):
     """Everything `chargectl run` needs; see systemd/config.example.toml."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CHARGECTL_", env_nested_delimiter="__", extra="forbid", frozen=True
+        env_prefix="CHARGECTL_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
     )
 
     ocpp: OcppSection = OcppSection()
@@ -306,8 +319,11 @@ def _describe(exc: ValidationError, source: str) -> str:
             msg = "unknown key (misspelt? see systemd/config.example.toml for every key)"
         value = err.get("input")
         shown = "" if isinstance(value, dict | list) or value is None else f" = {value!r}"
-        if "password" in key:
-            shown = " = ****"
+        if err["type"] == "extra_forbidden" or _looks_secret(key):
+            # An unknown key may be a misspelt secret (`pasword`): never echo its value.
+            shown = " = ****" if shown else ""
+        elif isinstance(value, str) and "://" in value:
+            shown = f" = {mask_url(value)!r}"
         lines.append(f"  {key}{shown}: {msg}")
     return "\n".join(lines)
 
@@ -341,11 +357,29 @@ def load_settings(path: str | os.PathLike[str] | None) -> Settings:
         raise ConfigError(_describe(exc, source)) from None
 
 
+_SECRET_WORDS = ("pass", "pwd", "secret", "token", "authorization")
+
+
+def _looks_secret(key: str) -> bool:
+    last = key.rsplit(".", 1)[-1].lower()
+    return any(word in last for word in _SECRET_WORDS)
+
+
+def mask_url(url: str) -> str:
+    """The URL with any `user:password@` replaced by `****@`, for logs and output."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"****@{host}"))
+
+
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, secrets replaced by '****'."""
     data: dict[str, Any] = json.loads(settings.model_dump_json())
     if settings.ocpp.password is not None:
         data["ocpp"]["password"] = "****"
+    data["ocpp"]["url"] = mask_url(settings.ocpp.url)
     return data
 
 

@@ -8,6 +8,7 @@ and a laptop running the simulator never touches gpiozero.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from hw.base import EvseDriver, Meter
 from hw.clock import Clock
 from hw.errors import DriverUnavailable
 from hw.pilot import PilotConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,8 +95,44 @@ def _meter(c: ConnectorSection, buses: dict[str, Any]) -> Meter | None:
     return ModbusMeter(bus, m.type, device_id=m.device_id)
 
 
+def build_for_service(settings: Settings, c: ConnectorSection, clock: Clock) -> ConnectorHardware:
+    """The connector as the service runs it: hardware missing at start-up is a Faulted
+    connector that is retried, never a service that cannot start."""
+    if c.driver == "sim":
+        return build_connector(settings, c, clock)
+    from controller.charger.retrying import RetryingDriver
+    from hw.base import Capabilities
+    from hw.errors import HardwareError
+
+    def board() -> EvseDriver:
+        return build_connector(settings, c, clock, with_meter=False).driver
+
+    driver = RetryingDriver(
+        c.id,
+        board,
+        Capabilities(
+            min_current_a=settings.pilot.min_current_a,
+            max_current_a=c.max_current_a,
+            phases=c.phases,
+        ),
+        clock,
+    )
+    try:
+        meter = _meter(c, _BUSES)
+    except HardwareError as exc:
+        log.error("connector %d: meter unavailable: %s", c.id, exc)
+        meter = None
+    name = f"modbus:{c.modbus.board}" if c.modbus is not None else c.driver
+    return ConnectorHardware(name, driver, meter, c.max_current_a)
+
+
 def build_connector(
-    settings: Settings, c: ConnectorSection, clock: Clock, buses: dict[str, Any] | None = None
+    settings: Settings,
+    c: ConnectorSection,
+    clock: Clock,
+    buses: dict[str, Any] | None = None,
+    *,
+    with_meter: bool = True,
 ) -> ConnectorHardware:
     """The hardware of one connector; `buses` shares Modbus lines between connectors."""
     buses = _BUSES if buses is None else buses
@@ -117,7 +156,7 @@ def build_connector(
         return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
     if c.driver in ("sysfs_pwm", "gpiozero_pwm"):
         hw = _direct_pilot(settings, c, clock)
-        hw.meter = _meter(c, buses)
+        hw.meter = _meter(c, buses) if with_meter else None
         return hw
     if c.driver == "modbus":
         from hw.modbus_evse import PRESETS, ModbusEvseDriver, RegisterMap
@@ -145,7 +184,8 @@ def build_connector(
             min_current_a=settings.pilot.min_current_a,
             phases=c.phases,
         )
-        return ConnectorHardware(f"modbus:{m.board}", board, _meter(c, buses), c.max_current_a)
+        board_meter = _meter(c, buses) if with_meter else None
+        return ConnectorHardware(f"modbus:{m.board}", board, board_meter, c.max_current_a)
     raise DriverUnavailable(
         f"connector {c.id}: driver {c.driver!r} is not built into this version of chargectl; "
         "use driver = 'sim' (see README, Configuration)"

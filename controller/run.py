@@ -13,10 +13,12 @@ import sqlite3
 
 from controller.config import EX_CONFIG, ConfigError, load_settings
 from controller.logs import report_error, setup_logging
+from controller.redact import install_secret_filter
 
 log = logging.getLogger("chargectl")
 
 EX_IOERR = 74  # sysexits.h: an input/output error (state directory)
+EX_CANTCREAT = 73  # sysexits.h: cannot create; here: the state directory is held by another
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -26,9 +28,11 @@ def run_command(args: argparse.Namespace) -> int:
         report_error(str(exc))
         return EX_CONFIG
     setup_logging(settings.log_level)
+    install_secret_filter(settings)
 
     import importlib
 
+    from controller.state_lock import StateDirBusy
     from hw.errors import HardwareError
 
     serve = importlib.import_module("controller.app").serve
@@ -37,6 +41,9 @@ def run_command(args: argparse.Namespace) -> int:
         status = int(asyncio.run(serve(settings)))
         log.info("stopped (exit status %d)", status)
         return status
+    except StateDirBusy as exc:
+        log.error("%s", exc)
+        return EX_CANTCREAT
     except (sqlite3.Error, OSError) as err:
         if isinstance(err, HardwareError):
             log.error("hardware: %s", err)

@@ -1,23 +1,39 @@
 """The persistent queue of transaction messages, and the transactions they belong to.
 
-StartTransaction, StopTransaction and transaction MeterValues are written here (SQLite, WAL,
-synchronous=FULL) before anything is sent, and removed only after the CSMS answered. So a
+StartTransaction, StopTransaction and transaction MeterValues are written here (SQLite, rollback
+journal, synchronous=FULL) before anything is sent, and removed only after the CSMS answered. So a
 message is delivered in order, once per answer, after a reconnect or a restart; a power cut
 between "sent" and "answered" sends it again, which OCPP allows (the CSMS de-duplicates on the
 transaction id and timestamp). Until the CSMS has assigned a transactionId, a transaction is
 known by its local key; queued messages name the key and get the id when they are sent.
+
+A row that cannot be sent as it stands (unreadable JSON, an unknown action, fields the message
+does not have) would otherwise block the queue forever, or end every session with an exception
+and so reconnect forever. It is moved to the `dead` table (kept for diagnosis) with an error, and
+the queue goes on with the next message.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from controller.durable import commit, open_durable
+from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.messages import MessageType, get_validator
+from ocpp.v16 import call
+
+from controller.durable import Damage, commit, open_checked
+
+log = logging.getLogger(__name__)
+
+# Filled in from the transaction's record when the message is sent.
+_FILLED_AT_SEND = frozenset({"transaction_id"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -44,6 +60,13 @@ CREATE TABLE IF NOT EXISTS security_repeats (
 CREATE TABLE IF NOT EXISTS config (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead (
+    seq     INTEGER PRIMARY KEY,
+    action  TEXT,
+    payload TEXT,
+    tx_key  TEXT,
+    reason  TEXT NOT NULL
 );
 """
 
@@ -76,8 +99,10 @@ class OcppDb:
     """One SQLite file for the queue, the transactions and the configuration keys."""
 
     def __init__(self, path: Path) -> None:
-        self._db = open_durable(path, _SCHEMA)
+        self.damage: Damage | None
+        self._db, self.damage = open_checked(path, _SCHEMA)
         self._lock = threading.Lock()
+        self.dead_rows = 0
 
     def close(self) -> None:
         self._db.close()
@@ -143,16 +168,41 @@ class OcppDb:
         self._tx(statements)
 
     def peek(self) -> Queued | None:
-        """The next message to send: transaction messages before security events."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT seq, action, payload, tx_key, attempts FROM outbox "
-                "ORDER BY action = ?, seq LIMIT 1",
-                (SECURITY_EVENT,),
-            ).fetchone()
-        if row is None:
-            return None
-        return Queued(row[0], row[1], json.loads(row[2]), row[3], row[4])
+        """The next message to send, transaction messages before security events; rows that
+        cannot be sent are set aside on the way."""
+        while True:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT seq, action, payload, tx_key, attempts FROM outbox "
+                    "ORDER BY action = ?, seq LIMIT 1",
+                    (SECURITY_EVENT,),
+                ).fetchone()
+            if row is None:
+                return None
+            payload, problem = _decode(row[1], row[2])
+            if payload is not None:
+                return Queued(row[0], row[1], payload, row[3], int(row[4] or 0))
+            self._set_aside(row, problem)
+
+    def _set_aside(self, row: tuple[Any, ...], problem: str) -> None:
+        seq, action, raw, tx_key = row[0], row[1], row[2], row[3]
+        log.error(
+            "queued message %s (%r) cannot be sent: %s; moved to the 'dead' table of the "
+            "queue database and skipped",
+            seq,
+            action,
+            problem,
+        )
+        self.dead_rows += 1
+        self._tx(
+            [
+                (
+                    "INSERT OR REPLACE INTO dead VALUES (?, ?, ?, ?, ?)",
+                    (seq, str(action), str(raw), tx_key, problem),
+                ),
+                ("DELETE FROM outbox WHERE seq = ?", (seq,)),
+            ]
+        )
 
     def ack(self, seq: int) -> None:
         self._tx([("DELETE FROM outbox WHERE seq = ?", (seq,))])
@@ -226,10 +276,14 @@ class OcppDb:
                 "SELECT tx_key, connector_id, transaction_id, id_tag, start, meter_start_wh "
                 "FROM transactions WHERE open = 1"
             ).fetchall()
-        return [
-            StoredTransaction(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5])
-            for r in rows
-        ]
+        out = []
+        for r in rows:
+            try:
+                start = datetime.fromisoformat(r[4])
+                out.append(StoredTransaction(r[0], int(r[1]), r[2], str(r[3]), start, float(r[5])))
+            except (TypeError, ValueError) as exc:
+                log.error("open transaction %r cannot be read (%s): it is left as it is", r[0], exc)
+        return out
 
     def forget_closed(self) -> None:
         """Closed transactions whose messages are all delivered are no longer needed."""
@@ -251,3 +305,56 @@ class OcppDb:
 
     def set_config(self, key: str, value: str) -> None:
         self._tx([("INSERT OR REPLACE INTO config VALUES (?, ?)", (key, value))])
+
+
+def _decode(action: object, raw: object) -> tuple[dict[str, Any] | None, str]:
+    """The row's payload if the message can be built from it, else why not."""
+    request = getattr(call, action, None) if isinstance(action, str) else None
+    if not isinstance(request, type) or not dataclasses.is_dataclass(request):
+        return None, f"unknown action {action!r}"
+    try:
+        payload = json.loads(raw) if isinstance(raw, str | bytes) else None
+    except ValueError as exc:
+        return None, f"payload is not JSON ({exc})"
+    if not isinstance(payload, dict):
+        return None, "payload is not a JSON object"
+    fields = dataclasses.fields(request)
+    names = {f.name for f in fields}
+    unknown = sorted(set(payload) - names)
+    if unknown:
+        return None, f"fields {action} does not have: {', '.join(unknown)}"
+    required = {
+        f.name
+        for f in fields
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    missing = sorted(required - set(payload) - _FILLED_AT_SEND)
+    if missing:
+        return None, f"missing fields: {', '.join(missing)}"
+    problem = _schema_problem(request, payload, required)
+    if problem:
+        return None, problem
+    return payload, ""
+
+
+def _schema_problem(request: type, payload: dict[str, Any], required: set[str]) -> str:
+    """What the OCPP 1.6 schema says is wrong with the message, or "" if nothing.
+
+    Checked here because the library checks it again when sending and raises, which would
+    hold the queue for every retry of a message that can never become valid.
+    """
+    probe = dict(payload)
+    for name in _FILLED_AT_SEND & required:
+        probe.setdefault(name, 0)
+    try:
+        wire = remove_nones(snake_to_camel_case(serialize_as_dict(request(**probe))))
+        validator = get_validator(MessageType.Call, request.__name__, "1.6")
+    except (OSError, ValueError):
+        return ""  # no schema to check against: the CSMS will say
+    except TypeError as exc:
+        return f"cannot build the message: {exc}"
+    error = next(iter(validator.iter_errors(wire)), None)
+    if error is None:
+        return ""
+    where = "/".join(str(p) for p in error.absolute_path) or "payload"
+    return f"not valid OCPP 1.6 at {where}: {error.message[:200]}"

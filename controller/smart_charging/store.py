@@ -2,9 +2,13 @@
 questions the rest of the charger asks of them.
 
 A thin stateful shell around the pure rules and evaluator. Every change is committed to SQLite
-(WAL, synchronous=FULL) before the method returns, so an Accepted that reached the CSMS is never
-lost to a power cut. Subscribers are called after every change so the control loop
+(rollback journal, synchronous=FULL) before the method returns, so an Accepted that reached the
+CSMS is never lost to a power cut. Subscribers are called after every change so the control loop
 re-evaluates at once instead of on its next tick.
+
+If the file was damaged, the profiles it held (perhaps a ChargePointMaxProfile for the house's
+supply) are unknown, so every connector is held to a conservative fallback current until the
+CSMS sends a profile again. That state is itself stored, so a second restart does not forget it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from controller.durable import commit, open_durable
+from controller.durable import Damage, commit, open_checked
 from controller.smart_charging import evaluator, rules
 from controller.smart_charging.convert import (
     ProfileFormatError,
@@ -57,7 +61,13 @@ CREATE TABLE IF NOT EXISTS transactions (
     transaction_id INTEGER,
     start          TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+
+_FALLBACK = "fallback_since"
 
 
 def _whole_seconds(now: datetime) -> datetime:
@@ -67,34 +77,62 @@ def _whole_seconds(now: datetime) -> datetime:
 
 
 class ProfileStore:
-    def __init__(self, config: SmartChargingConfig, db_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: SmartChargingConfig,
+        db_path: Path | None = None,
+        fallback_current_a: float = 6.0,
+    ) -> None:
         self.config = config
+        self.fallback_current_a = fallback_current_a
         self._profiles: dict[int, InstalledProfile] = {}
         self._transactions: dict[int, Transaction] = {}
         self._pending_remote: dict[int, ChargingProfile] = {}
         self._subscribers: list[Callable[[], None]] = []
         self._db: sqlite3.Connection | None = None
+        self._fallback_since: str | None = None
+        self.damage: Damage | None = None
         if db_path is not None:
-            self._db = open_durable(db_path, _SCHEMA)
+            self._db, self.damage = open_checked(db_path, _SCHEMA)
             self._load()
+            if self.damage is not None:
+                self._fallback_since = iso(datetime.now(UTC))
+                self._write(
+                    [
+                        (
+                            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            (_FALLBACK, self._fallback_since),
+                        )
+                    ]
+                )
+
+    @property
+    def fallback_active(self) -> bool:
+        """True while the stored profiles may have been lost and the CSMS has not sent new ones."""
+        return self._fallback_since is not None
 
     # --- persistence ----------------------------------------------------------------------
 
     def _load(self) -> None:
         assert self._db is not None
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_FALLBACK,)).fetchone()
+        self._fallback_since = None if row is None else str(row[0])
         for cid, tid, start in self._db.execute(
             "SELECT connector_id, transaction_id, start FROM transactions"
         ):
-            self._transactions[cid] = Transaction(cid, tid, parse_datetime(start, "start"))
+            try:
+                self._transactions[cid] = Transaction(cid, tid, parse_datetime(start, "start"))
+            except ProfileFormatError as exc:
+                log.error("ignoring an unreadable stored transaction on connector %s: %s", cid, exc)
         for _pid, cid, body, at in self._db.execute(
             "SELECT profile_id, connector_id, body, installed_at FROM profiles"
         ):
             try:
                 profile = profile_from_ocpp(json.loads(body))
-            except (ProfileFormatError, ValueError) as exc:
+                ip = InstalledProfile(cid, profile, parse_datetime(at, "installed_at"))
+            except (ProfileFormatError, ValueError, TypeError) as exc:
                 log.error("dropping an unreadable stored profile: %s", exc)
                 continue
-            ip = InstalledProfile(cid, profile, parse_datetime(at, "installed_at"))
             self._profiles[profile.profile_id] = ip
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
@@ -122,14 +160,23 @@ class ProfileStore:
     def set_charging_profile(
         self, connector_id: int, profile: Mapping[str, Any], now: datetime
     ) -> SetResult:
+        """A SetChargingProfile from the CSMS; an accepted one ends the fallback limit."""
+        result = self._set(connector_id, profile, now, end_fallback=True)
+        return result
+
+    def _set(
+        self, connector_id: int, profile: Mapping[str, Any], now: datetime, end_fallback: bool
+    ) -> SetResult:
         now = _whole_seconds(now)
         try:
             p = profile_from_ocpp(profile)
         except ProfileFormatError as exc:
             return SetResult("Rejected", str(exc), call_error=exc.code)
-        return self._install(connector_id, p, now)
+        return self._install(connector_id, p, now, end_fallback)
 
-    def _install(self, connector_id: int, p: ChargingProfile, now: datetime) -> SetResult:
+    def _install(
+        self, connector_id: int, p: ChargingProfile, now: datetime, end_fallback: bool = False
+    ) -> SetResult:
         tx = self._transactions.get(connector_id)
         replaced = self._replaced_by(connector_id, p)
         count_after = len(self._profiles) - len(replaced) + 1
@@ -149,10 +196,19 @@ class ProfileStore:
                 (p.profile_id, connector_id, json.dumps(profile_to_wire(p)), iso(now)),
             )
         )
+        ending_fallback = end_fallback and self._fallback_since is not None
+        if ending_fallback:
+            statements.append(("DELETE FROM meta WHERE key = ?", (_FALLBACK,)))
         self._write(statements)
         for pid in replaced:
             del self._profiles[pid]
         self._profiles[p.profile_id] = ip
+        if ending_fallback:
+            log.warning(
+                "the CSMS sent a charging profile: the %.0f A fallback limit ends",
+                self.fallback_current_a,
+            )
+            self._fallback_since = None
         self._changed()
         return SetResult("Accepted", "", profile=p)
 
@@ -232,7 +288,7 @@ class ProfileStore:
         self._transactions[connector_id] = tx
         result: SetResult | None = None
         if profile is not None:
-            result = self.set_charging_profile(connector_id, profile, start)
+            result = self._set(connector_id, profile, start, end_fallback=False)
             if not result.accepted:
                 log.warning("RemoteStart profile not installed: %s", result.reason)
         self._changed()
@@ -310,7 +366,7 @@ class ProfileStore:
         )
 
     def limit_at(self, connector_id: int, now: datetime, unit: str = "A") -> Limit:
-        return evaluator.limit_at(
+        limit = evaluator.limit_at(
             list(self._profiles.values()),
             connector_id,
             self._transactions.get(connector_id),
@@ -318,6 +374,19 @@ class ProfileStore:
             RateUnit(unit),
             self.config,
         )
+        cap = self._fallback_cap(unit)
+        if cap is None or (limit.value is not None and limit.value <= cap):
+            return limit
+        return Limit(cap, limit.unit, None, None)
+
+    def _fallback_cap(self, unit: str) -> float | None:
+        """The fallback limit of one connector in `unit`, while it is in force."""
+        if self._fallback_since is None:
+            return None
+        cap = self.fallback_current_a
+        if RateUnit(unit) is RateUnit.W:
+            cap *= self.config.voltage_v * self.config.phases
+        return cap
 
     def station_limit_at(self, now: datetime, unit: str = "A") -> Limit:
         """The ChargePointMaxProfile alone: the cap on the whole station."""
@@ -333,7 +402,7 @@ class ProfileStore:
         target = connector_id
         if connector_id == 0 and self.config.number_of_connectors == 1:
             target = 1  # R46: for one connector, the station total is that connector's
-        return evaluator.composite(
+        pieces = evaluator.composite(
             list(self._profiles.values()),
             target,
             self._transactions.get(target),
@@ -342,6 +411,14 @@ class ProfileStore:
             RateUnit(unit),
             self.config,
         )
+        cap = self._fallback_cap(unit)
+        if cap is None or target == 0:
+            return pieces
+        # What the CSMS is told is what the connector does: the fallback included.
+        return [
+            p if p.value is not None and p.value <= cap else replace(p, value=cap, source=None)
+            for p in pieces
+        ]
 
     def composite_schedule(
         self, connector_id: int, now: datetime, duration_s: int, unit: str | None

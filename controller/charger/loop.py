@@ -2,8 +2,13 @@
 
 It re-evaluates every connector once a second, aligned to the wall clock, and at once on every
 event (profile set or cleared, transaction start or stop, a car changing state, the wall clock
-stepping). Between evaluations it polls the drivers every `poll_interval_s`, because the pilot
-state machine's timers (open the contactor within 100 ms of C -> B) live in the drivers.
+stepping). Between evaluations it polls each driver when that driver asks to be polled
+(`hw.base.Polled`): a directly driven pilot every 50 ms while its contactor is closed, because
+the pilot state machine's timers (open the contactor within 100 ms of C -> B) live in the
+driver, and far less often while idle; a Modbus board about once a second. Drivers that do not
+say are polled every `poll_interval_s`. Polls are put on a grid of the wall clock so that idle
+polls and the once-a-second evaluation share wake-ups: an idle station wakes about twice a
+second, not ten times.
 
 What a connector is offered is the minimum of: its smart-charging limit, its rating, the cable
 rating where the hardware reads it, the driver's own maximum and its share of the station supply;
@@ -22,7 +27,7 @@ from datetime import datetime
 
 from controller.charger.sharing import Demand, share_station_limit
 from controller.smart_charging import Limit, ProfileStore
-from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample
+from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample, Polled
 from hw.clock import Clock
 from hw.errors import HardwareError
 
@@ -30,6 +35,10 @@ log = logging.getLogger(__name__)
 
 # A wall clock that moves this much more (or less) than the monotonic clock has stepped.
 CLOCK_STEP_S = 2.0
+# Two polls of one driver closer than this are one poll too many (see _to_grid).
+_MIN_GAP_S = 0.005
+# A poll due within this much counts as due now: a sleep ends a little early or late.
+_SLACK_S = 0.002
 
 
 @dataclass(eq=False)
@@ -47,6 +56,8 @@ class ConnectorUnit:
     operative: bool = True
     last_error: str | None = None
     _meter_failures: int = field(default=0, repr=False)
+    next_poll_mono: float | None = field(default=None, repr=False)
+    polls: int = field(default=0, repr=False)
 
 
 class ControlLoop:
@@ -170,20 +181,43 @@ class ControlLoop:
             evaluate = True
         self._wall_minus_mono = offset
 
-        changed = await self._poll_all()
+        due = [
+            u for u in self.units if u.next_poll_mono is None or u.next_poll_mono <= mono + _SLACK_S
+        ]
+        changed = await self._poll(due, now, mono)
         if changed:
             evaluate = True
         if evaluate:
-            await self._evaluate_and_apply(now)
-            # What the drivers did with the new limit shows in the next poll; report it now.
-            changed |= await self._poll_all()
+            written = await self._evaluate_and_apply(now)
+            # What a driver did with its new limit shows in its next poll; report it now. Only
+            # the drivers written to: the others' state has not moved since they were polled.
+            changed |= await self._poll(
+                [u for u in self.units if u.connector_id in written], now, mono
+            )
         for cid in sorted(changed):
             self._on_change(cid)
         self.last_tick_mono = mono
 
-    async def _poll_all(self) -> set[int]:
-        changed: set[int] = set()
+    def poll_interval_s(self, u: ConnectorUnit) -> float:
+        """How long the driver may go unpolled in the state it is in now."""
+        if isinstance(u.driver, Polled):
+            return max(0.01, u.driver.poll_interval_s())
+        return self._poll_interval_s
+
+    def next_wake_mono(self) -> float:
+        """The monotonic time of the next poll or once-a-second evaluation, whichever is first."""
+        mono = self._clock.monotonic()
+        to_second = 1.0 - (self._clock.now().timestamp() % 1.0)
+        wake = mono + to_second
         for u in self.units:
+            if u.next_poll_mono is not None:
+                wake = min(wake, u.next_poll_mono)
+        return max(mono, wake)
+
+    async def _poll(self, units: Sequence[ConnectorUnit], now: datetime, mono: float) -> set[int]:
+        changed: set[int] = set()
+        for u in units:
+            u.polls += 1
             try:
                 status = await u.driver.poll()
                 u.last_error = None
@@ -201,6 +235,7 @@ class ControlLoop:
             if status != u.status:
                 u.status = status
                 changed.add(u.connector_id)
+            u.next_poll_mono = mono + _to_grid(now.timestamp(), self.poll_interval_s(u))
         return changed
 
     def targets(self, now: datetime) -> dict[int, float]:
@@ -233,12 +268,15 @@ class ControlLoop:
             out[cid] = _floor_tenth(value) if value >= self._min_current_a else 0.0
         return out
 
-    async def _evaluate_and_apply(self, now: datetime) -> None:
+    async def _evaluate_and_apply(self, now: datetime) -> set[int]:
+        """Apply the targets that changed; return the connectors whose driver was written to."""
         self.evaluations += 1
+        written: set[int] = set()
         for cid, target in self.targets(now).items():
             u = self._by_id[cid]
             if target == u.target_a:
                 continue
+            written.add(cid)
             try:
                 await u.driver.set_limit(target)
             except HardwareError as exc:
@@ -254,11 +292,11 @@ class ControlLoop:
             elif target != u.target_a:
                 log.info("connector %d: offer %.1f A", cid, target)
             u.target_a = target
+        return written
 
     async def _sleep_until_next(self) -> None:
-        now = self._clock.now()
-        to_second = 1.0 - (now.timestamp() % 1.0)
-        timeout = max(0.001, min(self._poll_interval_s, to_second + 0.001))
+        # 1 ms past the deadline, so the tick that wakes finds the poll or the second due.
+        timeout = max(0.001, self.next_wake_mono() - self._clock.monotonic() + 0.001)
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
         # that races with its own timeout, and the service would then never stop.
         with contextlib.suppress(TimeoutError):
@@ -289,6 +327,25 @@ async def _safe(u: ConnectorUnit) -> None:
         await u.driver.safe_state()
     except Exception:
         log.exception("connector %d: safe state failed", u.connector_id)
+
+
+def _due(u: ConnectorUnit, mono: float) -> bool:
+    return u.next_poll_mono is None or u.next_poll_mono <= mono + _SLACK_S
+
+
+def _to_grid(wall_s: float, interval_s: float) -> float:
+    """Seconds from `wall_s` to the next multiple of `interval_s` on the wall clock.
+
+    Polls of the same interval on different connectors, and the whole-second evaluation, then
+    fall on the same instants and share one wake-up. Never more than `_MIN_GAP_S` over the interval
+    (the driver's timing rules rely on it), and never a few milliseconds: a poll made just before
+    a grid point is not repeated right after it.
+    """
+    phase = wall_s % interval_s
+    if interval_s - phase < _SLACK_S:
+        phase = 0.0  # on the grid point, give or take the float error of summed ticks
+    wait = interval_s - phase
+    return wait + interval_s if wait < _MIN_GAP_S else wait
 
 
 def _floor_tenth(value_a: float) -> float:

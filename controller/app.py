@@ -19,7 +19,7 @@ from typing import Any
 from controller import __version__
 from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings
-from controller.drivers import ConnectorHardware, build_connector
+from controller.drivers import ConnectorHardware, build_station
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot
@@ -50,9 +50,9 @@ class Charger:
         self.reset_requested: str | None = None
         self._stop = asyncio.Event()
         self._started_mono = time.monotonic()
-        self.hardware: dict[int, ConnectorHardware] = hardware or {
-            c.id: build_connector(settings, c, self.clock) for c in settings.connector
-        }
+        self.hardware: dict[int, ConnectorHardware] = hardware or build_station(
+            settings, self.clock
+        )
         first = settings.connector[0]
         self.profiles = ProfileStore(
             SmartChargingConfig(

@@ -49,6 +49,7 @@ class ModbusBus:
         self._lock = asyncio.Lock()
         self._last = 0.0
         self._users = 0
+        self.requests = 0  # sent on the line since start, for budgets and tests
         self.client: Any
         if port is not None:
             self.client = AsyncModbusSerialClient(
@@ -102,6 +103,7 @@ class ModbusBus:
                 await asyncio.sleep(wait)
             try:
                 await self._ensure_connected()
+                self.requests += 1
                 result = await fn(*args, **kwargs)
             except HardwareError:
                 raise

@@ -30,6 +30,7 @@ from controller.smart_charging import Limit, ProfileStore
 from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample, Polled
 from hw.clock import Clock
 from hw.errors import HardwareError
+from hw.modbus_budget import METER_POLL_INTERVAL_S
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class ControlLoop:
         station_max_a: float | None = None,
         min_current_a: float = 6.0,
         poll_interval_s: float = 0.1,
-        meter_interval_s: float = 1.0,
+        meter_interval_s: float = METER_POLL_INTERVAL_S,
     ) -> None:
         self.units = list(units)
         self._by_id = {u.connector_id: u for u in self.units}

@@ -60,8 +60,9 @@ def _bus(
 
     key = port or f"{host}:{tcp_port}"
     if key in buses:
-        # The slowest device on a line sets the gap for every frame on it.
-        buses[key].gap_s = max(buses[key].gap_s, gap_s)
+        if port is not None:
+            # On RS-485 the slowest device on the line sets the gap for every frame on it.
+            buses[key].gap_s = max(buses[key].gap_s, gap_s)
     else:
         buses[key] = ModbusBus(
             port=port,

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-MAX_IN_USE = 0.8
+MAX_IN_USE = 0.9
 METER_POLL_INTERVAL_S = 1.0
 """How often the control loop reads each meter."""
 

@@ -6,7 +6,7 @@ import importlib
 import platform
 import sys
 
-MODULES = ["bench.bench_evaluator", "bench.bench_service"]
+MODULES = ["bench.bench_evaluator", "bench.bench_service", "bench.bench_polling"]
 
 
 def main() -> int:

@@ -320,7 +320,9 @@ class ControlLoop:
                     log.warning("connector %d: meter read failed: %s", u.connector_id, exc)
                 if u._meter_failures >= 3:
                     u.sample = None
-            await asyncio.sleep(self._meter_interval_s)
+            # On the same wall-clock grid as the polls: one wake-up serves both.
+            wall = self._clock.now().timestamp()
+            await asyncio.sleep(_to_grid(wall, self._meter_interval_s) + 0.001)
 
 
 async def _safe(u: ConnectorUnit) -> None:

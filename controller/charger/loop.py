@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from controller.charger.schedule import is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.smart_charging import Limit, ProfileStore
 from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample, Polled
@@ -36,10 +37,6 @@ log = logging.getLogger(__name__)
 
 # A wall clock that moves this much more (or less) than the monotonic clock has stepped.
 CLOCK_STEP_S = 2.0
-# Two polls of one driver closer than this are one poll too many (see _to_grid).
-_MIN_GAP_S = 0.005
-# A poll due within this much counts as due now: a sleep ends a little early or late.
-_SLACK_S = 0.002
 
 
 @dataclass(eq=False)
@@ -182,9 +179,7 @@ class ControlLoop:
             evaluate = True
         self._wall_minus_mono = offset
 
-        due = [
-            u for u in self.units if u.next_poll_mono is None or u.next_poll_mono <= mono + _SLACK_S
-        ]
+        due = [u for u in self.units if is_due(u.next_poll_mono, mono)]
         changed = await self._poll(due, now, mono)
         if changed:
             evaluate = True
@@ -207,13 +202,8 @@ class ControlLoop:
 
     def next_wake_mono(self) -> float:
         """The monotonic time of the next poll or once-a-second evaluation, whichever is first."""
-        mono = self._clock.monotonic()
-        to_second = 1.0 - (self._clock.now().timestamp() % 1.0)
-        wake = mono + to_second
-        for u in self.units:
-            if u.next_poll_mono is not None:
-                wake = min(wake, u.next_poll_mono)
-        return max(mono, wake)
+        now = self._clock.now().timestamp()
+        return next_wake(self._clock.monotonic(), now, (u.next_poll_mono for u in self.units))
 
     async def _poll(self, units: Sequence[ConnectorUnit], now: datetime, mono: float) -> set[int]:
         changed: set[int] = set()
@@ -236,7 +226,7 @@ class ControlLoop:
             if status != u.status:
                 u.status = status
                 changed.add(u.connector_id)
-            u.next_poll_mono = mono + _to_grid(now.timestamp(), self.poll_interval_s(u))
+            u.next_poll_mono = mono + to_grid(now.timestamp(), self.poll_interval_s(u))
         return changed
 
     def targets(self, now: datetime) -> dict[int, float]:
@@ -322,7 +312,7 @@ class ControlLoop:
                     u.sample = None
             # On the same wall-clock grid as the polls: one wake-up serves both.
             wall = self._clock.now().timestamp()
-            await asyncio.sleep(_to_grid(wall, self._meter_interval_s) + 0.001)
+            await asyncio.sleep(to_grid(wall, self._meter_interval_s) + 0.001)
 
 
 async def _safe(u: ConnectorUnit) -> None:
@@ -330,25 +320,6 @@ async def _safe(u: ConnectorUnit) -> None:
         await u.driver.safe_state()
     except Exception:
         log.exception("connector %d: safe state failed", u.connector_id)
-
-
-def _due(u: ConnectorUnit, mono: float) -> bool:
-    return u.next_poll_mono is None or u.next_poll_mono <= mono + _SLACK_S
-
-
-def _to_grid(wall_s: float, interval_s: float) -> float:
-    """Seconds from `wall_s` to the next multiple of `interval_s` on the wall clock.
-
-    Polls of the same interval on different connectors, and the whole-second evaluation, then
-    fall on the same instants and share one wake-up. Never more than `_MIN_GAP_S` over the interval
-    (the driver's timing rules rely on it), and never a few milliseconds: a poll made just before
-    a grid point is not repeated right after it.
-    """
-    phase = wall_s % interval_s
-    if interval_s - phase < _SLACK_S:
-        phase = 0.0  # on the grid point, give or take the float error of summed ticks
-    wait = interval_s - phase
-    return wait + interval_s if wait < _MIN_GAP_S else wait
 
 
 def _floor_tenth(value_a: float) -> float:

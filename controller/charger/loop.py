@@ -165,8 +165,9 @@ class ControlLoop:
         """Poll every driver, and evaluate and apply the limits when something asks for it."""
         now = self._clock.now()
         mono = self._clock.monotonic()
-        evaluate = self._event.is_set()
+        woken = self._event.is_set()
         self._event.clear()
+        evaluate = woken
         second = math.floor(now.timestamp())
         if second != self._last_second:
             self._last_second = second
@@ -179,14 +180,17 @@ class ControlLoop:
             evaluate = True
         self._wall_minus_mono = offset
 
-        due = [u for u in self.units if is_due(u.next_poll_mono, mono)]
-        changed = await self._poll(due, now, mono)
-        if changed:
-            evaluate = True
-        if evaluate:
+        written: set[int] = set()
+        if woken:
+            # Something asked for a new limit (a profile, a transaction): apply it before the
+            # polls, so a pause or a Modbus register write does not queue behind them.
             written = await self._evaluate_and_apply(now)
-            # What a driver did with its new limit shows in its next poll; report it now. Only
-            # the drivers written to: the others' state has not moved since they were polled.
+        # What a driver did with a new limit shows in its next poll; report it now. Drivers
+        # not written to are polled only when their interval is up.
+        due = [u for u in self.units if is_due(u.next_poll_mono, mono) or u.connector_id in written]
+        changed = await self._poll(due, now, mono)
+        if changed or (evaluate and not woken):
+            written = await self._evaluate_and_apply(now)
             changed |= await self._poll(
                 [u for u in self.units if u.connector_id in written], now, mono
             )

@@ -6,7 +6,12 @@ import importlib
 import platform
 import sys
 
-MODULES = ["bench.bench_evaluator", "bench.bench_service", "bench.bench_hostile"]
+MODULES = [
+    "bench.bench_evaluator",
+    "bench.bench_service",
+    "bench.bench_hostile",
+    "bench.bench_polling",
+]
 
 
 def main() -> int:

@@ -22,7 +22,7 @@ from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings, mask_url, masked_dump
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
-from controller.drivers import ConnectorHardware, build_for_service
+from controller.drivers import ConnectorHardware, build_station
 from controller.local_controls import ChargerControls
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
@@ -58,9 +58,9 @@ class Charger:
         self.reset_requested: str | None = None
         self._stop = asyncio.Event()
         self._started_mono = time.monotonic()
-        self.hardware: dict[int, ConnectorHardware] = hardware or {
-            c.id: build_for_service(settings, c, self.clock) for c in settings.connector
-        }
+        self.hardware: dict[int, ConnectorHardware] = hardware or build_station(
+            settings, self.clock
+        )
         first = settings.connector[0]
         self.profiles = ProfileStore(
             SmartChargingConfig(

@@ -29,7 +29,16 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from hw.iec61851 import CpBands
+from hw.pilot import PilotConfig
+from hw.sim import SimulatorSettings
+
 EX_CONFIG = 78
+
+# The hardware's own defaults are the only ones: the sections below read them from here.
+_PILOT = PilotConfig()
+_BANDS = CpBands()
+_SIM = SimulatorSettings()
 
 DriverName = Literal["sim", "sysfs_pwm", "gpiozero_pwm", "modbus"]
 MeterName = Literal["none", "sim", "sdm630", "sdm120", "sdm72", "abb_b23"]
@@ -99,21 +108,54 @@ class StationSection(_Section):
     )
 
 
-class PilotSection(_Section):
-    """Timings of the pilot state machine; the defaults follow IEC 61851-1 practice."""
+class PilotBandsSection(_Section):
+    """CP voltage bands of the direct pilot's read-back; defaults from `hw.iec61851.CpBands`."""
 
-    min_current_a: float = Field(6.0, ge=6, le=16)
-    min_pause_s: float = Field(10.0, ge=5, le=3600)
-    pwm_min_update_interval_s: float = Field(5.0, ge=0, le=60)
-    force_open_after_s: float = Field(6.0, ge=3, le=30)
-    wake_after_s: float = Field(30.0, ge=5, le=600)
-    wake_f_s: float = Field(4.0, ge=3, le=30)
-    wake_x1_s: float = Field(0.75, ge=0.1, le=10)
-    wake_give_up_s: float = Field(10.0, ge=1, le=600)
-    max_interruptions_per_session: int = Field(8, ge=1, le=1000)
-    capped_min_pause_s: float = Field(300.0, ge=5, le=3600)
-    startup_hold_s: float = Field(3.0, ge=0, le=60)
-    c_enter_debounce_s: float = Field(0.5, ge=0, le=5)
+    a_min_v: float = Field(_BANDS.a_min_v, ge=-12, le=12)
+    b_min_v: float = Field(_BANDS.b_min_v, ge=-12, le=12)
+    c_min_v: float = Field(_BANDS.c_min_v, ge=-12, le=12)
+    d_min_v: float = Field(_BANDS.d_min_v, ge=-12, le=12)
+    e_min_v: float = Field(_BANDS.e_min_v, ge=-12, le=12)
+    hysteresis_v: float = Field(_BANDS.hysteresis_v, ge=0, le=3)
+    diode_low_max_v: float = Field(_BANDS.diode_low_max_v, ge=-12, le=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PilotBandsSection:
+        from hw.iec61851 import CpBands
+
+        CpBands(**self.model_dump())  # its ValueError names the rule that is broken
+        return self
+
+
+class PilotSection(_Section):
+    """Every setting of the pilot state machine (`hw.pilot.PilotConfig`, whose defaults these
+    are; the connector's `max_current_a` supplies the last one)."""
+
+    min_current_a: float = Field(_PILOT.min_current_a, ge=6, le=16)
+    current_step_a: float = Field(_PILOT.current_step_a, ge=0.01, le=1)
+    resume_hysteresis_a: float = Field(_PILOT.resume_hysteresis_a, ge=0, le=10)
+    min_pause_s: float = Field(_PILOT.min_pause_s, ge=5, le=3600)
+    pwm_min_update_interval_s: float = Field(_PILOT.pwm_min_update_interval_s, ge=0, le=60)
+    c_enter_debounce_s: float = Field(_PILOT.c_enter_debounce_s, ge=0.2, le=2.5)
+    force_open_after_s: float = Field(_PILOT.force_open_after_s, ge=3, le=30)
+    wake_up_enabled: bool = _PILOT.wake_up_enabled
+    wake_after_s: float = Field(_PILOT.wake_after_s, ge=5, le=600)
+    wake_f_s: float = Field(_PILOT.wake_f_s, ge=3, le=30)
+    wake_x1_s: float = Field(_PILOT.wake_x1_s, ge=0.1, le=10)
+    wake_give_up_s: float = Field(_PILOT.wake_give_up_s, ge=1, le=600)
+    max_interruptions_per_session: int = Field(_PILOT.max_interruptions_per_session, ge=1, le=1000)
+    capped_min_pause_s: float = Field(_PILOT.capped_min_pause_s, ge=5, le=86400)
+    ventilation_supported: bool = _PILOT.ventilation_supported
+    fault_f_s: float = Field(_PILOT.fault_f_s, ge=0.3, le=10)
+    error_retry_s: float = Field(_PILOT.error_retry_s, ge=1, le=3600)
+    contactor_feedback_timeout_s: float = Field(_PILOT.contactor_feedback_timeout_s, ge=0.05, le=5)
+    output_settle_s: float = Field(_PILOT.output_settle_s, ge=0, le=1)
+    startup_hold_s: float = Field(_PILOT.startup_hold_s, ge=0, le=60)
+    poll_interval_s: float = Field(
+        _PILOT.poll_interval_s, ge=0.01, le=0.05, description="contactor closed: C -> B in 100 ms"
+    )
+    idle_poll_interval_s: float = Field(_PILOT.idle_poll_interval_s, ge=0.05, le=1)
+    bands: PilotBandsSection = PilotBandsSection()
 
     @model_validator(mode="after")
     def _capped_pause_not_shorter(self) -> PilotSection:
@@ -168,6 +210,9 @@ class ModbusSection(_Section):
     current_register: int | None = Field(None, ge=0, le=65535, description="generic board")
     state_register: int | None = Field(None, ge=0, le=65535, description="generic board")
     current_scale: float = Field(1.0, gt=0, description="generic board: register units per A")
+    poll_interval_s: float = Field(
+        1.0, ge=0.2, le=10, description="the board runs the pilot; limits are written at once"
+    )
 
     @model_validator(mode="after")
     def _one_transport(self) -> ModbusSection:
@@ -215,10 +260,14 @@ class ConnectorSection(_Section):
 
 
 class SimulatorSection(_Section):
-    plugged_in: bool = True
-    ev_max_current_a: float = Field(32.0, ge=0, le=80)
-    ev_response_s: float = Field(1.0, ge=0, le=30)
-    ev_sleep_after_pause_s: float = Field(0.0, ge=0)
+    """The simulated car (`hw.sim.SimulatorSettings`, whose defaults these are; phases and
+    voltage come from the connector and the station)."""
+
+    plugged_in: bool = _SIM.plugged_in
+    ev_max_current_a: float = Field(_SIM.ev_max_current_a, ge=0, le=80)
+    ev_response_s: float = Field(_SIM.ev_response_s, ge=0, le=30)
+    ev_sleep_after_pause_s: float = Field(_SIM.ev_sleep_after_pause_s, ge=0)
+    ev_ignores_pause: bool = _SIM.ev_ignores_pause
 
 
 class WebSection(_Section):
@@ -285,6 +334,14 @@ class Settings(BaseSettings):
                 f"connector ids must be 1..{len(ids)} without gaps or repeats (OCPP numbers "
                 f"connectors from 1), got {ids}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _modbus_lines(self) -> Settings:
+        from controller.modbus_lines import line_budgets
+        from hw.modbus_budget import refuse_saturated
+
+        refuse_saturated(line_budgets(self))
         return self
 
     @classmethod

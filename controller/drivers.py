@@ -1,8 +1,11 @@
 """Which hardware a connector uses: configuration in, driver and meter out.
 
-The only place that maps a `driver = "..."` name to code, so adding a board means one entry
-here. Drivers are imported lazily: a Pi without pymodbus wiring never imports the Modbus code,
-and a laptop running the simulator never touches gpiozero.
+`DRIVERS` is the only place that maps a `driver = "..."` name to code (like gpiozero's pin
+factories), so adding a board means one entry here and its name in `config.DriverName`. Drivers
+are imported lazily: a Pi without pymodbus wiring never imports the Modbus code, and a laptop
+running the simulator never touches gpiozero. Modbus lines are shared through the `buses` dict
+of one `build_station` call, not a module-level registry, so two stations (tests, check-hw)
+never share a port by accident.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from controller.config import ConnectorSection, Settings
 from hw.base import EvseDriver, Meter
 from hw.clock import Clock
 from hw.errors import DriverUnavailable
+from hw.iec61851 import CpBands
 from hw.pilot import PilotConfig
 
 log = logging.getLogger(__name__)
@@ -33,26 +38,12 @@ class ConnectorHardware:
 
 
 def pilot_config(settings: Settings, connector: ConnectorSection) -> PilotConfig:
+    """Every `[pilot]` key by name: the pydantic section mirrors `PilotConfig` field for field."""
     p = settings.pilot
+    values = p.model_dump(exclude={"bands"})
     return PilotConfig(
-        min_current_a=p.min_current_a,
-        min_pause_s=p.min_pause_s,
-        pwm_min_update_interval_s=p.pwm_min_update_interval_s,
-        force_open_after_s=p.force_open_after_s,
-        wake_after_s=p.wake_after_s,
-        wake_f_s=p.wake_f_s,
-        wake_x1_s=p.wake_x1_s,
-        wake_give_up_s=p.wake_give_up_s,
-        max_interruptions_per_session=p.max_interruptions_per_session,
-        capped_min_pause_s=p.capped_min_pause_s,
-        startup_hold_s=p.startup_hold_s,
-        c_enter_debounce_s=p.c_enter_debounce_s,
-        max_current_a=connector.max_current_a,
+        **values, bands=CpBands(**p.bands.model_dump()), max_current_a=connector.max_current_a
     )
-
-
-# One ModbusBus per serial port or TCP endpoint, shared by the boards and meters on it.
-_BUSES: dict[str, Any] = {}
 
 
 def _bus(
@@ -68,7 +59,11 @@ def _bus(
     from hw.modbus_bus import ModbusBus
 
     key = port or f"{host}:{tcp_port}"
-    if key not in buses:
+    if key in buses:
+        if port is not None:
+            # On RS-485 the slowest device on the line sets the gap for every frame on it.
+            buses[key].gap_s = max(buses[key].gap_s, gap_s)
+    else:
         buses[key] = ModbusBus(
             port=port,
             host=host,
@@ -89,23 +84,40 @@ def _meter(c: ConnectorSection, buses: dict[str, Any]) -> Meter | None:
         raise DriverUnavailable(
             f"connector {c.id}: meter type 'sim' only exists with driver = 'sim'"
         )
+    from controller.modbus_lines import METER_GAP_S
     from hw.meter_modbus import ModbusMeter
 
-    bus = _bus(buses, m.port, m.host, m.tcp_port, m.baudrate, m.parity, 0.5, 0.05)
+    bus = _bus(buses, m.port, m.host, m.tcp_port, m.baudrate, m.parity, 0.5, METER_GAP_S)
     return ModbusMeter(bus, m.type, device_id=m.device_id)
 
 
-def build_for_service(settings: Settings, c: ConnectorSection, clock: Clock) -> ConnectorHardware:
+Builder = Callable[[Settings, ConnectorSection, Clock, dict[str, Any], bool], "ConnectorHardware"]
+
+
+def build_station(settings: Settings, clock: Clock) -> dict[int, ConnectorHardware]:
+    """Every connector's hardware, the connectors on one Modbus line sharing its bus."""
+    from controller.modbus_lines import line_budgets
+
+    for budget in line_budgets(settings):
+        log.info("%s", budget.describe())
+    buses: dict[str, Any] = {}
+    return {c.id: build_for_service(settings, c, clock, buses) for c in settings.connector}
+
+
+def build_for_service(
+    settings: Settings, c: ConnectorSection, clock: Clock, buses: dict[str, Any] | None = None
+) -> ConnectorHardware:
     """The connector as the service runs it: hardware missing at start-up is a Faulted
     connector that is retried, never a service that cannot start."""
+    buses = {} if buses is None else buses
     if c.driver == "sim":
-        return build_connector(settings, c, clock)
+        return build_connector(settings, c, clock, buses)
     from controller.charger.retrying import RetryingDriver
     from hw.base import Capabilities
     from hw.errors import HardwareError
 
     def board() -> EvseDriver:
-        return build_connector(settings, c, clock, with_meter=False).driver
+        return build_connector(settings, c, clock, buses, with_meter=False).driver
 
     driver = RetryingDriver(
         c.id,
@@ -118,7 +130,7 @@ def build_for_service(settings: Settings, c: ConnectorSection, clock: Clock) -> 
         clock,
     )
     try:
-        meter = _meter(c, _BUSES)
+        meter = _meter(c, buses)
     except HardwareError as exc:
         log.error("connector %d: meter unavailable: %s", c.id, exc)
         meter = None
@@ -135,61 +147,71 @@ def build_connector(
     with_meter: bool = True,
 ) -> ConnectorHardware:
     """The hardware of one connector; `buses` shares Modbus lines between connectors."""
-    buses = _BUSES if buses is None else buses
-    if c.driver == "sim":
-        from hw.sim import SimulatorSettings, build_sim_connector
+    builder = DRIVERS.get(c.driver)
+    if builder is None:
+        raise DriverUnavailable(
+            f"connector {c.id}: driver {c.driver!r} is not built into this version of "
+            f"chargectl; one of {', '.join(sorted(DRIVERS))} (see README, Configuration)"
+        )
+    return builder(settings, c, clock, {} if buses is None else buses, with_meter)
 
-        s = settings.simulator
-        driver, meter, ev = build_sim_connector(
-            SimulatorSettings(
-                plugged_in=s.plugged_in,
-                ev_max_current_a=s.ev_max_current_a,
-                ev_response_s=s.ev_response_s,
-                ev_sleep_after_pause_s=s.ev_sleep_after_pause_s,
-                phases=c.phases,
-                voltage_v=settings.station.voltage_v,
-            ),
-            clock,
-            c.max_current_a,
-            pilot_config(settings, c),
-        )
-        return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
-    if c.driver in ("sysfs_pwm", "gpiozero_pwm"):
-        hw = _direct_pilot(settings, c, clock)
-        hw.meter = _meter(c, buses) if with_meter else None
-        return hw
-    if c.driver == "modbus":
-        from hw.modbus_evse import PRESETS, ModbusEvseDriver, RegisterMap
 
-        m = c.modbus
-        assert m is not None
-        if m.board == "generic":
-            assert m.current_register is not None and m.state_register is not None
-            regmap = RegisterMap(
-                m.current_register,
-                m.state_register,
-                dict(PRESETS["evse_wb"].state_map),
-                current_scale=m.current_scale,
-            )
-        else:
-            regmap = PRESETS["evse_wb" if m.board == "evse_din" else m.board]
-        bus = _bus(
-            buses, m.port, m.host, m.tcp_port, m.baudrate, m.parity, m.timeout_s, regmap.gap_s
-        )
-        board = ModbusEvseDriver(
-            bus,
-            regmap,
-            device_id=m.device_id,
-            max_current_a=c.max_current_a,
-            min_current_a=settings.pilot.min_current_a,
-            phases=c.phases,
-        )
-        board_meter = _meter(c, buses) if with_meter else None
-        return ConnectorHardware(f"modbus:{m.board}", board, board_meter, c.max_current_a)
-    raise DriverUnavailable(
-        f"connector {c.id}: driver {c.driver!r} is not built into this version of chargectl; "
-        "use driver = 'sim' (see README, Configuration)"
+def _sim(
+    settings: Settings,
+    c: ConnectorSection,
+    clock: Clock,
+    buses: dict[str, Any],
+    with_meter: bool = True,
+) -> ConnectorHardware:
+    from hw.sim import SimulatorSettings, build_sim_connector
+
+    s = settings.simulator
+    driver, meter, ev = build_sim_connector(
+        SimulatorSettings(**s.model_dump(), phases=c.phases, voltage_v=settings.station.voltage_v),
+        clock,
+        c.max_current_a,
+        pilot_config(settings, c),
     )
+    return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
+
+
+def _direct(
+    settings: Settings,
+    c: ConnectorSection,
+    clock: Clock,
+    buses: dict[str, Any],
+    with_meter: bool = True,
+) -> ConnectorHardware:
+    hw = _direct_pilot(settings, c, clock)
+    hw.meter = _meter(c, buses) if with_meter else None
+    return hw
+
+
+def _modbus(
+    settings: Settings,
+    c: ConnectorSection,
+    clock: Clock,
+    buses: dict[str, Any],
+    with_meter: bool = True,
+) -> ConnectorHardware:
+    from controller.modbus_lines import board_register_map
+    from hw.modbus_evse import ModbusEvseDriver
+
+    m = c.modbus
+    assert m is not None
+    regmap = board_register_map(m)
+    bus = _bus(buses, m.port, m.host, m.tcp_port, m.baudrate, m.parity, m.timeout_s, regmap.gap_s)
+    board = ModbusEvseDriver(
+        bus,
+        regmap,
+        device_id=m.device_id,
+        max_current_a=c.max_current_a,
+        min_current_a=settings.pilot.min_current_a,
+        phases=c.phases,
+        poll_interval_s=m.poll_interval_s,
+    )
+    meter = _meter(c, buses) if with_meter else None
+    return ConnectorHardware(f"modbus:{m.board}", board, meter, c.max_current_a)
 
 
 def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> ConnectorHardware:
@@ -245,3 +267,11 @@ def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> Conn
         heartbeat=heartbeat,
     )
     return ConnectorHardware(c.driver, driver, None, c.max_current_a)
+
+
+DRIVERS: dict[str, Builder] = {
+    "sim": _sim,
+    "sysfs_pwm": _direct,
+    "gpiozero_pwm": _direct,
+    "modbus": _modbus,
+}

@@ -5,13 +5,21 @@ connector for "offer this many amps" and reads back what the hardware and the ca
 Whether the pilot is a PWM pin on the Pi, a Modbus EVSE board or the simulator is the driver's
 business. Every driver also has a `safe_state()` that leaves the pilot at +12 V without PWM (X1)
 and the contactor open, and `close()` always ends in that state.
+
+Every contract lives here, so a new driver or device reads one file: the connector-level
+`EvseDriver` and `Meter`, `Polled` (how often a driver needs the loop), the pilot signal and the
+devices a directly driven pilot is built from (`PilotOutput`, `CpSensor`, `Contactor`,
+`Heartbeat`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from hw.iec61851 import CpReading
 
 
 class CpState(StrEnum):
@@ -100,3 +108,108 @@ class Meter(Protocol):
     async def read(self) -> MeterSample: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class Polled(Protocol):
+    """A driver that says when it next needs `poll()`.
+
+    The answer depends on what the hardware does now: a directly driven pilot needs 50 ms polls
+    while the contactor is closed (the 100 ms C -> B rule) and far fewer while idle; a Modbus
+    board runs its own pilot and is read about once a second. The loop asks after every poll,
+    so the interval follows the state without the loop knowing any driver.
+    """
+
+    def poll_interval_s(self) -> float: ...
+
+
+class PilotMode(StrEnum):
+    """What the pilot generator puts on the CP line."""
+
+    X1 = "X1"  # +12 V DC: not offering energy
+    PWM = "PWM"  # 1 kHz +-12 V square wave, duty = offered current
+    F = "F"  # -12 V DC: EVSE not available
+
+
+@dataclass(frozen=True, slots=True)
+class PilotSignal:
+    """One pilot output; `current_a` is the offered current while `mode` is PWM, else 0."""
+
+    mode: PilotMode
+    current_a: float = 0.0
+
+    def __post_init__(self) -> None:
+        # Imported here: hw.iec61851 itself builds on CpState from this module.
+        from hw.iec61851 import duty_cycle_for_current
+
+        if self.mode is PilotMode.PWM:
+            duty_cycle_for_current(self.current_a)  # raises ValueError outside 6..80 A
+        elif self.current_a != 0.0:
+            raise ValueError(f"a {self.mode} pilot offers no current")
+
+    @classmethod
+    def x1(cls) -> PilotSignal:
+        return cls(PilotMode.X1)
+
+    @classmethod
+    def f(cls) -> PilotSignal:
+        return cls(PilotMode.F)
+
+    @classmethod
+    def pwm(cls, current_a: float) -> PilotSignal:
+        return cls(PilotMode.PWM, current_a)
+
+    @property
+    def duty_percent(self) -> float:
+        """High time of the generator in percent: X1 = 100, F = 0."""
+        from hw.iec61851 import duty_cycle_for_current
+
+        if self.mode is PilotMode.X1:
+            return 100.0
+        if self.mode is PilotMode.F:
+            return 0.0
+        return duty_cycle_for_current(self.current_a)
+
+
+@runtime_checkable
+class PilotOutput(Protocol):
+    """Generates the CP signal: X1 (+12 V DC), PWM at the offered current, or F (-12 V DC)."""
+
+    def apply(self, signal: PilotSignal) -> None: ...
+
+    def close(self) -> None:
+        """Leave the output at X1. Safe to call twice."""
+
+
+@runtime_checkable
+class CpSensor(Protocol):
+    """Reads the CP line back: the state and, where the hardware can tell, the levels."""
+
+    def read(self) -> CpReading: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Contactor(Protocol):
+    """The contactor's relay and, if wired, its auxiliary (feedback) contact."""
+
+    @property
+    def has_feedback(self) -> bool: ...
+
+    def set_closed(self, closed: bool) -> None: ...
+
+    def feedback(self) -> bool | None:
+        """True when the auxiliary contact reports closed; None without a feedback input."""
+
+    def close(self) -> None:
+        """Open the contactor, then release it. Safe to call twice."""
+
+
+@runtime_checkable
+class Heartbeat(Protocol):
+    """An output an external watchdog needs to see toggling to keep the contactor powered."""
+
+    def toggle(self) -> None: ...
+
+    def close(self) -> None: ...

@@ -12,69 +12,44 @@ changes and closes only after the PWM is on. A failed read latches a fault in th
 safe state before the error is raised. `safe_state()` and `close()` never raise and always try
 both outputs.
 
-Poll often: the contactor must open within 100 ms after the car leaves C, so `poll()` should
-run every `PilotConfig.poll_interval_s` (50 ms by default); every poll also toggles the optional
-watchdog output, so a hung service stops the toggling and the external watchdog drops the
-contactor.
+Poll often when it matters: the contactor must open within 100 ms after the car leaves C, so
+while it is closed, or a timed transition is pending (C being debounced, the contactor being
+forced open, a wake-up, F after a fault), `poll_interval_s()` asks for polls every
+`PilotConfig.poll_interval_s` (50 ms). Otherwise nothing the standard times is closer than a
+second away (plug-in, a resume, the 3 s to close after C), and `idle_poll_interval_s` (500 ms)
+keeps an idle Pi from waking 20 times a second. Every poll also toggles the optional watchdog
+output, so a hung service stops the toggling and the external watchdog drops the contactor;
+the watchdog's timeout must exceed the idle interval.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol, runtime_checkable
 
-from hw.base import Capabilities, EvseStatus
+from hw.base import Capabilities, CpState, EvseStatus
+from hw.base import Contactor as Contactor  # the device contracts live in hw.base
+from hw.base import CpSensor as CpSensor
+from hw.base import Heartbeat as Heartbeat
+from hw.base import PilotOutput as PilotOutput
 from hw.clock import Clock
 from hw.errors import DriverIOError, DriverUnavailable, HardwareError
-from hw.iec61851 import CpReading
-from hw.pilot import X1, PilotConfig, PilotSignal, PilotStateMachine, PilotStatus
+from hw.pilot import (
+    X1,
+    PilotConfig,
+    PilotMode,
+    PilotPhase,
+    PilotSignal,
+    PilotStateMachine,
+    PilotStatus,
+)
 
 _log = logging.getLogger(__name__)
 
-
-@runtime_checkable
-class PilotOutput(Protocol):
-    """Generates the CP signal: X1 (+12 V DC), PWM at the offered current, or F (-12 V DC)."""
-
-    def apply(self, signal: PilotSignal) -> None: ...
-
-    def close(self) -> None:
-        """Leave the output at X1. Safe to call twice."""
-
-
-@runtime_checkable
-class CpSensor(Protocol):
-    """Reads the CP line back: the state and, where the hardware can tell, the levels."""
-
-    def read(self) -> CpReading: ...
-
-    def close(self) -> None: ...
-
-
-@runtime_checkable
-class Contactor(Protocol):
-    """The contactor's relay and, if wired, its auxiliary (feedback) contact."""
-
-    @property
-    def has_feedback(self) -> bool: ...
-
-    def set_closed(self, closed: bool) -> None: ...
-
-    def feedback(self) -> bool | None:
-        """True when the auxiliary contact reports closed; None without a feedback input."""
-
-    def close(self) -> None:
-        """Open the contactor, then release it. Safe to call twice."""
-
-
-@runtime_checkable
-class Heartbeat(Protocol):
-    """An output an external watchdog needs to see toggling to keep the contactor powered."""
-
-    def toggle(self) -> None: ...
-
-    def close(self) -> None: ...
+# Phases with a timer or a closed contactor that the 50 ms rule is about.
+_BUSY_PHASES = frozenset(
+    {PilotPhase.CHARGING, PilotPhase.STOPPING, PilotPhase.WAKE_F, PilotPhase.WAKE_X1}
+)
 
 
 class DirectPilotDriver:
@@ -139,9 +114,18 @@ class DirectPilotDriver:
     def contactor(self) -> Contactor:
         return self._contactor
 
-    @property
     def poll_interval_s(self) -> float:
-        return self._config.poll_interval_s
+        """`hw.base.Polled`: fast while the contactor is closed or a transition is pending."""
+        s = self._last
+        busy = (
+            s.contactor_closed
+            or self._applied_contactor is not False
+            or self._feedback is True
+            or s.phase in _BUSY_PHASES
+            or s.signal.mode is PilotMode.F
+            or (s.phase is PilotPhase.OFFERING and s.vehicle_state in (CpState.C, CpState.D))
+        )
+        return self._config.poll_interval_s if busy else self._config.idle_poll_interval_s
 
     async def start(self) -> None:
         """Safe outputs, then the start-up hold: X1 for `startup_hold_s` before any offer."""

@@ -13,6 +13,13 @@ from hw.base import MeterSample
 from hw.modbus_bus import ModbusBus
 
 MODELS = ("sdm630", "sdm72", "sdm120", "abb_b23")
+# Registers of each request of one `read()`, in order: the bus budget counts on it.
+READ_PLAN: dict[str, tuple[int, ...]] = {
+    "sdm630": (18, 2),
+    "sdm72": (18, 2),
+    "sdm120": (14, 2),
+    "abb_b23": (22, 4),
+}
 
 
 def _floats(regs: list[int]) -> list[float]:
@@ -52,9 +59,11 @@ class ModbusMeter:
     async def read(self) -> MeterSample:
         d = self.device_id
         if self.model == "abb_b23":
-            volts = [v * 0.1 for v in _uints(await self.bus.read_holding(0x5B00, 6, d), 2)]
-            amps = [a * 0.01 for a in _uints(await self.bus.read_holding(0x5B0C, 6, d), 2)]
-            power_w = _int32(await self.bus.read_holding(0x5B14, 2, d)) * 0.01
+            # Voltages, currents and total power in one request: 0x5B00..0x5B15.
+            block = await self.bus.read_holding(0x5B00, 22, d)
+            volts = [v * 0.1 for v in _uints(block[0:6], 2)]
+            amps = [a * 0.01 for a in _uints(block[12:18], 2)]
+            power_w = _int32(block[20:22]) * 0.01
             energy_wh = _uints(await self.bus.read_holding(0x5000, 4, d), 4)[0] * 10.0
         elif self.model == "sdm120":
             v, i, p = _floats(await self.bus.read_input(0x00, 14, d))[0:7:3]

@@ -16,7 +16,8 @@ WARP and SmartEVSE):
   contactor that does not follow) is a fault: contactor open, F for a moment, then X1.
 
 Callers must step often: the 100 ms limit for opening the contactor after C -> B is met only if
-`step()` runs at least every `PilotConfig.poll_interval_s`.
+`step()` runs at least every `PilotConfig.poll_interval_s` while the contactor is closed or a
+transition is pending; `idle_poll_interval_s` is enough otherwise (see `hw.direct_pilot`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from dataclasses import dataclass, fields
 from enum import StrEnum
 
 from hw.base import CpState
+from hw.base import PilotMode as PilotMode  # defined with the other contracts; kept importable
+from hw.base import PilotSignal as PilotSignal
 from hw.clock import Clock
 from hw.iec61851 import (
     DEFAULT_BANDS,
@@ -35,53 +38,9 @@ from hw.iec61851 import (
     CpBands,
     CpReading,
     diode_check_failed,
-    duty_cycle_for_current,
 )
 
 _log = logging.getLogger(__name__)
-
-
-class PilotMode(StrEnum):
-    """What the pilot generator puts on the CP line."""
-
-    X1 = "X1"  # +12 V DC: not offering energy
-    PWM = "PWM"  # 1 kHz +-12 V square wave, duty = offered current
-    F = "F"  # -12 V DC: EVSE not available
-
-
-@dataclass(frozen=True, slots=True)
-class PilotSignal:
-    """One pilot output; `current_a` is the offered current while `mode` is PWM, else 0."""
-
-    mode: PilotMode
-    current_a: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.mode is PilotMode.PWM:
-            duty_cycle_for_current(self.current_a)  # raises ValueError outside 6..80 A
-        elif self.current_a != 0.0:
-            raise ValueError(f"a {self.mode} pilot offers no current")
-
-    @classmethod
-    def x1(cls) -> PilotSignal:
-        return cls(PilotMode.X1)
-
-    @classmethod
-    def f(cls) -> PilotSignal:
-        return cls(PilotMode.F)
-
-    @classmethod
-    def pwm(cls, current_a: float) -> PilotSignal:
-        return cls(PilotMode.PWM, current_a)
-
-    @property
-    def duty_percent(self) -> float:
-        """High time of the generator in percent: X1 = 100, F = 0."""
-        if self.mode is PilotMode.X1:
-            return 100.0
-        if self.mode is PilotMode.F:
-            return 0.0
-        return duty_cycle_for_current(self.current_a)
 
 
 X1 = PilotSignal.x1()
@@ -132,7 +91,9 @@ class PilotConfig:
     startup_hold_s: float = 3.0
     """X1 with the contactor open after start before anything is offered."""
     poll_interval_s: float = 0.05
-    """How often the driver should be polled (not enforced here; see the module docstring)."""
+    """Poll interval while the contactor is closed or a transition is pending (C -> B rule)."""
+    idle_poll_interval_s: float = 0.5
+    """Poll interval while nothing is pending: no car, paused, or offering without C."""
     bands: CpBands = DEFAULT_BANDS
 
     def __post_init__(self) -> None:
@@ -155,6 +116,8 @@ class PilotConfig:
             raise ValueError("pilot.current_step_a must be > 0")
         if self.poll_interval_s <= 0:
             raise ValueError("pilot.poll_interval_s must be > 0")
+        if self.idle_poll_interval_s < self.poll_interval_s:
+            raise ValueError("pilot.idle_poll_interval_s must be >= pilot.poll_interval_s")
         if not isinstance(self.max_interruptions_per_session, int):
             raise ValueError("pilot.max_interruptions_per_session must be an integer")
 

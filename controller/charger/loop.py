@@ -2,8 +2,13 @@
 
 It re-evaluates every connector once a second, aligned to the wall clock, and at once on every
 event (profile set or cleared, transaction start or stop, a car changing state, the wall clock
-stepping). Between evaluations it polls the drivers every `poll_interval_s`, because the pilot
-state machine's timers (open the contactor within 100 ms of C -> B) live in the drivers.
+stepping). Between evaluations it polls each driver when that driver asks to be polled
+(`hw.base.Polled`): a directly driven pilot every 50 ms while its contactor is closed, because
+the pilot state machine's timers (open the contactor within 100 ms of C -> B) live in the
+driver, and far less often while idle; a Modbus board about once a second. Drivers that do not
+say are polled every `poll_interval_s`. Polls are put on a grid of the wall clock so that idle
+polls and the once-a-second evaluation share wake-ups: an idle station wakes about twice a
+second, not ten times.
 
 What a connector is offered is the minimum of: its smart-charging limit, its rating, the cable
 rating where the hardware reads it, the driver's own maximum and its share of the station supply;
@@ -21,12 +26,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from controller.charger.binding import LimitSource, binding
+from controller.charger.schedule import is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.logs import errors_logged
 from controller.smart_charging import Limit, ProfileStore
-from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample
+from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample, Polled
 from hw.clock import Clock
 from hw.errors import HardwareError
+from hw.modbus_budget import METER_POLL_INTERVAL_S
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,8 @@ class ConnectorUnit:
     limit_source: LimitSource | None = None
     _meter_failures: int = field(default=0, repr=False)
     shut_down: bool = field(default=False, repr=False)
+    next_poll_mono: float | None = field(default=None, repr=False)
+    polls: int = field(default=0, repr=False)
 
 
 class ControlLoop:
@@ -66,7 +75,7 @@ class ControlLoop:
         station_max_a: float | None = None,
         min_current_a: float = 6.0,
         poll_interval_s: float = 0.1,
-        meter_interval_s: float = 1.0,
+        meter_interval_s: float = METER_POLL_INTERVAL_S,
         local_cap_a: Callable[[int], float | None] = lambda _cid: None,
     ) -> None:
         self.units = list(units)
@@ -172,8 +181,9 @@ class ControlLoop:
         """Poll every driver, and evaluate and apply the limits when something asks for it."""
         now = self._clock.now()
         mono = self._clock.monotonic()
-        evaluate = self._event.is_set()
+        woken = self._event.is_set()
         self._event.clear()
+        evaluate = woken
         second = math.floor(now.timestamp())
         if second != self._last_second:
             self._last_second = second
@@ -186,20 +196,39 @@ class ControlLoop:
             evaluate = True
         self._wall_minus_mono = offset
 
-        changed = await self._poll_all()
-        if changed:
-            evaluate = True
-        if evaluate:
-            await self._evaluate_and_apply(now)
-            # What the drivers did with the new limit shows in the next poll; report it now.
-            changed |= await self._poll_all()
+        written: set[int] = set()
+        if woken:
+            # Something asked for a new limit (a profile, a transaction): apply it before the
+            # polls, so a pause or a Modbus register write does not queue behind them.
+            written = await self._evaluate_and_apply(now)
+        # What a driver did with a new limit shows in its next poll; report it now. Drivers
+        # not written to are polled only when their interval is up.
+        due = [u for u in self.units if is_due(u.next_poll_mono, mono) or u.connector_id in written]
+        changed = await self._poll(due, now, mono)
+        if changed or (evaluate and not woken):
+            written = await self._evaluate_and_apply(now)
+            changed |= await self._poll(
+                [u for u in self.units if u.connector_id in written], now, mono
+            )
         for cid in sorted(changed):
             self._on_change(cid)
         self.last_tick_mono = mono
 
-    async def _poll_all(self) -> set[int]:
+    def poll_interval_s(self, u: ConnectorUnit) -> float:
+        """How long the driver may go unpolled in the state it is in now."""
+        if isinstance(u.driver, Polled):
+            return max(0.01, u.driver.poll_interval_s())
+        return self._poll_interval_s
+
+    def next_wake_mono(self) -> float:
+        """The monotonic time of the next poll or once-a-second evaluation, whichever is first."""
+        now = self._clock.now().timestamp()
+        return next_wake(self._clock.monotonic(), now, (u.next_poll_mono for u in self.units))
+
+    async def _poll(self, units: Sequence[ConnectorUnit], now: datetime, mono: float) -> set[int]:
         changed: set[int] = set()
-        for u in self.units:
+        for u in units:
+            u.polls += 1
             try:
                 status = await u.driver.poll()
                 u.last_error = None
@@ -217,6 +246,7 @@ class ControlLoop:
             if status != u.status:
                 u.status = status
                 changed.add(u.connector_id)
+            u.next_poll_mono = mono + to_grid(now.timestamp(), self.poll_interval_s(u))
         return changed
 
     def targets(self, now: datetime) -> dict[int, float]:
@@ -263,12 +293,15 @@ class ControlLoop:
             out[cid] = _floor_tenth(value) if value >= self._min_current_a else 0.0
         return out
 
-    async def _evaluate_and_apply(self, now: datetime) -> None:
+    async def _evaluate_and_apply(self, now: datetime) -> set[int]:
+        """Apply the targets that changed; return the connectors whose driver was written to."""
         self.evaluations += 1
+        written: set[int] = set()
         for cid, target in self.targets(now).items():
             u = self._by_id[cid]
             if target == u.target_a:
                 continue
+            written.add(cid)
             try:
                 await u.driver.set_limit(target)
             except HardwareError as exc:
@@ -284,11 +317,11 @@ class ControlLoop:
             elif target != u.target_a:
                 log.info("connector %d: offer %.1f A", cid, target)
             u.target_a = target
+        return written
 
     async def _sleep_until_next(self) -> None:
-        now = self._clock.now()
-        to_second = 1.0 - (now.timestamp() % 1.0)
-        timeout = max(0.001, min(self._poll_interval_s, to_second + 0.001))
+        # 1 ms past the deadline, so the tick that wakes finds the poll or the second due.
+        timeout = max(0.001, self.next_wake_mono() - self._clock.monotonic() + 0.001)
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
         # that races with its own timeout, and the service would then never stop.
         with contextlib.suppress(TimeoutError):
@@ -311,7 +344,9 @@ class ControlLoop:
                     log.warning("connector %d: meter read failed: %s", u.connector_id, exc)
                 if u._meter_failures >= 3:
                     u.sample = None
-            await asyncio.sleep(self._meter_interval_s)
+            # On the same wall-clock grid as the polls: one wake-up serves both.
+            wall = self._clock.now().timestamp()
+            await asyncio.sleep(to_grid(wall, self._meter_interval_s) + 0.001)
 
 
 async def _safe(u: ConnectorUnit) -> None:

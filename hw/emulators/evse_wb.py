@@ -29,6 +29,7 @@ class EvseWbEmulator:
     failure: bool = False
     current_reg: int = 0
     writes: list[Write] = field(default_factory=list)
+    requests: list[float] = field(default_factory=list)  # when each request arrived
 
     @property
     def offered_a(self) -> float:
@@ -84,6 +85,7 @@ class EvseWbEmulator:
     ) -> Any:
         from pymodbus.constants import ExcCodes
 
+        self.requests.append(time.monotonic())
         if values is not None:
             ints = [int(v) for v in values]
             self.writes.append(Write(address, ints, time.monotonic()))

@@ -349,9 +349,18 @@ def test_abb_b23_scaled_integers():
         3,
         holding={
             0x5000: [0, 0, energy >> 16, energy & 0xFFFF],
-            0x5B00: _u32(2301) + _u32(2310) + _u32(2295),
-            0x5B0C: _u32(1600) + _u32(1550) + _u32(1620),
-            0x5B14: _u32(1104000),
+            # One block as on the meter: L-N voltages, L-L voltages, currents, N current, power.
+            0x5B00: _u32(2301)
+            + _u32(2310)
+            + _u32(2295)
+            + _u32(3990)
+            + _u32(3995)
+            + _u32(3985)
+            + _u32(1600)
+            + _u32(1550)
+            + _u32(1620)
+            + _u32(0)
+            + _u32(1104000),
         },
     )
     s = _meter_read(dev, "abb_b23")

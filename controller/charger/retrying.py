@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from hw.base import Capabilities, CpState, EvseDriver, EvseStatus
+from hw.base import Capabilities, CpState, EvseDriver, EvseStatus, Polled
 from hw.clock import Clock
 from hw.errors import HardwareError
 
@@ -43,6 +43,10 @@ class RetryingDriver:
         self._failures = 0
         self._next_try = 0.0
         self._wanted_a = 0.0
+        try:  # build now, so that connectors on one line share its bus from the start
+            self._real = build()
+        except HardwareError:
+            self._real = None  # reported and retried by start()
 
     @property
     def capabilities(self) -> Capabilities:
@@ -52,6 +56,19 @@ class RetryingDriver:
     def fault(self) -> str | None:
         """Why the hardware is not in use yet; None once it is."""
         return self._fault
+
+    @property
+    def hardware(self) -> EvseDriver | None:
+        """The real driver once it could be built."""
+        return self._real
+
+    def poll_interval_s(self) -> float:
+        """The real driver's own polling needs; while the hardware is missing, once a second
+        is enough to notice it come back (the retry itself waits `retry_s`)."""
+        real: object = self._real
+        if self._started and isinstance(real, Polled):
+            return real.poll_interval_s()
+        return 1.0
 
     async def start(self) -> None:
         await self._attempt()

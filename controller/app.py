@@ -180,6 +180,7 @@ class Charger:
                     "power_w": u.sample.power_w if u.sample else None,
                     "energy_wh": u.sample.energy_wh if u.sample else None,
                     "fault": (u.status.fault if u.status else None) or u.last_error,
+                    "pause_reason": self.ocpp.pause_reason(cid),
                     "limit": None
                     if lim is None
                     else {
@@ -258,6 +259,7 @@ def _ocpp_settings(settings: Settings) -> OcppSettings:
         free_vend_id_tag=o.free_vend_id_tag,
         resume_transaction_after_power_loss=o.resume_transaction_after_power_loss,
         call_timeout_s=o.call_timeout_s,
+        start_grace_s=o.start_grace_s,
         max_backoff_s=o.max_reconnect_interval_s,
     )
 

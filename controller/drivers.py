@@ -110,6 +110,7 @@ def build_connector(
             clock,
             c.max_current_a,
             pilot_config(settings, c),
+            settings.state.dir / f"sim-meter-{c.id}.json",
         )
         return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
     if c.driver in ("sysfs_pwm", "gpiozero_pwm"):

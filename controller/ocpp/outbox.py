@@ -36,6 +36,10 @@ CREATE TABLE IF NOT EXISTS transactions (
     meter_start_wh  REAL NOT NULL,
     open            INTEGER NOT NULL DEFAULT 1
 );
+CREATE TABLE IF NOT EXISTS meter_register (
+    connector_id INTEGER PRIMARY KEY,
+    energy_wh    REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS config (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -78,15 +82,23 @@ class OcppDb:
 
     # --- the queue ------------------------------------------------------------------------
 
-    def enqueue(self, action: str, payload: dict[str, Any], tx_key: str | None = None) -> None:
-        self._tx(
-            [
-                (
-                    "INSERT INTO outbox (action, payload, tx_key) VALUES (?, ?, ?)",
-                    (action, json.dumps(payload), tx_key),
-                )
-            ]
-        )
+    def enqueue(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        tx_key: str | None = None,
+        register: tuple[int, float] | None = None,
+    ) -> None:
+        """Queue a message; `register` (connector, Wh) is the energy it reports, kept with it."""
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "INSERT INTO outbox (action, payload, tx_key) VALUES (?, ?, ?)",
+                (action, json.dumps(payload), tx_key),
+            )
+        ]
+        if register is not None:
+            statements.append(_register_statement(*register))
+        self._tx(statements)
 
     def peek(self) -> Queued | None:
         with self._lock:
@@ -116,6 +128,7 @@ class OcppDb:
         """Record the transaction and queue its StartTransaction in one commit."""
         self._tx(
             [
+                _register_statement(tx.connector_id, tx.meter_start_wh),
                 (
                     "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, 1)",
                     (
@@ -134,10 +147,13 @@ class OcppDb:
             ]
         )
 
-    def close_transaction(self, tx_key: str, stop_payload: dict[str, Any]) -> None:
+    def close_transaction(
+        self, tx_key: str, stop_payload: dict[str, Any], register: tuple[int, float]
+    ) -> None:
         """Mark it closed and queue its StopTransaction in one commit."""
         self._tx(
             [
+                _register_statement(*register),
                 ("UPDATE transactions SET open = 0 WHERE tx_key = ?", (tx_key,)),
                 (
                     "INSERT INTO outbox (action, payload, tx_key) VALUES (?, ?, ?)",
@@ -186,6 +202,14 @@ class OcppDb:
             ]
         )
 
+    def last_register_wh(self, connector_id: int) -> float | None:
+        """The highest energy register this connector ever reported to the CSMS."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT energy_wh FROM meter_register WHERE connector_id = ?", (connector_id,)
+            ).fetchone()
+        return None if row is None else float(row[0])
+
     # --- configuration keys ---------------------------------------------------------------
 
     def config_items(self) -> dict[str, str]:
@@ -194,3 +218,12 @@ class OcppDb:
 
     def set_config(self, key: str, value: str) -> None:
         self._tx([("INSERT OR REPLACE INTO config VALUES (?, ?)", (key, value))])
+
+
+def _register_statement(connector_id: int, energy_wh: float) -> tuple[str, tuple[Any, ...]]:
+    # A register only grows; a lower value (a meter restarted at 0) never replaces a higher one.
+    return (
+        "INSERT INTO meter_register (connector_id, energy_wh) VALUES (?, ?) "
+        "ON CONFLICT (connector_id) DO UPDATE SET energy_wh = max(energy_wh, excluded.energy_wh)",
+        (connector_id, energy_wh),
+    )

@@ -36,15 +36,13 @@ from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot, Station
 from controller.ocpp.status import connector_status
 from controller.ocpp.transactions import (
-    METER_START_WAIT_S,
     MeterStartSource,
-    choose_meter_start,
     good_energy_wh,
     meter_stop_wh,
     retry_delay_s,
-    start_overdue,
     storable_id,
 )
+from controller.ocpp.tx_watch import NO_METER_TEXT, TransactionWatch
 from controller.smart_charging import ProfileStore, SetResult
 from hw.base import CpState
 from hw.clock import Clock
@@ -120,10 +118,7 @@ class ChargePointService:
         self._operative: dict[int, bool] = {
             cid: stored.get(f"_available.{cid}", "true") == "true" for cid in station.connector_ids
         }
-        self._meter_wait: dict[int, float] = {}  # connector -> monotonic deadline
-        self._meter_info: dict[int, str] = {}
-        self._unconfirmed_since: dict[int, float] = {}  # connector -> monotonic
-        self._link_up_mono = 0.0
+        self._watch = TransactionWatch(settings.start_grace_s)
         self._scheduled_availability: dict[int, bool] = {}
         self._status: dict[int, tuple[str, str]] = {}
         self._sent_status: dict[int, tuple[str, str]] = {}
@@ -182,7 +177,7 @@ class ChargePointService:
             self._transactions[tx.connector_id] = info
             self._last_sample[tx.connector_id] = self._clock.monotonic()
             if tx.transaction_id is None:
-                self._unconfirmed_since[tx.connector_id] = self._clock.monotonic()
+                self._watch.started(tx.connector_id, self._clock.monotonic())
             if self.settings.resume_transaction_after_power_loss:
                 log.warning(
                     "resuming transaction %s after a restart", tx.transaction_id or tx.tx_key
@@ -225,25 +220,13 @@ class ChargePointService:
         )
 
     def _start_overdue(self, connector_id: int) -> bool:
-        tx = self._transactions.get(connector_id)
-        if tx is None:
-            return False
-        mono = self._clock.monotonic()
-        return start_overdue(
-            confirmed=tx.transaction_id is not None,
-            link_up=self._session is not None,
-            waiting_since_mono=max(
-                self._unconfirmed_since.get(connector_id, mono), self._link_up_mono
-            ),
-            now_mono=mono,
-            grace_s=self.settings.start_grace_s,
-        )
+        link_up = self._session is not None
+        return self._watch.overdue(connector_id, link_up=link_up, mono=self._clock.monotonic())
 
     def pause_reason(self, connector_id: int) -> str | None:
         """Why the charger itself holds back a connector, for people reading `status`."""
-        if self._start_overdue(connector_id):
-            return "paused: the CSMS has not accepted the StartTransaction"
-        return self._meter_info.get(connector_id)
+        link_up = self._session is not None
+        return self._watch.reason(connector_id, link_up=link_up, mono=self._clock.monotonic())
 
     def connector_status(self, connector_id: int) -> str:
         status = self._status.get(connector_id)
@@ -294,14 +277,14 @@ class ChargePointService:
 
     def _maybe_start(self, connector_id: int) -> None:
         if connector_id in self._transactions or not self._operative.get(connector_id, True):
-            self._meter_wait.pop(connector_id, None)
+            self._watch.forget_wait(connector_id)
             return
         snap = self._snapshot(connector_id)
         if snap.status.cp_state not in (CpState.B, CpState.C, CpState.D):
-            self._meter_wait.pop(connector_id, None)
+            self._watch.forget_wait(connector_id)
             return
         if connector_id in self._finishing:
-            self._meter_wait.pop(connector_id, None)
+            self._watch.forget_wait(connector_id)
             return  # the car of the session that just ended is still plugged in
         auth = self._auth.get(connector_id)
         if auth is not None and auth.expires_mono < self._clock.monotonic():
@@ -310,7 +293,7 @@ class ChargePointService:
         if auth is None and self.settings.free_vend_id_tag:
             auth = _Authorization(self.settings.free_vend_id_tag, None, 0.0)
         if auth is None:
-            self._meter_wait.pop(connector_id, None)
+            self._watch.forget_wait(connector_id)
             return
         meter_wh = self._meter_start(connector_id)
         if meter_wh is None:
@@ -320,28 +303,23 @@ class ChargePointService:
 
     def _meter_start(self, connector_id: int) -> float | None:
         """meterStart: a fresh reading, waited for; else the persisted register; never 0."""
-        mono = self._clock.monotonic()
-        deadline = self._meter_wait.setdefault(connector_id, mono + METER_START_WAIT_S)
-        choice = choose_meter_start(
-            self._energy_wh(connector_id), self.db.last_register_wh(connector_id), mono >= deadline
+        decision = self._watch.meter_start(
+            connector_id,
+            self._energy_wh(connector_id),
+            self.db.last_register_wh(connector_id),
+            self._clock.monotonic(),
         )
-        if choice.energy_wh is None:
-            if mono >= deadline and connector_id not in self._meter_info:
-                text = "meter never read: not starting without a meterStart"
-                log.error("connector %d: %s", connector_id, text)
-                self._meter_info[connector_id] = text
-                if self._session is not None and self.boot_status == "Accepted":
-                    self.spawn(self._send_status(self._session, connector_id, True), "status")
-            return None
-        if choice.source is MeterStartSource.PERSISTED:
+        if decision.newly_missing:
+            log.error("connector %d: %s", connector_id, NO_METER_TEXT)
+            if self._session is not None and self.boot_status == "Accepted":
+                self.spawn(self._send_status(self._session, connector_id, True), "status")
+        if decision.source is MeterStartSource.PERSISTED:
             log.warning(
                 "connector %d: meter not read; meterStart %.0f Wh is the last reported register",
                 connector_id,
-                choice.energy_wh,
+                decision.energy_wh,
             )
-        self._meter_wait.pop(connector_id, None)
-        self._meter_info.pop(connector_id, None)
-        return choice.energy_wh
+        return decision.energy_wh
 
     def _start(
         self,
@@ -364,7 +342,7 @@ class ChargePointService:
         )
         self._transactions[connector_id] = info
         self._last_sample[connector_id] = self._clock.monotonic()
-        self._unconfirmed_since[connector_id] = self._clock.monotonic()
+        self._watch.started(connector_id, self._clock.monotonic())
         log.info("transaction started on connector %d for %s", connector_id, id_tag)
         self.profiles.transaction_started(connector_id, None, now, profile)
         self._outbox_event.set()
@@ -374,7 +352,7 @@ class ChargePointService:
         if tx is None:
             return
         now = self.now()
-        self._unconfirmed_since.pop(connector_id, None)
+        self._watch.confirmed(connector_id)
         meter_stop = meter_stop_wh(
             self._energy_wh(connector_id),
             self.db.last_register_wh(connector_id),
@@ -566,8 +544,8 @@ class ChargePointService:
         info = None
         if snap is not None and snap.status.fault:
             info = snap.status.fault[:50]
-        elif connector_id in self._meter_info:
-            info = self._meter_info[connector_id][:50]
+        elif self._watch.meter_missing(connector_id):
+            info = NO_METER_TEXT[:50]
         await session.call(
             call.StatusNotification(
                 connector_id=connector_id,
@@ -590,7 +568,7 @@ class ChargePointService:
         last_aligned: int | None = None
         while True:
             await asyncio.sleep(0.2)
-            for cid in list(self._meter_wait):
+            for cid in self._watch.waiting():
                 self._maybe_start(cid)
                 self._update_status(cid)
             mono = self._clock.monotonic()
@@ -766,7 +744,7 @@ class ChargePointService:
             log.info("BootNotification accepted")
             self._security_event("StartupOfTheDevice", None)
         self._session = session
-        self._link_up_mono = self._clock.monotonic()
+        self._watch.link_up(self._clock.monotonic())
         self.link_state = "booted"
         self._sent_status.clear()
         for cid in [0, *self.station.connector_ids]:
@@ -861,7 +839,7 @@ class ChargePointService:
             if tx.tx_key != tx_key:
                 continue
             self._transactions[cid] = replace(tx, transaction_id=transaction_id)
-            self._unconfirmed_since.pop(cid, None)
+            self._watch.confirmed(cid)
             self.profiles.transaction_id_assigned(cid, transaction_id)
             status = (id_tag_info or {}).get("status", "Accepted")
             if status != "Accepted" and self.keys.get_bool("StopTransactionOnInvalidId"):

@@ -11,6 +11,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ocpp_helpers import make_settings, running
 from scripted_csms import CallError, ScriptedCsms, default_answer
 
+from controller.status import render
+
 TOO_BIG = 2**63
 
 
@@ -55,7 +57,9 @@ def test_start_refused_is_retried_forever_and_the_car_pauses_after_the_grace(tmp
                 await csms.wait_for("StatusNotification", _status("Charging"), 20)
                 mark = len(csms.calls)
                 await csms.wait_for("StatusNotification", _status("SuspendedEVSE"), 20, since=mark)
-                paused = charger.status_document()["connectors"][0]
+                doc = charger.status_document()
+                paused = doc["connectors"][0]
+                text = render(doc)
                 # Keep refusing well past the attempts: it must still be retried.
                 while len(csms.of("StartTransaction")) < 5:
                     await asyncio.sleep(0.5)
@@ -68,12 +72,13 @@ def test_start_refused_is_retried_forever_and_the_car_pauses_after_the_grace(tmp
                 )
                 stop = await csms.call("RemoteStopTransaction", {"transactionId": 555})
                 stopped, _ = await csms.wait_for("StopTransaction", timeout_s=20)
-                return paused, offered_while_refused, stop, stopped, csms.connections
+                return paused, text, offered_while_refused, stop, stopped, csms.connections
         finally:
             await csms.close()
 
-    paused, offered, stop, stopped, connections = asyncio.run(asyncio.wait_for(go(), 120))
+    paused, text, offered, stop, stopped, connections = asyncio.run(asyncio.wait_for(go(), 120))
     assert "CSMS has not accepted" in paused["pause_reason"]
+    assert "held back: paused: the CSMS has not accepted" in text
     assert paused["ocpp_status"] == "SuspendedEVSE"
     assert offered == 0.0
     assert stop[2]["status"] == "Accepted"

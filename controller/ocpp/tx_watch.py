@@ -15,7 +15,7 @@ from controller.ocpp.transactions import (
     start_overdue,
 )
 
-NO_METER_TEXT = "meter never read: not starting without a meterStart"
+NO_METER_TEXT = "meter never read: no meterStart, not starting"
 UNCONFIRMED_TEXT = "paused: the CSMS has not accepted the StartTransaction"
 
 

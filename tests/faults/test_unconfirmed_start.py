@@ -209,3 +209,42 @@ def test_free_vend_waits_for_a_new_plug_in_after_a_stop_across_a_restart(tmp_pat
     assert before == 1
     assert after == 1  # no free-vend start on the same plug-in, even after the restart
     assert offered == 0.0
+
+
+def test_with_the_link_down_the_grace_does_not_hold_the_car(tmp_path):
+    """Offline the CSMS could not have answered: a session it paused for want of an accepted
+    start charges on (OCPP's offline rules), its StartTransaction still queued."""
+
+    def answer(action, payload):
+        if action == "StartTransaction":
+            return CallError("InternalError", "database down")
+        return default_answer(action, payload)
+
+    async def go():
+        csms = ScriptedCsms(answer=answer)
+        url = await csms.start()
+        settings = make_settings(url, tmp_path, start_grace_s=8)
+        async with running(settings) as charger:
+            await csms.wait_for("StatusNotification", _status("Preparing"), 30)
+            await _configure(csms, TransactionMessageRetryInterval=1)
+            await csms.call("RemoteStartTransaction", {"idTag": "T", "connectorId": 1})
+            await csms.wait_for("StatusNotification", _status("Charging"), 20)
+            while charger.ocpp.pause_reason(1) is None:
+                await asyncio.sleep(0.2)
+            while charger.loop.unit(1).status.offered_a > 0:
+                await asyncio.sleep(0.2)
+            await csms.close()
+            while charger.ocpp.link_state == "booted":
+                await asyncio.sleep(0.2)
+            offered = 0.0
+            for _ in range(100):
+                offered = charger.loop.unit(1).status.offered_a
+                if offered > 0:
+                    break
+                await asyncio.sleep(0.2)
+            return offered, charger.ocpp.pause_reason(1), charger.ocpp.db.pending()
+
+    offered, reason, pending = asyncio.run(asyncio.wait_for(go(), 90))
+    assert offered == 32.0
+    assert reason is None
+    assert pending >= 1  # the StartTransaction waits for the CSMS

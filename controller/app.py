@@ -102,7 +102,7 @@ class Charger:
         u = self.loop.unit(connector_id)
         status = u.status or EvseStatus(cp_state=CpState.A, offered_a=0.0, contactor_closed=False)
         limit_a = u.limit.value if u.limit is not None else None
-        return ConnectorSnapshot(connector_id, status, limit_a, u.sample)
+        return ConnectorSnapshot(connector_id, status, limit_a, u.sample, u.meter is not None)
 
     async def unlock_connector(self, connector_id: int) -> bool:
         return False  # no cable lock actuator on the supported hardware

@@ -302,7 +302,10 @@ class ChargePointService:
         self._start(connector_id, auth.id_tag, auth.profile, meter_wh)
 
     def _meter_start(self, connector_id: int) -> float | None:
-        """meterStart: a fresh reading, waited for; else the persisted register; never 0."""
+        """meterStart: a fresh reading, waited for; else the persisted register; never a 0 that
+        stands in for a meter not read. Without any meter the register is 0 and stays so."""
+        if not self._snapshot(connector_id).metered:
+            return self.db.last_register_wh(connector_id) or 0.0
         decision = self._watch.meter_start(
             connector_id,
             self._energy_wh(connector_id),

@@ -110,8 +110,14 @@ def test_meter_start_falls_back_to_the_persisted_register_never_to_zero(tmp_path
                 )
                 assert r[0] == 3 and r[2]["status"] == "Accepted"
                 await csms.wait_for("StopTransaction", timeout_s=20)
+                mark = len(csms.calls)
                 evse.plugged_in = False
-                await csms.wait_for("StatusNotification", lambda p: p["status"] == "Available", 20)
+                await csms.wait_for(
+                    "StatusNotification",
+                    lambda p: p["connectorId"] == 1 and p["status"] == "Available",
+                    20,
+                    since=mark,
+                )
             await meter.stop()  # the meter is gone for good
             sdm.import_kwh = 9999.0  # what it would say, were it asked
             evse.plugged_in = True

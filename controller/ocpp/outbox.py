@@ -128,7 +128,8 @@ class OcppDb:
         """Record the transaction and queue its StartTransaction in one commit."""
         self._tx(
             [
-                _register_statement(tx.connector_id, tx.meter_start_wh),
+                # meterStart is the truth at a start: a replaced meter re-bases the register.
+                _register_statement(tx.connector_id, tx.meter_start_wh, only_up=False),
                 (
                     "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, 1)",
                     (
@@ -220,10 +221,14 @@ class OcppDb:
         self._tx([("INSERT OR REPLACE INTO config VALUES (?, ?)", (key, value))])
 
 
-def _register_statement(connector_id: int, energy_wh: float) -> tuple[str, tuple[Any, ...]]:
-    # A register only grows; a lower value (a meter restarted at 0) never replaces a higher one.
+def _register_statement(
+    connector_id: int, energy_wh: float, *, only_up: bool = True
+) -> tuple[str, tuple[Any, ...]]:
+    # Within a transaction a register only grows: a lower value (a meter that restarted at 0
+    # after a power cut) never replaces a higher one.
+    new = "max(energy_wh, excluded.energy_wh)" if only_up else "excluded.energy_wh"
     return (
         "INSERT INTO meter_register (connector_id, energy_wh) VALUES (?, ?) "
-        "ON CONFLICT (connector_id) DO UPDATE SET energy_wh = max(energy_wh, excluded.energy_wh)",
+        f"ON CONFLICT (connector_id) DO UPDATE SET energy_wh = {new}",
         (connector_id, energy_wh),
     )

@@ -304,6 +304,7 @@ def test_kill9_never_reports_a_register_below_the_one_already_sent(tmp_path, res
     else:
         stops = [p for a, p in after if a == "StopTransaction"]
         assert len(stops) == 1 and stops[0]["reason"] == "PowerLoss"
-        assert stops[0]["meterStop"] >= round(reported)
+        # meterStop is whole Wh, rounded to the nearest: never more than that below.
+        assert stops[0]["meterStop"] >= reported - 0.5
         # The car stayed plugged in: free vend waits for a new plug-in.
         assert [a for a, _ in after if a == "StartTransaction"] == []

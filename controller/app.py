@@ -132,7 +132,7 @@ class Charger:
         u = self.loop.unit(connector_id)
         status = u.status or EvseStatus(cp_state=CpState.A, offered_a=0.0, contactor_closed=False)
         limit_a = u.limit.value if u.limit is not None else None
-        return ConnectorSnapshot(connector_id, status, limit_a, u.sample)
+        return ConnectorSnapshot(connector_id, status, limit_a, u.sample, u.meter is not None)
 
     async def unlock_connector(self, connector_id: int) -> bool:
         return False  # no cable lock actuator on the supported hardware
@@ -222,6 +222,7 @@ class Charger:
                         "paused": self.overrides.get(cid).paused,
                     },
                     "rating_a": u.max_current_a,
+                    "pause_reason": self.ocpp.pause_reason(cid),
                     "limit": None
                     if lim is None
                     else {
@@ -315,6 +316,7 @@ def _ocpp_settings(settings: Settings) -> OcppSettings:
         free_vend_id_tag=o.free_vend_id_tag,
         resume_transaction_after_power_loss=o.resume_transaction_after_power_loss,
         call_timeout_s=o.call_timeout_s,
+        start_grace_s=o.start_grace_s,
         max_backoff_s=o.max_reconnect_interval_s,
     )
 

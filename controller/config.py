@@ -69,6 +69,7 @@ class OcppSection(_Section):
     resume_transaction_after_power_loss: bool = False
     call_timeout_s: float = Field(30.0, gt=0, le=300)
     max_reconnect_interval_s: float = Field(60.0, ge=1, le=3600)
+    start_grace_s: float = Field(60.0, ge=0, le=3600)
 
     @field_validator("url")
     @classmethod

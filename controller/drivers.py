@@ -171,6 +171,7 @@ def _sim(
         clock,
         c.max_current_a,
         pilot_config(settings, c),
+        settings.state.dir / f"sim-meter-{c.id}.json",
     )
     return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
 

@@ -115,6 +115,8 @@ def render(status: dict[str, Any]) -> str:
             lines.append("  no transaction")
         if c.get("fault"):
             lines.append(f"  FAULT: {c['fault']}")
+        if c.get("pause_reason"):
+            lines.append(f"  held back: {c['pause_reason']}")
     profiles = status.get("profiles", [])
     lines.append("")
     lines.append(f"installed profiles: {len(profiles)}")

@@ -7,9 +7,11 @@ at 0x5000 (uint64, 0.01 kWh). Wiring and serial settings: docs/modbus.md.
 
 from __future__ import annotations
 
+import math
 import struct
 
 from hw.base import MeterSample
+from hw.errors import DriverFault
 from hw.modbus_bus import ModbusBus
 
 MODELS = ("sdm630", "sdm72", "sdm120", "abb_b23")
@@ -20,6 +22,9 @@ READ_PLAN: dict[str, tuple[int, ...]] = {
     "sdm120": (14, 2),
     "abb_b23": (22, 4),
 }
+
+# No meter on a charge point counts a terawatt-hour: a larger register is a garbled answer.
+MAX_REGISTER_WH = 1e12
 
 
 def _floats(regs: list[int]) -> list[float]:
@@ -74,12 +79,23 @@ class ModbusMeter:
             volts, amps = vals[0:3], vals[3:6]
             power_w = sum(vals[6:9])
             energy_wh = _floats(await self.bus.read_input(0x48, 2, d))[0] * 1000.0
-        return MeterSample(
+        sample = MeterSample(
             energy_wh=energy_wh,
             power_w=power_w,
             current_a=(amps[0], amps[1], amps[2]),
             voltage_v=(volts[0], volts[1], volts[2]),
         )
+        _check(sample)
+        return sample
 
     async def close(self) -> None:
         self.bus.release()
+
+
+def _check(sample: MeterSample) -> None:
+    """A NaN, an infinity or an impossible register is a meter fault, never a reading."""
+    values = (sample.energy_wh, sample.power_w, *sample.current_a, *sample.voltage_v)
+    if not all(math.isfinite(v) for v in values):
+        raise DriverFault(f"meter answered a non-finite value: {sample}")
+    if not 0 <= sample.energy_wh <= MAX_REGISTER_WH:
+        raise DriverFault(f"meter answered an impossible energy register: {sample.energy_wh} Wh")

@@ -16,9 +16,13 @@ explicitly with `SimulatedEv.step()`.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from pathlib import Path
 
 from hw.base import CpState, MeterSample
 from hw.clock import Clock
@@ -26,6 +30,8 @@ from hw.direct_pilot import DirectPilotDriver
 from hw.iec61851 import CpClassifier, CpReading, ev_current_for_duty_cycle
 from hw.pilot import X1, PilotConfig, PilotMode, PilotSignal
 from hw.probe import ProbeResult
+
+log = logging.getLogger(__name__)
 
 # The CP circuit of IEC 61851-1 Annex A: a +-12 V generator behind 1 kOhm, and in the car a diode,
 # R2 = 2.74 kOhm always and R3 = 1.3 kOhm switched in (S2) to request energy.
@@ -344,13 +350,35 @@ class CarOnTheWire:
 
 
 class SimMeter:
-    """`hw.base.Meter` measuring what the simulated car draws."""
+    """`hw.base.Meter` measuring what the simulated car draws.
 
-    def __init__(self, ev: SimulatedEv) -> None:
+    With a `register_path` its energy register survives a restart, as a real meter's counter
+    survives a power cut: the file holds the register, and the car's energy adds to it.
+    """
+
+    def __init__(self, ev: SimulatedEv, register_path: Path | None = None) -> None:
         self._ev = ev
+        self._path = register_path
+        self._base_wh = _load_register_wh(register_path)
+        self._saved_wh = self._base_wh
 
     async def start(self) -> None:
         return None
+
+    @property
+    def energy_wh(self) -> float:
+        return self._base_wh + self._ev.energy_wh
+
+    def _save(self, energy_wh: float) -> None:
+        if self._path is None or energy_wh - self._saved_wh < 0.1:
+            return
+        tmp = self._path.with_name(self._path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps({"energy_wh": energy_wh}))
+            os.replace(tmp, self._path)
+        except OSError:
+            return  # the register is only as durable as the disk; the reading is still good
+        self._saved_wh = energy_wh
 
     async def read(self) -> MeterSample:
         ev = self._ev
@@ -362,8 +390,10 @@ class SimMeter:
             currents = (current_a, current_a, current_a)
         else:
             currents = (current_a, 0.0, 0.0)
+        energy_wh = self.energy_wh
+        self._save(energy_wh)
         return MeterSample(
-            energy_wh=ev.energy_wh,
+            energy_wh=energy_wh,
             power_w=ev.power_w,
             current_a=currents,
             voltage_v=(voltage_v, voltage_v, voltage_v),
@@ -373,11 +403,30 @@ class SimMeter:
         return None
 
 
+def _load_register_wh(path: Path | None) -> float:
+    if path is None:
+        return 0.0
+    try:
+        value = float(json.loads(path.read_text())["energy_wh"])
+    except FileNotFoundError:
+        return 0.0
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        # Like a meter replaced after a fault: it counts from 0 again. The bill is still safe,
+        # the OCPP side never reports below the register it persisted itself.
+        log.warning("simulated meter register %s unreadable (%s): starting at 0 Wh", path, exc)
+        return 0.0
+    if not math.isfinite(value) or value < 0:
+        log.warning("simulated meter register %s holds %r: starting at 0 Wh", path, value)
+        return 0.0
+    return value
+
+
 def build_sim_connector(
     settings: SimulatorSettings,
     clock: Clock,
     max_current_a: float,
     pilot_config: PilotConfig | None = None,
+    meter_register_path: Path | None = None,
 ) -> tuple[DirectPilotDriver, SimMeter, SimulatedEv]:
     """A direct-pilot connector with a simulated car on the cable, and a meter for it."""
     ev = SimulatedEv(settings, clock)
@@ -392,7 +441,7 @@ def build_sim_connector(
         config,
         phases=settings.phases,
     )
-    return driver, SimMeter(ev), ev
+    return driver, SimMeter(ev, meter_register_path), ev
 
 
 async def probe(settings: SimulatorSettings | None = None) -> list[ProbeResult]:

@@ -57,6 +57,10 @@ CREATE TABLE IF NOT EXISTS security_repeats (
     count  INTEGER NOT NULL,
     first  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meter_register (
+    connector_id INTEGER PRIMARY KEY,
+    energy_wh    REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS config (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -113,15 +117,23 @@ class OcppDb:
 
     # --- the queue ------------------------------------------------------------------------
 
-    def enqueue(self, action: str, payload: dict[str, Any], tx_key: str | None = None) -> None:
-        self._tx(
-            [
-                (
-                    "INSERT INTO outbox (action, payload, tx_key) VALUES (?, ?, ?)",
-                    (action, json.dumps(payload), tx_key),
-                )
-            ]
-        )
+    def enqueue(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        tx_key: str | None = None,
+        register: tuple[int, float] | None = None,
+    ) -> None:
+        """Queue a message; `register` (connector, Wh) is the energy it reports, kept with it."""
+        statements: list[tuple[str, tuple[Any, ...]]] = [
+            (
+                "INSERT INTO outbox (action, payload, tx_key) VALUES (?, ?, ?)",
+                (action, json.dumps(payload), tx_key),
+            )
+        ]
+        if register is not None:
+            statements.append(_register_statement(*register))
+        self._tx(statements)
 
     def enqueue_security_event(self, kind: str, timestamp: str, tech_info: str | None) -> None:
         """Queue a SecurityEventNotification, coalesced: while one of the same type waits, it
@@ -223,6 +235,8 @@ class OcppDb:
         """Record the transaction and queue its StartTransaction in one commit."""
         self._tx(
             [
+                # meterStart is the truth at a start: a replaced meter re-bases the register.
+                _register_statement(tx.connector_id, tx.meter_start_wh, only_up=False),
                 (
                     "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, 1)",
                     (
@@ -241,10 +255,13 @@ class OcppDb:
             ]
         )
 
-    def close_transaction(self, tx_key: str, stop_payload: dict[str, Any]) -> None:
+    def close_transaction(
+        self, tx_key: str, stop_payload: dict[str, Any], register: tuple[int, float]
+    ) -> None:
         """Mark it closed and queue its StopTransaction in one commit."""
         self._tx(
             [
+                _register_statement(*register),
                 ("UPDATE transactions SET open = 0 WHERE tx_key = ?", (tx_key,)),
                 (
                     "INSERT INTO outbox (action, payload, tx_key) VALUES (?, ?, ?)",
@@ -296,6 +313,14 @@ class OcppDb:
                 )
             ]
         )
+
+    def last_register_wh(self, connector_id: int) -> float | None:
+        """The highest energy register this connector ever reported to the CSMS."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT energy_wh FROM meter_register WHERE connector_id = ?", (connector_id,)
+            ).fetchone()
+        return None if row is None else float(row[0])
 
     # --- configuration keys ---------------------------------------------------------------
 
@@ -358,3 +383,16 @@ def _schema_problem(request: type, payload: dict[str, Any], required: set[str]) 
         return ""
     where = "/".join(str(p) for p in error.absolute_path) or "payload"
     return f"not valid OCPP 1.6 at {where}: {error.message[:200]}"
+
+
+def _register_statement(
+    connector_id: int, energy_wh: float, *, only_up: bool = True
+) -> tuple[str, tuple[Any, ...]]:
+    # Within a transaction a register only grows: a lower value (a meter that restarted at 0
+    # after a power cut) never replaces a higher one.
+    new = "max(energy_wh, excluded.energy_wh)" if only_up else "excluded.energy_wh"
+    return (
+        "INSERT INTO meter_register (connector_id, energy_wh) VALUES (?, ?) "
+        f"ON CONFLICT (connector_id) DO UPDATE SET energy_wh = {new}",
+        (connector_id, energy_wh),
+    )

@@ -30,12 +30,21 @@ from websockets.asyncio.client import connect
 
 from controller.logs import install_ocpp_filter
 from controller.ocpp.config_keys import ConfigKeys, definitions
+from controller.ocpp.metering import sampled_values
 from controller.ocpp.outbox import OcppDb, StoredTransaction
 from controller.ocpp.security import Transport, connect_refusal
 from controller.ocpp.session import Session
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot, Station
 from controller.ocpp.status import connector_status
+from controller.ocpp.transactions import (
+    MeterStartSource,
+    good_energy_wh,
+    meter_stop_wh,
+    retry_delay_s,
+    storable_id,
+)
+from controller.ocpp.tx_watch import NO_METER_TEXT, TransactionWatch
 from controller.smart_charging import ProfileStore, SetResult
 from hw.base import CpState
 from hw.clock import Clock
@@ -104,11 +113,16 @@ class ChargePointService:
         self._session: Session | None = None
         self._transactions: dict[int, TransactionInfo] = {}
         self._auth: dict[int, _Authorization] = {}
-        self._finishing: set[int] = set()
-        self._operative: dict[int, bool] = {
-            cid: self.db.config_items().get(f"_available.{cid}", "true") == "true"
-            for cid in station.connector_ids
+        stored = self.db.config_items()
+        # A session stopped with the car still plugged in stays stopped across a restart: free
+        # vend waits for the car to be unplugged.
+        self._finishing: set[int] = {
+            cid for cid in station.connector_ids if stored.get(f"_finishing.{cid}") == "true"
         }
+        self._operative: dict[int, bool] = {
+            cid: stored.get(f"_available.{cid}", "true") == "true" for cid in station.connector_ids
+        }
+        self._watch = TransactionWatch(settings.start_grace_s)
         self._scheduled_availability: dict[int, bool] = {}
         self._status: dict[int, tuple[str, str]] = {}
         self._sent_status: dict[int, tuple[str, str]] = {}
@@ -139,8 +153,16 @@ class ChargePointService:
         return self.station.snapshot(connector_id)
 
     def _energy_wh(self, connector_id: int) -> float | None:
-        meter = self._snapshot(connector_id).meter
-        return None if meter is None else meter.energy_wh
+        return good_energy_wh(self._snapshot(connector_id).meter)
+
+    def _set_finishing(self, connector_id: int, finishing: bool) -> None:
+        if finishing == (connector_id in self._finishing):
+            return
+        if finishing:
+            self._finishing.add(connector_id)
+        else:
+            self._finishing.discard(connector_id)
+        self.db.set_config(f"_finishing.{connector_id}", "true" if finishing else "false")
 
     # --- restart --------------------------------------------------------------------------
 
@@ -157,6 +179,9 @@ class ChargePointService:
                 tx.tx_key,
             )
             self._transactions[tx.connector_id] = info
+            self._last_sample[tx.connector_id] = self._clock.monotonic()
+            if tx.transaction_id is None:
+                self._watch.started(tx.connector_id, self._clock.monotonic())
             if self.settings.resume_transaction_after_power_loss:
                 log.warning(
                     "resuming transaction %s after a restart", tx.transaction_id or tx.tx_key
@@ -195,7 +220,17 @@ class ChargePointService:
                 or connector_id in self._scheduled_availability
             )
             and not any(t.connector_id == connector_id for t in self._to_power_loss)
+            and not self._start_overdue(connector_id)
         )
+
+    def _start_overdue(self, connector_id: int) -> bool:
+        link_up = self._session is not None
+        return self._watch.overdue(connector_id, link_up=link_up, mono=self._clock.monotonic())
+
+    def pause_reason(self, connector_id: int) -> str | None:
+        """Why the charger itself holds back a connector, for people reading `status`."""
+        link_up = self._session is not None
+        return self._watch.reason(connector_id, link_up=link_up, mono=self._clock.monotonic())
 
     def connector_status(self, connector_id: int) -> str:
         status = self._status.get(connector_id)
@@ -205,7 +240,7 @@ class ChargePointService:
         snap = self._snapshot(connector_id)
         unplugged = snap.status.cp_state is CpState.A
         if unplugged:
-            self._finishing.discard(connector_id)
+            self._set_finishing(connector_id, False)
             if connector_id in self._transactions and self.keys.get_bool(
                 "StopTransactionOnEVSideDisconnect"
             ):
@@ -246,11 +281,14 @@ class ChargePointService:
 
     def _maybe_start(self, connector_id: int) -> None:
         if connector_id in self._transactions or not self._operative.get(connector_id, True):
+            self._watch.forget_wait(connector_id)
             return
         snap = self._snapshot(connector_id)
         if snap.status.cp_state not in (CpState.B, CpState.C, CpState.D):
+            self._watch.forget_wait(connector_id)
             return
         if connector_id in self._finishing:
+            self._watch.forget_wait(connector_id)
             return  # the car of the session that just ended is still plugged in
         auth = self._auth.get(connector_id)
         if auth is not None and auth.expires_mono < self._clock.monotonic():
@@ -259,19 +297,45 @@ class ChargePointService:
         if auth is None and self.settings.free_vend_id_tag:
             auth = _Authorization(self.settings.free_vend_id_tag, None, 0.0)
         if auth is None:
+            self._watch.forget_wait(connector_id)
             return
+        meter_wh = self._meter_start(connector_id)
+        if meter_wh is None:
+            return  # retried by the metering task until a value is known
         self._auth.pop(connector_id, None)
-        self._start(connector_id, auth.id_tag, auth.profile, snap)
+        self._start(connector_id, auth.id_tag, auth.profile, meter_wh)
+
+    def _meter_start(self, connector_id: int) -> float | None:
+        """meterStart: a fresh reading, waited for; else the persisted register; never a 0 that
+        stands in for a meter not read. Without any meter the register is 0 and stays so."""
+        if not self._snapshot(connector_id).metered:
+            return self.db.last_register_wh(connector_id) or 0.0
+        decision = self._watch.meter_start(
+            connector_id,
+            self._energy_wh(connector_id),
+            self.db.last_register_wh(connector_id),
+            self._clock.monotonic(),
+        )
+        if decision.newly_missing:
+            log.error("connector %d: %s", connector_id, NO_METER_TEXT)
+            if self._session is not None and self.boot_status == "Accepted":
+                self.spawn(self._send_status(self._session, connector_id, True), "status")
+        if decision.source is MeterStartSource.PERSISTED:
+            log.warning(
+                "connector %d: meter not read; meterStart %.0f Wh is the last reported register",
+                connector_id,
+                decision.energy_wh,
+            )
+        return decision.energy_wh
 
     def _start(
         self,
         connector_id: int,
         id_tag: str,
         profile: dict[str, Any] | None,
-        snap: ConnectorSnapshot,
+        meter_wh: float,
     ) -> None:
         now = self.now()
-        meter_wh = snap.meter.energy_wh if snap.meter else 0.0
         tx_key = uuid.uuid4().hex
         info = TransactionInfo(connector_id, None, id_tag, now, meter_wh, tx_key)
         self.db.open_transaction(
@@ -285,6 +349,7 @@ class ChargePointService:
         )
         self._transactions[connector_id] = info
         self._last_sample[connector_id] = self._clock.monotonic()
+        self._watch.started(connector_id, self._clock.monotonic())
         log.info("transaction started on connector %d for %s", connector_id, id_tag)
         self.profiles.transaction_started(connector_id, None, now, profile)
         self._outbox_event.set()
@@ -294,8 +359,12 @@ class ChargePointService:
         if tx is None:
             return
         now = self.now()
-        meter_wh = self._energy_wh(connector_id)
-        meter_stop = tx.meter_start_wh if meter_wh is None else meter_wh
+        self._watch.confirmed(connector_id)
+        meter_stop = meter_stop_wh(
+            self._energy_wh(connector_id),
+            self.db.last_register_wh(connector_id),
+            tx.meter_start_wh,
+        )
         payload: dict[str, Any] = {
             "meter_stop": round(meter_stop),
             "timestamp": utc_iso(now),
@@ -306,7 +375,7 @@ class ChargePointService:
         stop_data = self._sampled_values(connector_id, "StopTxnSampledData", "Transaction.End")
         if stop_data:
             payload["transaction_data"] = [{"timestamp": utc_iso(now), "sampled_value": stop_data}]
-        self.db.close_transaction(tx.tx_key, payload)
+        self.db.close_transaction(tx.tx_key, payload, (connector_id, meter_stop))
         log.info(
             "transaction %s on connector %d stopped: %s",
             tx.transaction_id or tx.tx_key,
@@ -314,7 +383,7 @@ class ChargePointService:
             reason,
         )
         if self._snapshot(connector_id).status.cp_state is not CpState.A:
-            self._finishing.add(connector_id)
+            self._set_finishing(connector_id, True)
         self.profiles.transaction_stopped(connector_id)
         if connector_id in self._scheduled_availability:
             self._set_operative(connector_id, self._scheduled_availability.pop(connector_id))
@@ -482,6 +551,8 @@ class ChargePointService:
         info = None
         if snap is not None and snap.status.fault:
             info = snap.status.fault[:50]
+        elif self._watch.meter_missing(connector_id):
+            info = NO_METER_TEXT[:50]
         await session.call(
             call.StatusNotification(
                 connector_id=connector_id,
@@ -497,45 +568,16 @@ class ChargePointService:
     # --- metering ---------------------------------------------------------------------------
 
     def _sampled_values(self, connector_id: int, key: str, context: str) -> list[dict[str, Any]]:
-        snap = self._snapshot(connector_id)
-        m = snap.meter
-        out: list[dict[str, Any]] = []
-
-        def add(value: float, measurand: str, unit: str, phase: str | None = None) -> None:
-            sv: dict[str, Any] = {
-                "value": f"{value:.1f}",
-                "context": context,
-                "measurand": measurand,
-                "location": "Outlet",
-                "unit": unit,
-            }
-            if phase:
-                sv["phase"] = phase
-            out.append(sv)
-
-        for measurand in self.keys.get_list(key):
-            if measurand == "Current.Offered":
-                add(snap.status.offered_a, measurand, "A")
-            elif m is None:
-                continue
-            elif measurand == "Energy.Active.Import.Register":
-                add(m.energy_wh, measurand, "Wh")
-            elif measurand == "Power.Active.Import":
-                add(m.power_w, measurand, "W")
-            elif measurand == "Current.Import":
-                for phase, amps in zip(("L1", "L2", "L3"), m.current_a, strict=True):
-                    add(amps, measurand, "A", phase)
-            elif measurand == "Voltage":
-                for phase, volts in zip(("L1-N", "L2-N", "L3-N"), m.voltage_v, strict=True):
-                    if volts > 0:
-                        add(volts, measurand, "V", phase)
-        return out
+        return sampled_values(self._snapshot(connector_id), self.keys.get_list(key), context)
 
     async def _metering(self) -> None:
         """Queue sampled MeterValues of every running transaction, and clock-aligned ones."""
         last_aligned: int | None = None
         while True:
             await asyncio.sleep(0.2)
+            for cid in self._watch.waiting():
+                self._maybe_start(cid)
+                self._update_status(cid)
             mono = self._clock.monotonic()
             interval = self.keys.get_int("MeterValueSampleInterval")
             for cid, tx in list(self._transactions.items()):
@@ -567,8 +609,10 @@ class ChargePointService:
             "connector_id": cid,
             "meter_value": [{"timestamp": utc_iso(self.now()), "sampled_value": values}],
         }
+        energy_wh = self._energy_wh(cid)
+        register = None if energy_wh is None else (cid, energy_wh)
         try:
-            self.db.enqueue("MeterValues", payload, None if tx is None else tx.tx_key)
+            self.db.enqueue("MeterValues", payload, None if tx is None else tx.tx_key, register)
         except sqlite3.Error as exc:
             # A full or read-only disk: this sample is lost, say so, and keep metering.
             log.error("could not queue MeterValues: %s", exc)
@@ -710,6 +754,7 @@ class ChargePointService:
             log.info("BootNotification accepted")
             self._security_event("StartupOfTheDevice", None)
         self._session = session
+        self._watch.link_up(self._clock.monotonic())
         self.link_state = "booted"
         self._sent_status.clear()
         for cid in [0, *self.station.connector_ids]:
@@ -769,24 +814,34 @@ class ChargePointService:
                     log.warning("%s answered with %s; dropped", msg.action, exc.code)
                     self.db.ack(msg.seq)
                     continue
-                attempts = self.db.count_attempt(msg.seq)
-                limit = self.keys.get_int("TransactionMessageAttempts")
-                log.warning(
-                    "%s answered with %s (attempt %d of %d)", msg.action, exc.code, attempts, limit
-                )
-                if attempts >= limit:
-                    log.error("giving up on %s after %d attempts", msg.action, attempts)
-                    self.db.ack(msg.seq)
-                else:
-                    await asyncio.sleep(
-                        self.keys.get_int("TransactionMessageRetryInterval") * attempts
-                    )
+                await self._failed_attempt(msg.seq, msg.action, msg.tx_key, exc.code)
                 continue
             if msg.action == "StartTransaction" and msg.tx_key:
+                if not storable_id(resp.transaction_id):
+                    # Not a CALL we can answer with an error: treat it as a failed attempt.
+                    await self._failed_attempt(
+                        msg.seq, msg.action, msg.tx_key, "an out-of-range transactionId"
+                    )
+                    continue
                 self._transaction_confirmed(msg.tx_key, int(resp.transaction_id), resp.id_tag_info)
             self.db.ack(msg.seq)
             if msg.action == "StopTransaction":
                 self.db.forget_closed()
+
+    async def _failed_attempt(self, seq: int, action: str, tx_key: str | None, why: str) -> None:
+        """Transaction messages are retried forever (slower after the OCPP attempts); others
+        are given up after TransactionMessageAttempts."""
+        attempts = self.db.count_attempt(seq)
+        limit = self.keys.get_int("TransactionMessageAttempts")
+        log.warning("%s answered with %s (attempt %d of %d)", action, why, attempts, limit)
+        if tx_key is None and attempts >= limit:
+            log.error("giving up on %s after %d attempts", action, attempts)
+            self.db.ack(seq)
+            return
+        if attempts == limit:
+            log.error("%s still not accepted after %d attempts: retrying slower", action, limit)
+        interval = self.keys.get_int("TransactionMessageRetryInterval")
+        await asyncio.sleep(retry_delay_s(attempts, limit, interval))
 
     def _transaction_confirmed(
         self, tx_key: str, transaction_id: int, id_tag_info: dict[str, Any] | None
@@ -796,6 +851,7 @@ class ChargePointService:
             if tx.tx_key != tx_key:
                 continue
             self._transactions[cid] = replace(tx, transaction_id=transaction_id)
+            self._watch.confirmed(cid)
             self.profiles.transaction_id_assigned(cid, transaction_id)
             status = (id_tag_info or {}).get("status", "Accepted")
             if status != "Accepted" and self.keys.get_bool("StopTransactionOnInvalidId"):

@@ -23,6 +23,7 @@ from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
 from controller.ocpp.frames import FrameKind, call_error, screen
+from controller.ocpp.transactions import storable_id
 
 if TYPE_CHECKING:
     from controller.ocpp.service import ChargePointService
@@ -109,11 +110,15 @@ class Session(ChargePoint):  # type: ignore[misc]
         charging_profile: dict[str, Any] | None = None,
         **_: Any,
     ) -> call_result.RemoteStartTransaction:
+        if charging_profile is not None and not _profile_ids_storable(charging_profile):
+            return call_result.RemoteStartTransaction(status="Rejected")
         status = self._svc.remote_start(id_tag, connector_id, charging_profile)
         return call_result.RemoteStartTransaction(status=status)
 
     @on(Action.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int, **_: Any) -> call_result.RemoteStopTransaction:
+        if not storable_id(transaction_id):
+            return call_result.RemoteStopTransaction(status="Rejected")  # no such id can exist
         return call_result.RemoteStopTransaction(status=self._svc.remote_stop(transaction_id))
 
     @on(Action.change_availability)
@@ -165,6 +170,7 @@ class Session(ChargePoint):  # type: ignore[misc]
     def on_set_charging_profile(
         self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
     ) -> call_result.SetChargingProfile:
+        _check_profile_ids(cs_charging_profiles)
         result = self._svc.set_charging_profile(connector_id, cs_charging_profiles)
         if result.call_error:
             raise _ERRORS.get(result.call_error, PropertyConstraintViolationError)(
@@ -181,6 +187,8 @@ class Session(ChargePoint):  # type: ignore[misc]
         stack_level: int | None = None,
         **_: Any,
     ) -> call_result.ClearChargingProfile:
+        if id is not None and not storable_id(id):
+            return call_result.ClearChargingProfile(status="Unknown")
         status = self._svc.profiles.clear_charging_profile(
             profile_id=id,
             connector_id=connector_id,
@@ -222,3 +230,18 @@ class Session(ChargePoint):  # type: ignore[misc]
     ) -> None:
         if self._svc.trigger_status(requested_message, connector_id) == "Accepted":
             self._svc.spawn(self._svc.send_triggered(requested_message, connector_id), "trigger")
+
+
+def _profile_ids_storable(profile: dict[str, Any]) -> bool:
+    return all(
+        profile.get(key) is None or storable_id(profile.get(key))
+        for key in ("charging_profile_id", "transaction_id")
+    )
+
+
+def _check_profile_ids(profile: dict[str, Any]) -> None:
+    """An id the store cannot hold is the CSMS's error, answered as such, never a crash."""
+    if not _profile_ids_storable(profile):
+        raise PropertyConstraintViolationError(
+            description="chargingProfileId or transactionId outside the signed 64-bit range"
+        )

@@ -25,3 +25,5 @@ class OcppSettings:
     # is considered dead (websocket ping).
     max_backoff_s: float = 60.0
     ping_interval_s: float = 20.0
+    # How long a transaction may charge, with the link up, before the CSMS accepted its start.
+    start_grace_s: float = 60.0

@@ -19,6 +19,8 @@ class ConnectorSnapshot:
     status: EvseStatus
     limit_a: float | None
     meter: MeterSample | None
+    # False for a connector with no meter configured: there is no register to wait for.
+    metered: bool = True
 
 
 class Station(Protocol):

@@ -8,6 +8,7 @@ service's supervised tasks.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,13 @@ class Session(ChargePoint):  # type: ignore[misc]
         screened = screen(raw_msg)
         if screened.error_code is not None:
             if screened.kind in (FrameKind.CALLRESULT, FrameKind.CALLERROR):
+                if screened.message_id in self._awaiting:
+                    # Our call must not wait out its timeout for an answer we refused: it
+                    # fails now, as a CALLERROR, and its caller counts a failed attempt.
+                    refused = [4, screened.message_id, "FormationViolation", "", {}]
+                    log.warning("refused the CSMS's answer: %s", screened.error_text)
+                    await super().route_message(json.dumps(refused))
+                    return
                 self._drop_response(screened.message_id, screened.error_text)
             else:
                 await self._reject_frame(

@@ -55,6 +55,8 @@ def _config(tmp_path, url):
             driver = "sim"
             [simulator]
             ev_response_s = 0.3
+            [web]
+            listen = "127.0.0.1:0"  # on, as by default, without contending for port 8080
             """
         )
     )

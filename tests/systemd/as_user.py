@@ -18,6 +18,8 @@ for name in (
     "controller.drivers",
     "controller.failsafe",
     "hw.sim",
+    "controller.web.server",  # the dashboard, on by default: uvicorn loads logging.config
+    "logging.config",
     "sqlite3",
     "tomllib",
     "dotenv",

@@ -22,6 +22,7 @@ from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings, masked_dump
 from controller.drivers import ConnectorHardware, build_connector
 from controller.local_controls import ChargerControls
+from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot
@@ -106,6 +107,7 @@ class Charger:
             )
         self.notifier = Notifier()
         self.status_server = StatusServer(socket_path(self.state_dir), self.status_document)
+        self.ocpp.maintenance = maintenance_for(self)
 
     # --- the Station protocol, as the OCPP side sees the hardware -------------------------
 

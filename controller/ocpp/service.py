@@ -21,7 +21,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import websockets
 from ocpp.exceptions import OCPPError
@@ -39,6 +39,9 @@ from controller.ocpp.status import connector_status
 from controller.smart_charging import ProfileStore, SetResult
 from hw.base import CpState
 from hw.clock import Clock
+
+if TYPE_CHECKING:
+    from controller.ocpp.firmware_handlers import Maintenance
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +120,7 @@ class ChargePointService:
         self._heartbeat_changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._to_power_loss: list[StoredTransaction] = []
+        self.maintenance: Maintenance | None = None  # firmware and diagnostics, set by the app
         self._restore()
 
     # --- helpers ---------------------------------------------------------------------------
@@ -709,6 +713,8 @@ class ChargePointService:
                 await asyncio.sleep(max(5, getattr(self, "_boot_interval_s", 30)))
             log.info("BootNotification accepted")
             self._security_event("StartupOfTheDevice", None)
+            if self.maintenance is not None:
+                self.maintenance.boot_accepted()
         self._session = session
         self.link_state = "booted"
         self._sent_status.clear()
@@ -738,6 +744,11 @@ class ChargePointService:
             await self._heartbeat(session)
 
     # --- the queue ------------------------------------------------------------------------
+
+    def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None:
+        """A status message for the CSMS, through the persistent queue like the others."""
+        self.db.enqueue(action, payload)
+        self._outbox_event.set()
 
     def _security_event(self, kind: str, info: str | None) -> None:
         self.db.enqueue_security_event(kind, utc_iso(self.now()), info)

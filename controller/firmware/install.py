@@ -78,7 +78,7 @@ def _build(release: Release, target: Path, config_path: Path) -> None:
     log.info("%d packages of the running venv linked into %s", copied, target.name)
     python = str(target / "bin" / "python")
     pip = [python, "-m", "pip", "--disable-pip-version-check", "--no-input"]
-    args = ["install", "--quiet", "--no-deps", "--no-index"]
+    args = ["install", "--quiet", "--no-deps", "--no-index", "--no-cache-dir"]
     if release.kind is PackageKind.SDIST:
         args.append("--no-build-isolation")  # setuptools is in the lock: no network
     _run([*pip, *args, str(release.path)], "pip install")

@@ -15,6 +15,7 @@ for name in (
     "controller.status",
     "controller.run",
     "controller.app",
+    "controller.web.server",
     "controller.drivers",
     "controller.failsafe",
     "hw.sim",

@@ -139,6 +139,8 @@ class FirmwareUpdater:
         await self._restart_when_idle()
 
     def _install(self, package: Path) -> Path:
+        release = verify_release(package)
+        log.info("verified %s (%s %s)", package.name, release.kind, release.version)
         if self._layout is None:
             raise InstallError(
                 "this chargectl does not run from /opt/chargectl/venvs (install it with "
@@ -146,8 +148,6 @@ class FirmwareUpdater:
             )
         if self._config_path is None:
             raise InstallError("the live configuration file is not known: no self-check possible")
-        release = verify_release(package)
-        log.info("verified %s (%s %s)", package.name, release.kind, release.version)
         return install_release(release, self._layout, self._config_path)
 
     def _finish(self, status: FirmwareStatus) -> None:

@@ -24,7 +24,7 @@ from release_rig import (
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peers"))
-from strict_csms import StrictCsms  # noqa: E402
+from strict_csms import StrictCsms
 
 CP = "CP-FW-1"
 EX_RESET = 75  # controller.app: the service restarts itself; systemd starts it again

@@ -46,6 +46,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TX_ACTIONS = ("StartTransaction", "StopTransaction", "MeterValues", "SecurityEventNotification")
+# Queued like transaction messages, but one attempt each: a CALLERROR never holds the queue.
+NOTICE_ACTIONS = (
+    "SecurityEventNotification",
+    "FirmwareStatusNotification",
+    "DiagnosticsStatusNotification",
+)
 
 
 def utc_iso(dt: datetime) -> str:
@@ -775,7 +781,7 @@ class ChargePointService:
             try:
                 resp = await session.call(request, suppress=False)
             except OCPPError as exc:
-                if msg.action == "SecurityEventNotification":
+                if msg.action in NOTICE_ACTIONS:
                     # Not a transaction message: one attempt (old CSMSes answer NotImplemented).
                     log.warning("%s answered with %s; dropped", msg.action, exc.code)
                     self.db.ack(msg.seq)

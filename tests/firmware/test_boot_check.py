@@ -114,3 +114,37 @@ def test_a_persisted_job_survives_and_a_damaged_one_is_forgotten(tmp_path):
     (tmp_path / "firmware" / "job.json").write_text("{not json")
     assert bootstate.load_job(tmp_path) is None
     assert not (tmp_path / "firmware" / "job.json").exists()
+
+
+async def test_an_update_cut_by_a_restart_resumes_after_the_next_accepted_boot(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from controller.firmware.model import UpdateRequest
+    from controller.firmware.updater import FirmwareUpdater
+
+    reports = []
+
+    async def restart() -> None:
+        reports.append("restart")
+
+    def updater():
+        return FirmwareUpdater(
+            tmp_path,
+            None,
+            None,
+            report=reports.append,
+            idle=lambda: True,
+            restart=restart,
+            now=lambda: datetime.now(UTC),
+        )
+
+    req = UpdateRequest("http://127.0.0.1:9/chargectl-2-py3-none-any.whl", datetime.now(UTC), 1, 0)
+    assert updater().accept(req)  # ... and the service stopped before doing anything
+    fresh = updater()
+    assert fresh.on_boot_accepted()  # the persisted job is picked up again
+    assert not fresh.on_boot_accepted()  # once
+    await fresh.run()
+    assert reports == [FirmwareStatus.DOWNLOADING, FirmwareStatus.DOWNLOAD_FAILED]
+    assert not updater().on_boot_accepted()  # finished: nothing left to resume
+    later = UpdateRequest(req.location, datetime.now(UTC) + timedelta(days=1), 1, 0)
+    assert updater().accept(later)

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT_S = 10.0
+# Statuses of a transfer still under way; after a final one a trigger is answered Idle.
+_UNDER_WAY = {"Downloading", "Downloaded", "Installing", "Uploading"}
 
 
 def live_config_path() -> Path | None:
@@ -82,6 +84,12 @@ class Maintenance:
             report=self._report_diagnostics,
         )
         self._pending_diagnostics: dict[str, DiagnosticsRequest] = {}
+        self._last: dict[str, str] = {}
+
+    def current_status(self, action: str) -> str:
+        """For TriggerMessage: the state of a transfer under way, else Idle."""
+        status = self._last.get(action, "Idle")
+        return status if status in _UNDER_WAY else "Idle"
 
     # --- what the service calls ---------------------------------------------------------
 
@@ -93,10 +101,12 @@ class Maintenance:
 
     def _report_firmware(self, status: FirmwareStatus) -> None:
         log.info("firmware status: %s", status)
+        self._last["FirmwareStatusNotification"] = str(status)
         self._svc.enqueue_notification("FirmwareStatusNotification", {"status": str(status)})
 
     def _report_diagnostics(self, status: DiagnosticsStatus) -> None:
         log.info("diagnostics status: %s", status)
+        self._last["DiagnosticsStatusNotification"] = str(status)
         self._svc.enqueue_notification("DiagnosticsStatusNotification", {"status": str(status)})
 
     def _idle(self) -> bool:

@@ -452,10 +452,10 @@ class ChargePointService:
                     transaction_id=None if tx is None else tx.transaction_id,
                 )
                 await session.call(req, suppress=False)
-        elif message == "DiagnosticsStatusNotification":
-            await session.call(call.DiagnosticsStatusNotification(status="Idle"), suppress=False)
-        elif message == "FirmwareStatusNotification":
-            await session.call(call.FirmwareStatusNotification(status="Idle"), suppress=False)
+        elif message in ("DiagnosticsStatusNotification", "FirmwareStatusNotification"):
+            m = self.maintenance
+            status = "Idle" if m is None else m.current_status(message)
+            await session.call(getattr(call, message)(status=status), suppress=False)
 
     # --- statuses ---------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import email.parser
 import email.policy
 import http.server
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class Received:
     fail_first: int = 0
     refuse_put: bool = False
     serve: dict[str, bytes] = field(default_factory=dict)
+    delay_s: float = 0.0  # before each answer: a slow server
 
 
 @contextmanager
@@ -50,6 +52,7 @@ def http_server(received: Received):
             pass
 
         def _fail(self) -> bool:
+            time.sleep(received.delay_s)
             if received.fail_first > 0:
                 received.fail_first -= 1
                 self.send_error(503)

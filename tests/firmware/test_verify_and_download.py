@@ -172,3 +172,25 @@ async def test_without_the_versioned_layout_an_update_fails_cleanly(tmp_path):
         await _run(_updater(tmp_path, reports, None), f"{base}/{name}")
     assert reports[-1] is FirmwareStatus.INSTALLATION_FAILED
     assert "restart" not in reports
+
+
+def _sdist(path: Path, version: str, meta_version: str) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        data = f"Metadata-Version: 2.1\nName: chargectl\nVersion: {meta_version}\n".encode()
+        info = tarfile.TarInfo(f"chargectl-{version}/PKG-INFO")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_an_sdist_of_chargectl_is_accepted_and_checked_the_same_way(tmp_path):
+    release = verify_release(_sdist(tmp_path / "chargectl-2.1.0.tar.gz", "2.1.0", "2.1.0"))
+    assert (release.kind, release.version) == (PackageKind.SDIST, "2.1.0")
+    with pytest.raises(VerifyError, match=r"not 2\.2\.0"):
+        verify_release(_sdist(tmp_path / "chargectl-2.2.0.tar.gz", "2.2.0", "2.1.0"))
+    (tmp_path / "chargectl-2.3.0.tar.gz").write_bytes(b"\x1f\x8b garbage")
+    with pytest.raises(VerifyError, match="not a readable chargectl sdist"):
+        verify_release(tmp_path / "chargectl-2.3.0.tar.gz")

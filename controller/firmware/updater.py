@@ -95,7 +95,9 @@ class FirmwareUpdater:
             log.info("firmware download at %s, in %.0f s", req.retrieve_at.isoformat(), delay_s)
             await asyncio.sleep(delay_s)
         url, digest = transfer.split_checksum(req.location)
-        name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name or "release"
+        name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
+        if name in ("", ".", ".."):
+            name = "release"  # verification then says it is no release of chargectl
         downloads = bootstate.firmware_dir(self._state_dir) / "downloads"
         downloads.mkdir(parents=True, exist_ok=True)
         dest = downloads / name

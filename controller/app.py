@@ -24,6 +24,7 @@ from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
 from controller.drivers import ConnectorHardware, build_station
 from controller.local_controls import ChargerControls
+from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.station import ConnectorSnapshot
@@ -119,6 +120,7 @@ class Charger:
             )
         self.notifier = Notifier()
         self.status_server = StatusServer(socket_path(self.state_dir), self.status_document)
+        self.ocpp.maintenance = maintenance_for(self)
 
     # --- the Station protocol, as the OCPP side sees the hardware -------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sqlite3
 
 from controller.config import EX_CONFIG, ConfigError, load_settings
@@ -29,6 +30,7 @@ def run_command(args: argparse.Namespace) -> int:
         return EX_CONFIG
     setup_logging(settings.log_level)
     install_secret_filter(settings)
+    os.environ["CHARGECTL_CONFIG"] = str(args.config)  # the live file, for a firmware self-check
 
     import importlib
 

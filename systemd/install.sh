@@ -29,7 +29,13 @@ if [ -z "$ROOT" ] && ! "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null; then
   apt-get install -y python3-venv
 fi
 
-venv="$ROOT$PREFIX/venv"
+# Each release has its own venv, $PREFIX/venvs/chargectl-VERSION; $PREFIX/venv is a symlink to
+# the one the service runs, switched by an atomic rename (firmware updates use the same layout).
+version=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$SRC/controller/__init__.py")
+[ -n "$version" ] || { say "cannot read the version from $SRC/controller/__init__.py"; exit 1; }
+link="$ROOT$PREFIX/venv"
+install -d -m 0755 "$ROOT$PREFIX" "$ROOT$PREFIX/venvs"
+venv="$ROOT$PREFIX/venvs/chargectl-$version"
 if [ ! -x "$venv/bin/python" ]; then
   say "creating $venv"
   "$PYTHON" -m venv "$venv"
@@ -38,6 +44,14 @@ say "installing chargectl from $SRC into $venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
 "$venv/bin/python" -m pip install --quiet --require-hashes -r "$SRC/systemd/requirements.lock"
 "$venv/bin/python" -m pip install --quiet --upgrade --no-deps "$SRC"
+if [ -d "$link" ] && [ ! -L "$link" ]; then
+  # An installation from before versioned venvs: the symlink takes its place.
+  say "replacing the venv directory $link by a link to $venv"
+  rm -rf "$link.old" && mv "$link" "$link.old"
+fi
+ln -sfn "venvs/chargectl-$version" "$link.new" && mv -T "$link.new" "$link"
+rm -rf "$link.old"
+install -m 0755 "$SRC/systemd/chargectl-boot-check" "$ROOT$PREFIX/boot-check"
 install -d -m 0755 "$ROOT/usr/local/bin"
 ln -sfn "$PREFIX/venv/bin/chargectl" "$ROOT/usr/local/bin/chargectl"
 
@@ -82,6 +96,11 @@ fi
 
 systemd-sysusers /usr/lib/sysusers.d/chargectl.conf
 chgrp evse /etc/chargectl/config.toml
+# The service installs firmware updates here (a new venv beside the running one).
+chown evse:evse "$PREFIX/venvs"
+# An installer run is an upgrade by hand: no firmware trial of an older release goes on.
+rm -f /var/lib/chargectl/firmware/switch /var/lib/chargectl/firmware/trial \
+  /var/lib/chargectl/firmware/starts
 udevadm control --reload-rules 2>/dev/null || true
 udevadm trigger --subsystem-match=pwm 2>/dev/null || true
 systemctl daemon-reload

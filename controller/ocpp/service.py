@@ -21,7 +21,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import websockets
 from ocpp.exceptions import OCPPError
@@ -49,9 +49,18 @@ from controller.smart_charging import ProfileStore, SetResult
 from hw.base import CpState
 from hw.clock import Clock
 
+if TYPE_CHECKING:
+    from controller.ocpp.firmware_handlers import Maintenance
+
 log = logging.getLogger(__name__)
 
 TX_ACTIONS = ("StartTransaction", "StopTransaction", "MeterValues", "SecurityEventNotification")
+# Queued like transaction messages, but one attempt each: a CALLERROR never holds the queue.
+NOTICE_ACTIONS = (
+    "SecurityEventNotification",
+    "FirmwareStatusNotification",
+    "DiagnosticsStatusNotification",
+)
 
 
 def utc_iso(dt: datetime) -> str:
@@ -131,6 +140,7 @@ class ChargePointService:
         self._heartbeat_changed = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._to_power_loss: list[StoredTransaction] = []
+        self.maintenance: Maintenance | None = None  # firmware and diagnostics, set by the app
         self._restore()
 
     # --- helpers ---------------------------------------------------------------------------
@@ -511,10 +521,10 @@ class ChargePointService:
                     transaction_id=None if tx is None else tx.transaction_id,
                 )
                 await session.call(req, suppress=False)
-        elif message == "DiagnosticsStatusNotification":
-            await session.call(call.DiagnosticsStatusNotification(status="Idle"), suppress=False)
-        elif message == "FirmwareStatusNotification":
-            await session.call(call.FirmwareStatusNotification(status="Idle"), suppress=False)
+        elif message in ("DiagnosticsStatusNotification", "FirmwareStatusNotification"):
+            m = self.maintenance
+            status = "Idle" if m is None else m.current_status(message)
+            await session.call(getattr(call, message)(status=status), suppress=False)
 
     # --- statuses ---------------------------------------------------------------------------
 
@@ -753,6 +763,8 @@ class ChargePointService:
                 await asyncio.sleep(max(5, getattr(self, "_boot_interval_s", 30)))
             log.info("BootNotification accepted")
             self._security_event("StartupOfTheDevice", None)
+            if self.maintenance is not None:
+                self.maintenance.boot_accepted()
         self._session = session
         self._watch.link_up(self._clock.monotonic())
         self.link_state = "booted"
@@ -784,6 +796,11 @@ class ChargePointService:
 
     # --- the queue ------------------------------------------------------------------------
 
+    def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None:
+        """A status message for the CSMS, through the persistent queue like the others."""
+        self.db.enqueue(action, payload)
+        self._outbox_event.set()
+
     def _security_event(self, kind: str, info: str | None) -> None:
         self.db.enqueue_security_event(kind, utc_iso(self.now()), info)
         self._outbox_event.set()
@@ -809,7 +826,7 @@ class ChargePointService:
             try:
                 resp = await session.call(request, suppress=False)
             except OCPPError as exc:
-                if msg.action == "SecurityEventNotification":
+                if msg.action in NOTICE_ACTIONS:
                     # Not a transaction message: one attempt (old CSMSes answer NotImplemented).
                     log.warning("%s answered with %s; dropped", msg.action, exc.code)
                     self.db.ack(msg.seq)

@@ -23,6 +23,7 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
+from controller.ocpp.firmware_handlers import register as register_maintenance
 from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.transactions import storable_id
 
@@ -44,6 +45,7 @@ class Session(ChargePoint):  # type: ignore[misc]
         self._svc = service
         self._awaiting: set[str] = set()
         self.responses_dropped = 0
+        register_maintenance(self, service)
 
     async def route_message(self, raw_msg: str) -> None:
         """Screen every frame first (see `frames`): a bad CALL gets a CALLERROR, a response

@@ -23,11 +23,6 @@ from controller.logs import JournalFormatter
 
 CP = "CP-JOURNAL"
 UNSUPPORTED = {
-    "GetDiagnostics": call.GetDiagnostics(location="ftp://diag.example.invalid/"),
-    "UpdateFirmware": call.UpdateFirmware(
-        location="ftp://fw.example.invalid/fw.bin",
-        retrieve_date=datetime(2030, 1, 1, tzinfo=UTC).isoformat(),
-    ),
     "ReserveNow": call.ReserveNow(
         connector_id=1,
         expiry_date=datetime(2030, 1, 1, tzinfo=UTC).isoformat(),

@@ -38,7 +38,11 @@ def _chargectl_exe() -> str:
 
 
 def _unit_with_real_paths(tmp_path: Path) -> Path:
-    text = UNIT.read_text().replace(INSTALL_PATH, _chargectl_exe())
+    text = (
+        UNIT.read_text()
+        .replace(INSTALL_PATH, _chargectl_exe())
+        .replace("/opt/chargectl/boot-check", str(REPO / "systemd" / "chargectl-boot-check"))
+    )
     unit = tmp_path / "chargectl.service"
     unit.write_text(text)
     return unit
@@ -83,6 +87,8 @@ def test_unit_keeps_the_safety_settings():
         "Restart=on-failure",
         "RestartPreventExitStatus=78",
         "ExecStopPost=+/opt/chargectl/venv/bin/chargectl failsafe",
+        "ExecStartPre=+/opt/chargectl/boot-check /var/lib/chargectl /opt/chargectl/venv",
+        "ReadWritePaths=-/opt/chargectl/venvs",
         "StateDirectory=chargectl",
         "PrivateDevices=no",
         "ProtectKernelTunables=no",
@@ -223,6 +229,10 @@ def _readme_story(root: Path) -> None:
 
 
 def _installer_story(root: Path) -> None:
+    # An installation from before versioned venvs: a plain directory where the link goes.
+    old_layout = root / "opt" / "chargectl" / "venv"
+    old_layout.mkdir(parents=True)
+    (old_layout / "from-before").write_text("")
     first = _install(root)
     assert first.returncode == 0, first.stdout + first.stderr
     config = root / "etc" / "chargectl" / "config.toml"
@@ -236,6 +246,13 @@ def _installer_story(root: Path) -> None:
     assert os.readlink(link) == "/opt/chargectl/venv/bin/chargectl"
     exe = root / os.readlink(link).lstrip("/")
     assert exe.exists()
+    # The venv is a link to the versioned venv of this release, beside the boot check.
+    release = _version()
+    venv_link = root / "opt" / "chargectl" / "venv"
+    assert venv_link.is_symlink()
+    assert os.readlink(venv_link) == f"venvs/chargectl-{release}"
+    assert not (venv_link / "from-before").exists()
+    assert os.access(root / "opt" / "chargectl" / "boot-check", os.X_OK)
     if os.geteuid() == 0:
         _readme_story(root)
         (root / "etc" / "chargectl" / "config.toml").write_text(
@@ -254,8 +271,14 @@ def _installer_story(root: Path) -> None:
         assert installed.get(name) == version, (name, installed.get(name), version)
 
     config.write_text('[ocpp]\ncharge_point_id = "MINE"\n')
+    # A firmware update had switched to another release: the installer upgrades in place
+    # and points the link back at the release it installs.
+    other = root / "opt" / "chargectl" / "venvs" / "chargectl-9.9.9"
+    shutil.copytree(venv_link.resolve(), other, symlinks=True)
+    os.replace(_symlink(venv_link.parent, "venvs/chargectl-9.9.9"), venv_link)
     second = _install(root)
     assert second.returncode == 0, second.stdout + second.stderr
+    assert os.readlink(venv_link) == f"venvs/chargectl-{release}"
     assert "keeping the existing" in second.stdout
     assert config.read_text() == '[ocpp]\ncharge_point_id = "MINE"\n'
     out = subprocess.run(
@@ -277,3 +300,15 @@ def _installer_story(root: Path) -> None:
     )
     real = _install(root)
     assert real.returncode == 0 and "would start: yes" in real.stdout, real.stdout
+
+
+def _version() -> str:
+    text = (REPO / "controller" / "__init__.py").read_text()
+    return re.search(r'__version__ = "(.*)"', text).group(1)
+
+
+def _symlink(directory: Path, target: str) -> Path:
+    tmp = directory / "venv.test-link"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    return tmp

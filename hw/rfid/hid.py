@@ -60,11 +60,13 @@ class HidWedgeReader:
         wedge_format: WedgeFormat = WedgeFormat.DEC_LE,
         *,
         poll_s: float = 0.5,
+        reopen_s: float = REOPEN_S,
         open_device: Callable[[str], Any] = _open_evdev,
     ) -> None:
         self.path = path
         self.wedge_format = wedge_format
         self.poll_s = poll_s
+        self.reopen_s = reopen_s
         self._open = open_device
         self._device: Any = None
         self._lines: asyncio.Queue[str] = asyncio.Queue()
@@ -125,7 +127,7 @@ class HidWedgeReader:
         log.warning("keyboard-wedge reader %s gone (%s): opening it again", self.path, exc or "end")
         self._task = None
         self._release()
-        self._next_open_s = time.monotonic() + REOPEN_S
+        self._next_open_s = time.monotonic() + self.reopen_s
 
     async def _reopen(self) -> None:
         if time.monotonic() < self._next_open_s:
@@ -133,7 +135,7 @@ class HidWedgeReader:
         try:
             await self.start()
         except DriverUnavailable as exc:
-            self._next_open_s = time.monotonic() + REOPEN_S
+            self._next_open_s = time.monotonic() + self.reopen_s
             log.debug("%s", exc)
 
     def _release(self) -> None:

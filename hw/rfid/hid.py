@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 WEDGE_HOLD_S = 3.0
 REOPEN_S = 2.0
 EVDEV_FIX = (
-    "install python-evdev into the service's environment: pip install 'chargectl[hid]' "
-    "(it compiles: sudo apt install gcc python3-dev)"
+    "install python-evdev into the service's environment (it compiles): sudo apt install gcc "
+    "python3-dev; sudo /opt/chargectl/venv/bin/pip install 'evdev>=1.6,<3'"
 )
 
 

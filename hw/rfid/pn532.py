@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -40,6 +41,10 @@ UART_FIX = (
     "free the UART: remove console=serial0,... from /boot/firmware/cmdline.txt, add "
     "dtoverlay=disable-bt to config.txt on a Pi 3/4/Zero W, set the board's mode switches to "
     "HSU, and wire TX to RX (docs/hardware.md, RFID readers)"
+)
+MISSING_PORT_FIX = (
+    "enable the UART (enable_uart=1 in config.txt, then reboot) or fix port in the [rfid] "
+    "table (ls -l /dev/serial0 /dev/ttyAMA0 /dev/ttyUSB*)"
 )
 SAM_NORMAL = bytes([0x01, 0x14, 0x01])  # normal mode, timeout 1 s (unused), use IRQ
 MAX_RETRIES = bytes([0x05, 0xFF, 0x01, 0x02])  # CfgItem 5: ATR FF, PSL 01, passive activation 2
@@ -83,6 +88,10 @@ class Pn532Reader:
         try:
             self._serial = self._open(self.port, self.baudrate)
         except (serial.SerialException, OSError) as exc:
+            if not os.path.exists(self.port):
+                raise DriverUnavailable(
+                    f"PN532: {self.port} does not exist; {MISSING_PORT_FIX}"
+                ) from None
             raise DriverUnavailable(f"PN532 on {self.port}: {exc}; {UART_FIX}") from None
         try:
             self._serial.write(WAKE_UP)

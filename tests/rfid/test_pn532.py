@@ -122,4 +122,4 @@ async def test_probe_rows(pty_pair, tmp_path):
         (row,) = await probe(host)
     assert row.ok and "PN532 1.6" in row.detail
     (row,) = await probe(str(tmp_path / "ttyNone"))
-    assert not row.ok and row.fix is not None and "cmdline.txt" in row.fix
+    assert not row.ok and row.fix is not None and "enable_uart=1" in row.fix

@@ -15,12 +15,15 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import socket
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 SOCKET_NAME = "control.sock"
 SOCKET_MODE = 0o660  # the service user and group evse
@@ -91,7 +94,11 @@ class StatusServer:
         if handler is None:
             known = ", ".join(["status", *self._handlers])
             return {"ok": False, "error": f"unknown request {kind!r}; one of {known}"}
-        return await handler(request)
+        try:
+            return await handler(request)
+        except Exception as exc:  # the client gets an answer, the service carries on
+            log.exception("control request %r failed", kind)
+            return {"ok": False, "error": f"the service failed to handle it: {exc}"}
 
     async def close(self) -> None:
         if self._server is not None:

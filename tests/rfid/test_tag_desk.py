@@ -137,7 +137,13 @@ async def test_control_socket_requests(tmp_path):
     present = Recorder(accept=False)
     desk = TagDesk({}, {}, present, lambda: _views((True, None)), SystemClock())
     path = tmp_path / "control.sock"
-    server = StatusServer(path, lambda: {"connectors": []}, {"tag": desk.handle_request})
+
+    async def boom(request):
+        raise RuntimeError("handler bug")
+
+    server = StatusServer(
+        path, lambda: {"connectors": []}, {"tag": desk.handle_request, "boom": boom}
+    )
     await server.start()
     try:
         ask = lambda req: asyncio.to_thread(request_service, path, req)  # noqa: E731
@@ -152,6 +158,9 @@ async def test_control_socket_requests(tmp_path):
         answer = await ask({"request": "reboot"})
         assert not answer["ok"] and "unknown request 'reboot'" in answer["error"]
         assert len(present.calls) == 1
+        answer = await ask({"request": "boom"})
+        assert answer == {"ok": False, "error": "the service failed to handle it: handler bug"}
+        assert await asyncio.to_thread(fetch_status, path) == {"connectors": []}  # still serving
 
         def raw(data: bytes | None) -> dict:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:

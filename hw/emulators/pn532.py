@@ -33,6 +33,7 @@ class Pn532Emulator:
         self.card: bytes | None = None
         self.asleep = True
         self.sam_configured = False
+        self.muted = False  # a cut wire: nothing gets through either way
         self.max_passive_retries = 0xFF
         self.commands: list[int] = []  # every command answered, for the tests
         self.ignored = 0  # frames dropped while asleep
@@ -58,7 +59,7 @@ class Pn532Emulator:
                 chunk = self._serial.read(256)
             except (OSError, TypeError):
                 return  # port closed under us
-            if not chunk:
+            if not chunk or self.muted:
                 continue
             if self.asleep:
                 at = chunk.find(b"\x55\x55")

@@ -35,6 +35,7 @@ from hw.rfid.pn532_frames import (
 log = logging.getLogger(__name__)
 
 ABSENT_HOLD_S = 1.5
+REOPEN_S = 5.0  # a reader that failed is opened again at most this often
 ACK_TIMEOUT_S = 0.05  # libnfc: a PN532 acknowledges within a few ms
 RESPONSE_TIMEOUT_S = 1.0
 UART_FIX = (
@@ -73,6 +74,7 @@ class Pn532Reader:
         self._serial: Any = None
         self._lock = asyncio.Lock()
         self.firmware: tuple[int, int, int] | None = None
+        self._reopen_at = 0.0
 
     @property
     def repeat_hold_s(self) -> float:
@@ -160,12 +162,14 @@ class Pn532Reader:
         uid = None
         async with self._lock:
             try:
-                if self._serial is None:
+                if self._serial is None and time.monotonic() >= self._reopen_at:
                     await asyncio.to_thread(self._start)
-                uid = await asyncio.to_thread(self._poll)
+                if self._serial is not None:
+                    uid = await asyncio.to_thread(self._poll)
             except (DriverIOError, DriverUnavailable) as exc:
                 log.warning("PN532 on %s: %s", self.port, exc)
                 await asyncio.to_thread(self._close)
+                self._reopen_at = time.monotonic() + REOPEN_S
         await asyncio.sleep(max(0.0, self.poll_s - (time.monotonic() - started)))
         return None if uid is None else RawUid(uid, f"pn532:{self.port}")
 

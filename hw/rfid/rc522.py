@@ -24,6 +24,7 @@ from hw.rfid.iso14443a import HLTA, SAK_UID_INCOMPLETE, SEL, WUPA, bcc, crc_a
 log = logging.getLogger(__name__)
 
 ABSENT_HOLD_S = 1.5
+REOPEN_S = 5.0  # a reader that failed is opened again at most this often
 SPI_FIX = (
     "enable SPI (dtparam=spi=on in config.txt, then reboot), wire SDA to CE0/CE1, SCK, MOSI, "
     "MISO, RST and 3.3 V (never 5 V), see docs/hardware.md, RFID readers"
@@ -90,6 +91,7 @@ class Rc522Reader:
         self._spi: Any = None
         self._reset: Any = None
         self.version: int | None = None
+        self._reopen_at = 0.0
 
     @property
     def where(self) -> str:
@@ -205,12 +207,14 @@ class Rc522Reader:
         started = time.monotonic()
         uid = None
         try:
-            if self._spi is None:
+            if self._spi is None and time.monotonic() >= self._reopen_at:
                 await self.start()
-            uid = await asyncio.to_thread(self._select)
+            if self._spi is not None:
+                uid = await asyncio.to_thread(self._select)
         except (DriverIOError, DriverUnavailable) as exc:
             log.warning("%s", exc)
             await asyncio.to_thread(self._close)
+            self._reopen_at = time.monotonic() + REOPEN_S
         await asyncio.sleep(max(0.0, self.poll_s - (time.monotonic() - started)))
         return None if uid is None else RawUid(uid, f"rc522:{self.where}")
 

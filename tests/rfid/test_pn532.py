@@ -123,3 +123,29 @@ async def test_probe_rows(pty_pair, tmp_path):
     assert row.ok and "PN532 1.6" in row.detail
     (row,) = await probe(str(tmp_path / "ttyNone"))
     assert not row.ok and row.fix is not None and "enable_uart=1" in row.fix
+
+
+async def test_a_reader_that_goes_silent_is_reopened_later(pty_pair, monkeypatch, caplog):
+    monkeypatch.setattr("hw.rfid.pn532.REOPEN_S", 0.3)
+    host, chip = pty_pair
+    with Pn532Emulator(chip) as emu:
+        reader = Pn532Reader(host, poll_s=0.05)
+        await reader.start()
+        try:
+            emu.muted = True
+            emu.card = bytes.fromhex("11223344")
+            assert await reader.read() is None
+            assert "no ACK from the PN532" in caplog.text
+            warnings = caplog.text.count("PN532 on")
+            assert await reader.read() is None  # within REOPEN_S: no new attempt, no new line
+            assert caplog.text.count("PN532 on") == warnings
+            emu.muted = False
+            emu.power_cycle()
+            got = None
+            for _ in range(20):
+                got = got or await reader.read()
+                if got:
+                    break
+            assert got is not None and got.uid == bytes.fromhex("11223344")
+        finally:
+            await reader.close()

@@ -374,7 +374,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _one_reader_per_device(self) -> Settings:
-        seen: dict[str, str] = {}
+        seen: dict[str, str] = {
+            f"spi{c.pilot.adc_spi_port}.{c.pilot.adc_spi_device}": f"connector[{c.id}].pilot ADC"
+            for c in self.connector
+            if c.driver in ("sysfs_pwm", "gpiozero_pwm")
+        }
         readers = [("rfid", self.rfid)] + [
             (f"connector[{c.id}].rfid", c.rfid) for c in self.connector
         ]

@@ -213,6 +213,10 @@ def test_reader_sections_build_their_drivers(tmp_path):
             '[rfid]\ntype = "pn532"\n[[connector]]\nid = 1\n[connector.rfid]\ntype = "pn532"\n',
             "both use /dev/serial0",
         ),
+        (
+            '[[connector]]\nid = 1\ndriver = "sysfs_pwm"\n[connector.rfid]\ntype = "rc522"\n',
+            "pilot ADC both use spi0.0",
+        ),
     ],
 )
 def test_reader_config_mistakes_name_the_key(tmp_path, text, message):

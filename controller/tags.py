@@ -105,6 +105,9 @@ class TagDesk:
                         log.warning("RFID reader (%s): card %s: %s", label, raw.uid.hex(), exc)
                         continue
                     await self.present(tag, where, raw.source)
+                    # A tap while the CSMS was deciding (Authorize may take seconds) is the
+                    # same presentation, not a second one that would stop what just started.
+                    debounce.offer(raw.uid, self._clock.monotonic())
             except asyncio.CancelledError:
                 raise
             except DriverUnavailable as exc:

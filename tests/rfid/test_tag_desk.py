@@ -133,6 +133,43 @@ async def test_a_failing_reader_is_restarted_and_never_stops_the_service(monkeyp
         task.cancel()
 
 
+class QueuedTaps:
+    """A wedge whose second tap of the same card was typed while the first was being decided."""
+
+    repeat_hold_s = 0.3
+
+    def __init__(self, taps):
+        self.taps = list(taps)
+
+    async def start(self):
+        pass
+
+    async def read(self):
+        await asyncio.sleep(0.01)
+        return RawUid(self.taps.pop(0), "wedge") if self.taps else None
+
+    async def close(self):
+        pass
+
+
+async def test_a_tap_during_a_slow_authorize_is_not_a_second_presentation():
+    calls = []
+
+    async def slow_present(connector_id, id_tag):
+        calls.append(id_tag)
+        await asyncio.sleep(0.6)  # longer than the hold: the CSMS takes its time
+        return True
+
+    reader = QueuedTaps([UID, UID])
+    desk = TagDesk({1: reader}, {}, slow_present, lambda: _views((True, None)), SystemClock())
+    task = asyncio.create_task(desk.run())
+    try:
+        await asyncio.sleep(1.0)
+        assert calls == ["1C78F2BF"] and not reader.taps
+    finally:
+        task.cancel()
+
+
 async def test_control_socket_requests(tmp_path):
     present = Recorder(accept=False)
     desk = TagDesk({}, {}, present, lambda: _views((True, None)), SystemClock())

@@ -20,7 +20,7 @@ from hw.base import RawUid
 from hw.errors import DriverUnavailable
 from hw.probe import ProbeResult
 from hw.rfid.keys import WedgeDecoder
-from hw.rfid.tag import BadUid, WedgeFormat, uid_from_wedge
+from hw.rfid.tag import BadUid, WedgeFormat, every_reading, uid_from_wedge
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,10 @@ class HidWedgeReader:
             line = await asyncio.wait_for(self._lines.get(), self.poll_s)
         except TimeoutError:
             return None
+        # Every reading of the swipe, so an installer can match the number on the card or the
+        # one the CSMS knows and pick wedge_format from the journal.
+        readings = ", ".join(f"{k} {v}" for k, v in every_reading(line).items())
+        log.info("keyboard-wedge reader %s typed %s (%s)", self.path, line, readings)
         try:
             return RawUid(uid_from_wedge(line, self.wedge_format), f"hid:{self.path}")
         except BadUid as exc:

@@ -56,13 +56,14 @@ class FakeInputDevice:
             yield item
 
 
-async def test_typed_card_becomes_a_uid_and_the_device_is_grabbed():
+async def test_typed_card_becomes_a_uid_and_the_device_is_grabbed(caplog):
     devices: list[FakeInputDevice] = []
 
     def opener(path):
         devices.append(FakeInputDevice(path))
         return devices[-1]
 
+    caplog.set_level("INFO")
     reader = HidWedgeReader("/dev/input/chargectl-rfid", poll_s=0.2, open_device=opener)
     assert isinstance(reader, TokenReader)
     await reader.start()
@@ -73,6 +74,8 @@ async def test_typed_card_becomes_a_uid_and_the_device_is_grabbed():
         got = await reader.read()
         assert got is not None and got.uid == bytes.fromhex("1C78F2BF")
         assert got.source == "hid:/dev/input/chargectl-rfid"
+        # the journal line an installer reads to choose wedge_format
+        assert "typed 3220338716 (dec_le 1C78F2BF, dec_be BFF2781C, hex 3220338716" in caplog.text
         assert await reader.read() is None
     finally:
         await reader.close()

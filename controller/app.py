@@ -22,7 +22,7 @@ from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings, mask_url, masked_dump
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
-from controller.drivers import ConnectorHardware, build_station
+from controller.drivers import ConnectorHardware, build_readers, build_station
 from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
@@ -32,6 +32,7 @@ from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.state_lock import StateDirLock
 from controller.status import StatusServer, socket_path
+from controller.tags import ConnectorView, TagDesk
 from hw.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -119,7 +120,17 @@ class Charger:
                 w.listen, secret, self.controls, self.controls, masked_dump(settings)
             )
         self.notifier = Notifier()
-        self.status_server = StatusServer(socket_path(self.state_dir), self.status_document)
+        self.tags = TagDesk(
+            build_readers(settings),
+            {c.id: c.rfid.id_tag_style for c in settings.connector if c.rfid is not None}
+            | ({None: settings.rfid.id_tag_style} if settings.rfid is not None else {}),
+            self.ocpp.present_id_tag,
+            self._tag_views,
+            self.clock,
+        )
+        self.status_server = StatusServer(
+            socket_path(self.state_dir), self.status_document, {"tag": self.tags.handle_request}
+        )
         self.ocpp.maintenance = maintenance_for(self)
 
     # --- the Station protocol, as the OCPP side sees the hardware -------------------------
@@ -153,6 +164,14 @@ class Charger:
         tx = self.ocpp.active_transaction(connector_id)
         return None if tx is None else tx.start
 
+    def _tag_views(self) -> list[ConnectorView]:
+        views = []
+        for cid in self.connector_ids:
+            tx = self.ocpp.active_transaction(cid)
+            plugged = self.snapshot(cid).status.plugged_in
+            views.append(ConnectorView(cid, plugged, None if tx is None else tx.id_tag))
+        return views
+
     def stop(self) -> None:
         self._stop.set()
 
@@ -168,19 +187,21 @@ class Charger:
                     await self.web.start()
                 ocpp_task = tg.create_task(self.ocpp.run(), name="ocpp")
                 watchdog_task = tg.create_task(self._watchdog(), name="watchdog")
+                rfid_task = tg.create_task(self.tags.run(), name="rfid")
                 self.notifier.ready(
                     f"{len(self.hardware)} connector(s), CSMS {mask_url(self._url())}"
                 )
                 log.info("chargectl %s running: %d connector(s)", __version__, len(self.hardware))
                 await self._stop.wait()
                 self.notifier.stopping()
-                for t in (watchdog_task, ocpp_task, loop_task):
+                for t in (rfid_task, watchdog_task, ocpp_task, loop_task):
                     t.cancel()
         finally:
             with contextlib.suppress(Exception):
                 await self.ocpp.aclose()
             await self.status_server.close()
             await self.loop.shutdown()
+            await self.tags.close()  # after the outputs are safe
             if self.web is not None:
                 await self.web.close()  # after the outputs are safe: a stuck client may delay it
         return EX_RESET if self.reset_requested else 0

@@ -19,7 +19,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from controller.config import EX_CONFIG, ConfigError, ConnectorSection, Settings, load_settings
+from controller.config import (
+    EX_CONFIG,
+    ConfigError,
+    ConnectorSection,
+    RfidSection,
+    Settings,
+    load_settings,
+)
 from hw.errors import HardwareError
 from hw.probe import ProbeResult
 
@@ -180,6 +187,8 @@ async def _probe_connector(settings: Settings, c: ConnectorSection) -> list[Prob
         rows += await _guarded("direct pilot", _direct_pilot(c))
     if c.driver == "modbus" or c.meter is not None:
         rows += await _guarded("Modbus", _modbus(settings, c))
+    if c.rfid is not None:
+        rows += await _guarded("RFID reader", _rfid(c.rfid))
     return [replace(r, name=f"connector {c.id}: {r.name}") for r in rows]
 
 
@@ -193,10 +202,32 @@ def render(results: list[ProbeResult]) -> str:
     return "\n".join(lines)
 
 
+async def _rfid(r: RfidSection) -> list[ProbeResult]:
+    """Opens the reader as the service would; a card need not be on it."""
+    if r.type == "hid":
+        from hw.rfid import hid
+
+        return await hid.probe(r.path)
+    if r.type == "pn532":
+        from hw.rfid import pn532
+
+        return await pn532.probe(r.port, r.baudrate)
+    if r.type == "rc522":
+        from hw.rfid import rc522
+
+        return await rc522.probe(r.spi_port, r.spi_device, r.reset_gpio)
+    from hw.rfid import sim
+
+    return await sim.probe()
+
+
 async def check(settings: Settings) -> list[ProbeResult]:
     results: list[ProbeResult] = []
     for c in settings.connector:
         results.extend(await _probe_connector(settings, c))
+    if settings.rfid is not None:
+        rows = await _guarded("RFID reader", _rfid(settings.rfid))
+        results.extend(replace(r, name=f"station: {r.name}") for r in rows)
     return results
 
 

@@ -25,6 +25,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "check-config": ("controller.config", "check_config_command"),
     "failsafe": ("controller.failsafe", "failsafe_command"),
     "selftest": ("controller.selftest", "selftest_command"),
+    "tag": ("controller.tag_command", "tag_command"),
 }
 
 
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     from controller.selftest import add_arguments
 
     add_arguments(p)
+
+    p = sub.add_parser("tag", help="present an RFID card to the running service")
+    _config_arg(p)
+    p.add_argument("id_tag", metavar="UID", help="the card's idTag, e.g. 1C78F2BF")
+    p.add_argument("--connector", type=int, metavar="N", help="default: the station's reader")
     return parser
 
 

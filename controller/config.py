@@ -31,6 +31,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from hw.iec61851 import CpBands
 from hw.pilot import PilotConfig
+from hw.rfid.tag import IdTagStyle, WedgeFormat
 from hw.sim import SimulatorSettings
 
 EX_CONFIG = 78
@@ -43,6 +44,7 @@ _SIM = SimulatorSettings()
 DriverName = Literal["sim", "sysfs_pwm", "gpiozero_pwm", "modbus"]
 MeterName = Literal["none", "sim", "sdm630", "sdm120", "sdm72", "abb_b23"]
 BoardName = Literal["evse_wb", "evse_din", "heidelberg", "openwb_satellit", "generic"]
+ReaderName = Literal["hid", "pn532", "rc522", "sim"]
 
 
 class ConfigError(Exception):
@@ -242,6 +244,37 @@ class MeterSection(_Section):
         return self
 
 
+class RfidSection(_Section):
+    """An RFID reader, for one connector (`[connector.rfid]`) or the station (`[rfid]`)."""
+
+    type: ReaderName
+    path: str = Field(
+        "/dev/input/chargectl-rfid", min_length=1, description="hid: the evdev device"
+    )
+    wedge_format: WedgeFormat = Field(
+        WedgeFormat.DEC_LE, description="hid: how the reader types the UID"
+    )
+    port: str = Field("/dev/serial0", min_length=1, description="pn532: the UART")
+    baudrate: int = Field(115200, ge=9600, le=230400, description="pn532")
+    spi_port: int = Field(0, ge=0, le=1, description="rc522")
+    spi_device: int = Field(0, ge=0, le=1, description="rc522: CE0 or CE1")
+    reset_gpio: int | None = Field(25, ge=0, le=27, description="rc522: RST pin")
+    id_tag_style: IdTagStyle = Field(
+        IdTagStyle.HEX, description="hex of the UID bytes, or the number a wedge printed"
+    )
+    poll_interval_s: float = Field(0.3, ge=0.05, le=2)
+
+    @property
+    def device(self) -> str:
+        """What two readers must not share."""
+        return {
+            "hid": self.path,
+            "pn532": self.port,
+            "rc522": f"spi{self.spi_port}.{self.spi_device}",
+            "sim": "",
+        }[self.type]
+
+
 class ConnectorSection(_Section):
     id: int = Field(ge=1, le=16)
     driver: DriverName = "sim"
@@ -250,6 +283,7 @@ class ConnectorSection(_Section):
     pilot: DirectPilotSection = DirectPilotSection()
     modbus: ModbusSection | None = None
     meter: MeterSection | None = None
+    rfid: RfidSection | None = None
 
     @model_validator(mode="after")
     def _driver_needs(self) -> ConnectorSection:
@@ -325,6 +359,7 @@ class Settings(BaseSettings):
     )
     simulator: SimulatorSection = SimulatorSection()
     web: WebSection = WebSection()
+    rfid: RfidSection | None = Field(None, description="a reader for the whole station")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @model_validator(mode="after")
@@ -335,6 +370,26 @@ class Settings(BaseSettings):
                 f"connector ids must be 1..{len(ids)} without gaps or repeats (OCPP numbers "
                 f"connectors from 1), got {ids}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _one_reader_per_device(self) -> Settings:
+        seen: dict[str, str] = {
+            f"spi{c.pilot.adc_spi_port}.{c.pilot.adc_spi_device}": f"connector[{c.id}].pilot ADC"
+            for c in self.connector
+            if c.driver in ("sysfs_pwm", "gpiozero_pwm")
+        }
+        readers = [("rfid", self.rfid)] + [
+            (f"connector[{c.id}].rfid", c.rfid) for c in self.connector
+        ]
+        for where, r in readers:
+            if r is None or r.type == "sim":
+                continue
+            if r.device in seen:
+                raise ValueError(
+                    f"{where} and {seen[r.device]} both use {r.device}: one reader, one table"
+                )
+            seen[r.device] = where
         return self
 
     @model_validator(mode="after")

@@ -3,6 +3,10 @@
 The service answers one JSON document per connection on `<state dir>/control.sock` (a socket
 file, nothing written to the SD card). The document is built by the service at the moment of the
 request; this module only serves it and renders it for a person.
+
+A client may first send one JSON line, `{"request": "tag", ...}`, to ask for something else
+(handlers are registered by the composition root). A client that sends nothing, or shuts its
+side down at once, gets the status as before.
 """
 
 from __future__ import annotations
@@ -11,15 +15,22 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 SOCKET_NAME = "control.sock"
 SOCKET_MODE = 0o660  # the service user and group evse
+REQUEST_WAIT_S = 0.2  # how long a client that says nothing is given before it gets the status
+REQUEST_MAX_BYTES = 4096
+
+Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def socket_path(state_dir: Path) -> Path:
@@ -29,22 +40,31 @@ def socket_path(state_dir: Path) -> Path:
 class StatusServer:
     """Serves `snapshot()` as JSON to every client that connects."""
 
-    def __init__(self, path: Path, snapshot: Callable[[], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        snapshot: Callable[[], dict[str, Any]],
+        handlers: dict[str, Handler] | None = None,
+    ) -> None:
         self._path = path
         self._snapshot = snapshot
+        self._handlers: dict[str, Handler] = dict(handlers or {})
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self._path.unlink()
-        self._server = await asyncio.start_unix_server(self._handle, path=str(self._path))
+        self._server = await asyncio.start_unix_server(
+            self._handle, path=str(self._path), limit=REQUEST_MAX_BYTES
+        )
         # connect() needs write permission on the socket: with the unit's UMask=0027 it would be
         # 0750 and the evse group, which may read the status, could not connect.
         os.chmod(self._path, SOCKET_MODE)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            body = json.dumps(self._snapshot(), default=str).encode()
+            answer = await self._answer(reader)
+            body = json.dumps(answer, default=str).encode()
             writer.write(body)
             await writer.drain()
         except (ConnectionError, OSError):
@@ -53,6 +73,32 @@ class StatusServer:
             writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
+
+    async def _answer(self, reader: asyncio.StreamReader) -> dict[str, Any]:
+        try:
+            line = await asyncio.wait_for(reader.readline(), REQUEST_WAIT_S)
+        except TimeoutError:
+            line = b""  # an old client that only listens
+        except ValueError:
+            return {"ok": False, "error": f"request longer than {REQUEST_MAX_BYTES} bytes"}
+        if not line.strip():
+            return self._snapshot()
+        try:
+            request = json.loads(line)
+        except ValueError:
+            return {"ok": False, "error": "the request is not one line of JSON"}
+        kind = request.get("request", "status") if isinstance(request, dict) else None
+        if kind == "status":
+            return self._snapshot()
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            known = ", ".join(["status", *self._handlers])
+            return {"ok": False, "error": f"unknown request {kind!r}; one of {known}"}
+        try:
+            return await handler(request)
+        except Exception as exc:  # the client gets an answer, the service carries on
+            log.exception("control request %r failed", kind)
+            return {"ok": False, "error": f"the service failed to handle it: {exc}"}
 
     async def close(self) -> None:
         if self._server is not None:
@@ -64,9 +110,19 @@ class StatusServer:
 
 
 def fetch_status(path: Path, timeout_s: float = 5.0) -> dict[str, Any]:
+    return request_service(path, None, timeout_s)
+
+
+def request_service(
+    path: Path, request: dict[str, Any] | None, timeout_s: float = 5.0
+) -> dict[str, Any]:
+    """One request to the running service (None: the status); its JSON answer."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.settimeout(timeout_s)
         s.connect(str(path))
+        if request is not None:
+            s.sendall(json.dumps(request).encode() + b"\n")
+        s.shutdown(socket.SHUT_WR)  # said all: the service answers at once
         chunks = []
         while chunk := s.recv(65536):
             chunks.append(chunk)

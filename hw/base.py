@@ -213,3 +213,35 @@ class Heartbeat(Protocol):
     def toggle(self) -> None: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RawUid:
+    """A card's UID bytes as a reader delivered them, byte 0 first; `source` names the reader
+    for the log. What becomes of them (idTag text, debounce) is `hw.rfid.tag`'s pure business."""
+
+    uid: bytes
+    source: str
+
+
+@runtime_checkable
+class TokenReader(Protocol):
+    """An RFID reader, polled: each `read()` says which card is on the antenna now.
+
+    Polling instead of pushing events lets one debouncer (`hw.rfid.tag.Debouncer`) serve every
+    reader: a card that stays on a PN532 is simply read again and again, a keyboard wedge
+    reports a card only when it types one. `repeat_hold_s` is how long the same UID is
+    suppressed after it was last seen (no removal information from a wedge: longer).
+    """
+
+    @property
+    def repeat_hold_s(self) -> float: ...
+
+    async def start(self) -> None:
+        """Open and initialise the reader; raise DriverUnavailable with the fix."""
+
+    async def read(self) -> RawUid | None:
+        """Wait at most about one poll interval; the card seen now, or None."""
+
+    async def close(self) -> None:
+        """Release the device. Safe to call twice."""

@@ -7,7 +7,8 @@ from controller.cli import _COMMANDS, build_parser
 def test_every_command_has_a_parser():
     parser = build_parser()
     for name in _COMMANDS:
-        args = parser.parse_args([name, "x.json"] if name == "replay" else [name])
+        needs = {"replay": ["x.json"], "tag": ["1C78F2BF"]}  # the required positional argument
+        args = parser.parse_args([name, *needs.get(name, [])])
         assert args.command == name
 
 

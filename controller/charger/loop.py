@@ -11,8 +11,9 @@ polls and the once-a-second evaluation share wake-ups: an idle station wakes abo
 second, not ten times.
 
 What a connector is offered is the minimum of: its smart-charging limit, its rating, the cable
-rating where the hardware reads it, the driver's own maximum and its share of the station supply;
-and nothing without a permitted transaction. Anything under the minimum current pauses.
+rating where the hardware reads it, the driver's own maximum, the main-fuse guard's cap
+(`controller.charger.main_fuse`) and its share of the station supply; and nothing without a
+permitted transaction. Anything under the minimum current pauses.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from controller.charger.binding import LimitSource, binding
+from controller.charger.fuse_guard import FuseLimit
+from controller.charger.main_fuse import ConnectorDraw, MainFuse, drawn_a
 from controller.charger.schedule import is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.logs import errors_logged
@@ -56,6 +59,8 @@ class ConnectorUnit:
     operative: bool = True
     last_error: str | None = None
     limit_source: LimitSource | None = None
+    fuse_limit: FuseLimit | None = None
+    """The main-fuse guard's cap and why, when a grid meter is configured."""
     _meter_failures: int = field(default=0, repr=False)
     shut_down: bool = field(default=False, repr=False)
     next_poll_mono: float | None = field(default=None, repr=False)
@@ -77,6 +82,7 @@ class ControlLoop:
         poll_interval_s: float = 0.1,
         meter_interval_s: float = METER_POLL_INTERVAL_S,
         local_cap_a: Callable[[int], float | None] = lambda _cid: None,
+        main_fuse: MainFuse | None = None,
     ) -> None:
         self.units = list(units)
         self._by_id = {u.connector_id: u for u in self.units}
@@ -90,6 +96,7 @@ class ControlLoop:
         self._poll_interval_s = poll_interval_s
         self._meter_interval_s = meter_interval_s
         self._local_cap_a = local_cap_a
+        self.main_fuse = main_fuse
         self._event = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_second: int | None = None
@@ -135,6 +142,8 @@ class ControlLoop:
             for u in self.units:
                 await u.driver.start()
             meters = [asyncio.create_task(self._meter_task(u)) for u in self.units if u.meter]
+            if self.main_fuse is not None:
+                meters.append(asyncio.create_task(self.main_fuse.run(self.wake)))
             try:
                 self._event.set()
                 while True:
@@ -253,6 +262,7 @@ class ControlLoop:
         """The current each connector is to be offered now (0.0 = paused)."""
         wanted: dict[int, float] = {}
         demands: list[Demand] = []
+        fuse = self._fuse_caps()
         for u in self.units:
             limit = self._profiles.limit_at(u.connector_id, now, "A")
             u.limit = limit
@@ -268,6 +278,9 @@ class ControlLoop:
             ]
             if u.status is not None and u.status.cable_max_a is not None:
                 caps.append((u.status.cable_max_a, LimitSource.CABLE))
+            u.fuse_limit = fuse.get(u.connector_id)
+            if u.fuse_limit is not None:
+                caps.append((u.fuse_limit.cap_a, LimitSource.MAIN_FUSE))
             cap, u.limit_source = binding(caps)
             permitted = u.operative and self._permit(u.connector_id)
             if not permitted:
@@ -292,6 +305,18 @@ class ControlLoop:
                 self._by_id[cid].limit_source = LimitSource.SUPPLY_SHARE
             out[cid] = _floor_tenth(value) if value >= self._min_current_a else 0.0
         return out
+
+    def _fuse_caps(self) -> dict[int, FuseLimit]:
+        if self.main_fuse is None:
+            return {}
+        return self.main_fuse.caps(
+            [
+                ConnectorDraw(
+                    u.connector_id, u.driver.capabilities.phases, drawn_a(u.sample, u.status)
+                )
+                for u in self.units
+            ]
+        )
 
     async def _evaluate_and_apply(self, now: datetime) -> set[int]:
         """Apply the targets that changed; return the connectors whose driver was written to."""

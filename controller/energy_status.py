@@ -1,0 +1,42 @@
+"""The main-fuse guard in `status --json` and on the dashboard: fields added, none renamed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controller.charger.binding import LimitSource
+from controller.charger.fuse_guard import PHASE_NAMES, FuseLimit
+from controller.charger.main_fuse import MainFuse
+
+
+def fuse_status(source: LimitSource | None, fuse: FuseLimit | None) -> dict[str, Any]:
+    """`limit_explanation` is text for people when the main fuse binds; `main_fuse` the data."""
+    return {
+        "limit_explanation": fuse.text()
+        if fuse is not None and source is LimitSource.MAIN_FUSE
+        else None,
+        "main_fuse": None
+        if fuse is None
+        else {
+            "cap_a": fuse.cap_a,
+            "kind": fuse.kind.value,
+            "phase": None if fuse.phase is None else PHASE_NAMES[fuse.phase],
+            "phase_current_a": fuse.phase_current_a,
+            "fuse_a": fuse.fuse_a,
+            "text": fuse.text(),
+        },
+    }
+
+
+def grid_status(main_fuse: MainFuse | None, now_mono_s: float) -> dict[str, Any] | None:
+    if main_fuse is None:
+        return None
+    r = main_fuse.reading
+    return {
+        "main_fuse_a": main_fuse.config.main_fuse_a,
+        "margin_a": main_fuse.config.margin_a,
+        "current_a": None if r is None else list(r.current_a),
+        "age_s": None if r is None else round(now_mono_s - r.at_s, 1),
+        "silent": r is None or now_mono_s - r.at_s > main_fuse.config.silent_after_s,
+        "failed_reads": main_fuse.failures,
+    }

@@ -1,0 +1,84 @@
+"""The guard reading a real Modbus grid meter (the SDM630 emulator over TCP on loopback)."""
+
+import asyncio
+import contextlib
+
+import pytest
+
+from controller.charger.binding import LimitSource
+from hw.emulators.sdm630 import Sdm630Emulator
+from hw.emulators.server import EmulatorServer
+from hw.grid_meter import ModbusGridMeter
+from hw.modbus_bus import ModbusBus
+from tests.energy.house_rig import house_rig, seconds_over
+
+
+@contextlib.asynccontextmanager
+async def tcp(*devices):
+    server = EmulatorServer(list(devices))
+    port = await server.start_tcp()
+    try:
+        yield port
+    finally:
+        await server.stop()
+
+
+def test_export_is_read_as_negative_current():
+    async def go():
+        emu = Sdm630Emulator(current_a=(5.0, -7.5, 0.0))
+        async with tcp(emu) as port:
+            meter = ModbusGridMeter(
+                ModbusBus(host="127.0.0.1", tcp_port=port, gap_s=0.0), device_id=2
+            )
+            sample = await meter.read_grid()
+            await meter.close()
+            return sample
+
+    s = asyncio.run(asyncio.wait_for(go(), 30))
+    assert s.current_a == pytest.approx((5.0, -7.5, 0.0), abs=1e-4)
+
+
+def test_load_step_through_the_modbus_meter_and_the_meter_going_silent():
+    emu = Sdm630Emulator()
+    server = EmulatorServer([emu])
+    holder = {}
+
+    def meter(_grid):
+        holder["meter"] = ModbusGridMeter(
+            ModbusBus(host="127.0.0.1", tcp_port=holder["port"], gap_s=0.0, timeout_s=0.2),
+            device_id=2,
+        )
+        return holder["meter"]
+
+    async def go():
+        holder["port"] = await server.start_tcp()
+        rig = house_rig(meter=meter)
+
+        async def feed():
+            emu.current_a = rig.grid.currents_a()
+
+        rig.before_read = feed
+        try:
+            await rig.start()
+            await rig.run(20)
+            assert rig.unit.status.offered_a == 16.0
+            rig.trace.clear()
+            rig.house.set_load((1.0, 21.0, 1.0))
+            await rig.run(8)
+            paused = rig.unit.target_a, rig.unit.limit_source, rig.unit.fuse_limit.text()
+            trace = list(rig.trace)
+            rig.house.set_load((1.0, 1.0, 1.0))
+            await rig.run(45)
+            recovered = rig.unit.status.offered_a
+            await server.stop()
+            await rig.run(12)
+            return paused, trace, recovered, rig.unit.status.offered_a, rig.fuse.failures
+        finally:
+            await server.stop()
+
+    paused, trace, recovered, silent_offer, failures = asyncio.run(asyncio.wait_for(go(), 60))
+    assert paused == (0.0, LimitSource.MAIN_FUSE, "main fuse: L2 at 21.0 A of 25 A")
+    assert seconds_over(trace, 1, 25.0) <= 2.0
+    assert recovered == 16.0
+    assert failures >= 10
+    assert silent_offer == 6.0

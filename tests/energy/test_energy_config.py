@@ -18,7 +18,7 @@ def write(tmp_path, text):
 
 
 def test_grid_meter_without_a_fuse_is_refused(tmp_path):
-    with pytest.raises(ConfigError, match="needs station.main_fuse_a"):
+    with pytest.raises(ConfigError, match=r"needs station\.main_fuse_a"):
         load_settings(write(tmp_path, '[station.grid_meter]\ntype = "sim"\n'))
 
 

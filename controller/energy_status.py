@@ -23,6 +23,7 @@ def fuse_status(source: LimitSource | None, fuse: FuseLimit | None) -> dict[str,
             "phase": None if fuse.phase is None else PHASE_NAMES[fuse.phase],
             "phase_current_a": fuse.phase_current_a,
             "fuse_a": fuse.fuse_a,
+            "rise_in_s": fuse.rise_in_s,
             "text": fuse.text(),
         },
     }

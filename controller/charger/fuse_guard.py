@@ -73,6 +73,7 @@ class OwnDraw:
 
 class FuseLimitKind(StrEnum):
     PHASE = "phase"  # a phase of the house connection is the limit
+    HOLDING = "holding"  # there is headroom again, but it has not lasted long enough yet
     SILENT = "meter_silent"  # no grid reading for too long: the fallback current
     NO_READING = "no_reading"  # no grid reading since start: the fallback current
 
@@ -89,11 +90,18 @@ class FuseLimit:
     phase_current_a: float | None = None
     """What the grid meter measured on that phase."""
     silent_s: float | None = None
+    rise_in_s: float | None = None
+    """While holding: how long the headroom must still last before the offer rises."""
 
     def text(self) -> str:
         if self.kind is FuseLimitKind.PHASE and self.phase is not None:
             measured = self.phase_current_a or 0.0
             return f"main fuse: {PHASE_NAMES[self.phase]} at {measured:.1f} A of {self.fuse_a:g} A"
+        if self.kind is FuseLimitKind.HOLDING:
+            return (
+                f"main fuse: holding {self.cap_a:g} A until the headroom has lasted "
+                f"({self.rise_in_s or 0.0:.0f} s left)"
+            )
         if self.kind is FuseLimitKind.SILENT:
             return (
                 f"main fuse: grid meter silent for {self.silent_s or 0.0:.0f} s, "
@@ -136,9 +144,16 @@ class FuseGuard:
         for d in draws:
             cap_a, phase = raw[d.connector_id]
             applied = self._smooth(d.connector_id, cap_a, now_s)
-            out[d.connector_id] = FuseLimit(
-                applied, FuseLimitKind.PHASE, cfg.main_fuse_a, phase, reading.current_a[phase]
-            )
+            hold = self._holds[d.connector_id]
+            if hold.higher_since_s is None:
+                out[d.connector_id] = FuseLimit(
+                    applied, FuseLimitKind.PHASE, cfg.main_fuse_a, phase, reading.current_a[phase]
+                )
+            else:
+                left = cfg.increase_after_s - (now_s - hold.higher_since_s)
+                out[d.connector_id] = FuseLimit(
+                    applied, FuseLimitKind.HOLDING, cfg.main_fuse_a, rise_in_s=max(0.0, left)
+                )
         for cid in set(self._holds) - set(out):
             del self._holds[cid]
         return out

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FUSE_DECREASE_INTERVAL_S = 1.0
+
 
 @dataclass
 class ConnectorHardware:
@@ -44,6 +46,10 @@ def pilot_config(settings: Settings, connector: ConnectorSection) -> PilotConfig
     """Every `[pilot]` key by name: the pydantic section mirrors `PilotConfig` field for field."""
     p = settings.pilot
     values = p.model_dump(exclude={"bands"})
+    guarded = settings.station.grid_meter.type != "none"
+    if guarded and "decrease_min_interval_s" not in p.model_fields_set:
+        # A decrease for the main fuse may not wait out the 5 s spacing (docs/energy.md).
+        values["decrease_min_interval_s"] = FUSE_DECREASE_INTERVAL_S
     return PilotConfig(
         **values, bands=CpBands(**p.bands.model_dump()), max_current_a=connector.max_current_a
     )

@@ -257,3 +257,14 @@ class PhaseSwitch(Protocol):
 
     def close(self) -> None:
         """Release the output. Safe to call twice."""
+
+
+@runtime_checkable
+class PhaseSwitching(Protocol):
+    """A connector driver that can charge on one phase or on three (`can_switch_phases`)."""
+
+    @property
+    def phases_in_use(self) -> int: ...
+
+    def request_phases(self, phases: int) -> None:
+        """Switch when it is safe (never under load) and the rate limit allows."""

@@ -63,9 +63,9 @@ class PilotConfig:
     """Shortest pause before the PWM may come back."""
     pwm_min_update_interval_s: float = 5.0
     """Shortest time between two duty cycles that both offer current, for a raise."""
-    decrease_min_interval_s: float = 1.0
-    """Shortest time before a lower duty cycle: a lower offer protects a fuse, so it does not
-    wait out the 5 s a car has to follow a change (IEC 61851-1 lets the car take that long)."""
+    decrease_min_interval_s: float = 5.0
+    """Shortest time before a lower duty cycle. With a main-fuse guard it is 1 s: a lower offer
+    then protects the fuse and must not wait out the 5 s a car has to follow a change."""
     c_enter_debounce_s: float = 0.5
     """C must be seen this long (with PWM on) before the contactor closes."""
     force_open_after_s: float = 6.0

@@ -16,6 +16,7 @@ from controller.charger.main_fuse import MainFuse
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from hw.base import GridMeter
 from hw.clock import FakeClock
+from hw.pilot import PilotConfig
 from hw.sim import SimulatedEv, SimulatorSettings, build_sim_connector
 from hw.sim_house import SimGridMeter, SimHouse
 
@@ -82,6 +83,8 @@ def house_rig(
             SimulatorSettings(ev_response_s=1.0, ev_max_current_a=ev_max_a, phases=n),
             clock,
             rating_a,
+            # As the service configures the pilot with a grid meter (controller.drivers).
+            PilotConfig(max_current_a=rating_a, decrease_min_interval_s=1.0),
         )
         units.append(ConnectorUnit(cid, d, m, rating_a))
         evs.append(ev)

@@ -23,7 +23,7 @@ from controller.config import Settings, mask_url, masked_dump
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
 from controller.drivers import ConnectorHardware, build_main_fuse, build_station
-from controller.energy_status import fuse_status, grid_status
+from controller.energy_status import fuse_status, grid_status, phase_chooser, phase_status
 from controller.local_controls import ChargerControls
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
@@ -93,6 +93,7 @@ class Charger:
                 driver=hw.driver,
                 meter=hw.meter,
                 max_current_a=hw.max_current_a,
+                phase_chooser=phase_chooser(settings, cid),
             )
             for cid, hw in sorted(self.hardware.items())
         ]
@@ -220,6 +221,7 @@ class Charger:
                     "fault": (u.status.fault if u.status else None) or u.last_error,
                     "limit_source": u.limit_source,
                     **fuse_status(u.limit_source, u.fuse_limit),
+                    **phase_status(u),
                     "local": {
                         "cap_a": self.overrides.get(cid).cap_a,
                         "paused": self.overrides.get(cid).paused,

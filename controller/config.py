@@ -287,6 +287,21 @@ class MeterSection(_Section):
         return self
 
 
+class PhaseSwitchSection(_Section):
+    """The relay that switches a three-phase connector to one phase (docs/energy.md)."""
+
+    gpio: int | None = Field(None, ge=0, le=27, description="relay connecting L2 and L3")
+    active_high: bool = True
+    feedback_gpio: int | None = Field(None, ge=0, le=27)
+    feedback_pull_up: bool = False
+    wait_s: float = Field(10.0, ge=2, le=60, description="relay switched -> offer back")
+    min_interval_s: float = Field(300.0, ge=60, le=86400, description="one switch per this")
+    confirm_s: float = Field(60.0, ge=10, le=600, description="car must charge within this")
+    up_after_s: float = Field(
+        300.0, ge=0, le=86400, description="three phases must fit this long to go back"
+    )
+
+
 class ConnectorSection(_Section):
     id: int = Field(ge=1, le=16)
     driver: DriverName = "sim"
@@ -299,6 +314,7 @@ class ConnectorSection(_Section):
     pilot: DirectPilotSection = DirectPilotSection()
     modbus: ModbusSection | None = None
     meter: MeterSection | None = None
+    phase_switch: PhaseSwitchSection | None = None
 
     @field_validator("phase_rotation")
     @classmethod
@@ -314,6 +330,17 @@ class ConnectorSection(_Section):
             raise ValueError("driver = 'modbus' needs a [connector.modbus] table")
         if self.driver == "gpiozero_pwm" and self.pilot.pwm_gpio is None:
             raise ValueError("driver = 'gpiozero_pwm' needs pilot.pwm_gpio")
+        ps = self.phase_switch
+        if ps is not None:
+            if self.phases != 3:
+                raise ValueError("a phase switch needs a three-phase connector (phases = 3)")
+            if self.driver == "modbus":
+                raise ValueError(
+                    "none of the Modbus board presets can switch phases: remove "
+                    "[connector.phase_switch]"
+                )
+            if self.driver in ("sysfs_pwm", "gpiozero_pwm") and ps.gpio is None:
+                raise ValueError("[connector.phase_switch] needs gpio (the relay's GPIO)")
         if self.phases == 3 and len(self.phase_rotation) == 2:
             raise ValueError(
                 f"a three-phase connector needs all three phases in phase_rotation, "

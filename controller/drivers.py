@@ -23,6 +23,7 @@ from hw.base import EvseDriver, GridMeter, Meter
 from hw.clock import Clock
 from hw.errors import DriverUnavailable
 from hw.iec61851 import CpBands
+from hw.phase_switch import PhaseSwitchConfig
 from hw.pilot import PilotConfig
 
 if TYPE_CHECKING:
@@ -40,6 +41,15 @@ class ConnectorHardware:
     meter: Meter | None
     max_current_a: float
     ev: object | None = None  # the simulated car, for the demo and tests
+
+
+def phase_switch_config(connector: ConnectorSection) -> PhaseSwitchConfig | None:
+    ps = connector.phase_switch
+    if ps is None:
+        return None
+    return PhaseSwitchConfig(
+        wait_s=ps.wait_s, min_interval_s=ps.min_interval_s, confirm_s=ps.confirm_s
+    )
 
 
 def pilot_config(settings: Settings, connector: ConnectorSection) -> PilotConfig:
@@ -157,7 +167,7 @@ def sim_grid_meter(
     def draw_of(ev: SimulatedEv, rotation: tuple[int, ...]) -> CarDraw:
         def draw() -> list[tuple[int, float]]:
             ev.step()
-            phases = grid_phases(rotation, ev.settings.phases)
+            phases = grid_phases(rotation, ev.phases_drawn)
             return [(p, ev.drawn_current_a) for p in phases]
 
         return draw
@@ -251,6 +261,7 @@ def _sim(
         c.max_current_a,
         pilot_config(settings, c),
         settings.state.dir / f"sim-meter-{c.id}.json",
+        phase_switch_config(c),
     )
     return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
 
@@ -297,7 +308,7 @@ def _modbus(
 def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> ConnectorHardware:
     from hw.cp_adc import mcp300x_sensor
     from hw.direct_pilot import DirectPilotDriver
-    from hw.gpio import GpioContactor, GpioHeartbeat, GpiozeroPwm
+    from hw.gpio import GpioContactor, GpioHeartbeat, GpioPhaseSwitch, GpiozeroPwm
     from hw.pwm_sysfs import SysfsPwm
 
     p = c.pilot
@@ -318,6 +329,16 @@ def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> Conn
             feedback_pull_up=p.contactor_feedback_pull_up,
         )
         opened.append(contactor)
+        phase_switch = None
+        ps = c.phase_switch
+        if ps is not None and ps.gpio is not None:
+            phase_switch = GpioPhaseSwitch(
+                ps.gpio,
+                active_high=ps.active_high,
+                feedback_pin=ps.feedback_gpio,
+                feedback_pull_up=ps.feedback_pull_up,
+            )
+            opened.append(phase_switch)
         heartbeat = None
         if p.watchdog_gpio is not None:
             heartbeat = GpioHeartbeat(p.watchdog_gpio)
@@ -345,6 +366,8 @@ def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> Conn
         pilot_config(settings, c),
         phases=c.phases,
         heartbeat=heartbeat,
+        phase_switch=phase_switch,
+        phase_switch_config=phase_switch_config(c),
     )
     return ConnectorHardware(c.driver, driver, None, c.max_current_a)
 

@@ -126,6 +126,10 @@ class DirectPilotDriver:
         return self._contactor
 
     @property
+    def phase_switch(self) -> PhaseSwitch | None:
+        return self._phase_switch
+
+    @property
     def phases_in_use(self) -> int:
         """`hw.base.PhaseSwitching`: the phases the car is connected to now."""
         if self._sequencer is None:

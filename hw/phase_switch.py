@@ -153,7 +153,13 @@ class PhaseSwitchSequencer:
             return
         if self._step is SwitchStep.CONFIRMING:
             if pilot.phase is PilotPhase.CHARGING:
-                self._last_result = f"charging on {self.phases} phase(s)"
+                if self._retrying:
+                    self._last_result = (
+                        f"charging on {self.phases} phase(s) again after the car did not charge "
+                        f"on {self._previous}: switching disabled for this session"
+                    )
+                else:
+                    self._last_result = f"charging on {self.phases} phase(s)"
                 self._retrying = False
                 self._enter(SwitchStep.IDLE, now)
             elif pilot.phase in _NOT_OFFERING:

@@ -28,6 +28,7 @@ from hw.base import CpState, MeterSample
 from hw.clock import Clock
 from hw.direct_pilot import DirectPilotDriver
 from hw.iec61851 import CpClassifier, CpReading, ev_current_for_duty_cycle
+from hw.phase_switch import PhaseSwitchConfig
 from hw.pilot import X1, PilotConfig, PilotMode, PilotSignal
 from hw.probe import ProbeResult
 
@@ -476,6 +477,7 @@ def build_sim_connector(
     max_current_a: float,
     pilot_config: PilotConfig | None = None,
     meter_register_path: Path | None = None,
+    phase_switch: PhaseSwitchConfig | None = None,
 ) -> tuple[DirectPilotDriver, SimMeter, SimulatedEv]:
     """A direct-pilot connector with a simulated car on the cable, and a meter for it."""
     ev = SimulatedEv(settings, clock)
@@ -489,6 +491,8 @@ def build_sim_connector(
         clock,
         config,
         phases=settings.phases,
+        phase_switch=None if phase_switch is None else SimPhaseSwitch(ev, clock),
+        phase_switch_config=phase_switch,
     )
     return driver, SimMeter(ev, meter_register_path), ev
 

@@ -194,6 +194,29 @@ def raw_caps(
     return out
 
 
+def cap_on_phases(
+    config: FuseGuardConfig,
+    grid_a: tuple[float, float, float],
+    draws: Sequence[OwnDraw],
+    connector_id: int,
+    phases: tuple[int, ...],
+) -> float:
+    """What `connector_id` could take if its car used the grid `phases` instead (no hysteresis):
+    the baseload is measured with the phases in use now, the headroom read on the others."""
+    own = [0.0, 0.0, 0.0]
+    others = [0, 0, 0]
+    for d in draws:
+        for p in d.grid_phases:
+            own[p] += max(0.0, d.drawn_a)
+            if d.connector_id != connector_id:
+                others[p] += 1
+    per = [
+        (config.main_fuse_a - config.margin_a - (grid_a[p] - own[p])) / (others[p] + 1)
+        for p in range(3)
+    ]
+    return _floor_tenth(max(0.0, min(per[p] for p in phases)))
+
+
 def parse_rotation(rotation: str) -> tuple[int, ...]:
     """'L2L3L1' -> (1, 2, 0); 'L2' (a one-phase connector on L2) -> (1,)."""
     text = rotation.strip().upper()

@@ -19,6 +19,7 @@ from controller.charger.fuse_guard import (
     FuseLimit,
     GridReading,
     OwnDraw,
+    cap_on_phases,
     grid_phases,
 )
 from hw.base import EvseStatus, GridMeter, MeterSample
@@ -81,6 +82,25 @@ class MainFuse:
             for c in connectors
         ]
         return self.guard.caps(self.reading, draws, self._clock.monotonic())
+
+    def cap_if(
+        self, connectors: Sequence[ConnectorDraw], connector_id: int, phases: int
+    ) -> float | None:
+        """The cap `connector_id` would have on `phases` phases now; None without a fresh
+        reading (a silent meter is no reason to switch)."""
+        r = self.reading
+        if r is None or self._clock.monotonic() - r.at_s > self.config.silent_after_s:
+            return None
+        draws = [
+            OwnDraw(
+                c.connector_id,
+                grid_phases(self.rotation(c.connector_id), c.phases_in_use),
+                c.drawn_a,
+            )
+            for c in connectors
+        ]
+        wanted = grid_phases(self.rotation(connector_id), phases)
+        return cap_on_phases(self.config, r.current_a, draws, connector_id, wanted)
 
     async def read_once(self) -> bool:
         """One reading; True when it succeeded."""

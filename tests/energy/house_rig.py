@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 from controller.charger.fuse_guard import FuseGuardConfig, grid_phases
 from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.charger.main_fuse import MainFuse
+from controller.charger.phase_choice import PhaseChooser
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from hw.base import GridMeter
 from hw.clock import FakeClock
+from hw.phase_switch import PhaseSwitchConfig
 from hw.pilot import PilotConfig
 from hw.sim import SimulatedEv, SimulatorSettings, build_sim_connector
 from hw.sim_house import SimGridMeter, SimHouse
@@ -71,6 +73,8 @@ def house_rig(
     rotations: tuple[tuple[int, ...], ...] = ((0, 1, 2),),
     phases: tuple[int, ...] = (3,),
     meter: Callable[[SimGridMeter], GridMeter] | None = None,
+    phase_switch: PhaseSwitchConfig | None = None,
+    up_after_s: float = 300.0,
 ) -> HouseRig:
     clock = FakeClock(T0)
     store = ProfileStore(SmartChargingConfig(number_of_connectors=len(rotations)))
@@ -85,13 +89,16 @@ def house_rig(
             rating_a,
             # As the service configures the pilot with a grid meter (controller.drivers).
             PilotConfig(max_current_a=rating_a, decrease_min_interval_s=1.0),
+            phase_switch=phase_switch,
         )
-        units.append(ConnectorUnit(cid, d, m, rating_a))
+        units.append(
+            ConnectorUnit(cid, d, m, rating_a, phase_chooser=PhaseChooser(up_after_s=up_after_s))
+        )
         evs.append(ev)
 
         def draw(ev: SimulatedEv = ev, rotation: tuple[int, ...] = rotation):
             ev.step()
-            return [(p, ev.drawn_current_a) for p in grid_phases(rotation, ev.settings.phases)]
+            return [(p, ev.drawn_current_a) for p in grid_phases(rotation, ev.phases_drawn)]
 
         grid.add_car(draw)
     config = FuseGuardConfig(main_fuse_a=fuse_a, margin_a=margin_a)

@@ -1,0 +1,51 @@
+"""Between the loop and a driver that can switch phases: gather the inputs of the pure choice
+(`controller.charger.phase_choice`) and hand the answer to the driver, which switches when it
+is safe and the rate limit allows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from controller.charger.main_fuse import ConnectorDraw, MainFuse
+from controller.charger.phase_choice import PhaseChooser, PhaseInputs, PhaseReason
+from hw.base import EvseDriver, PhaseSwitching
+
+
+def phases_in_use(driver: EvseDriver) -> int:
+    if isinstance(driver, PhaseSwitching):
+        return driver.phases_in_use
+    return driver.capabilities.phases
+
+
+def choose_phases(
+    chooser: PhaseChooser,
+    driver: PhaseSwitching,
+    profile_phases: int | None,
+    main_fuse: MainFuse | None,
+    draws: Sequence[ConnectorDraw],
+    connector_id: int,
+    min_current_a: float,
+    now_s: float,
+) -> tuple[int, PhaseReason]:
+    caps = getattr(driver, "capabilities", None)
+    can_switch = bool(caps is not None and caps.can_switch_phases)
+    hardware = caps.phases if caps is not None else 3
+    three = one = None
+    if main_fuse is not None:
+        three = main_fuse.cap_if(draws, connector_id, 3)
+        one = main_fuse.cap_if(draws, connector_id, 1)
+    phases, reason = chooser.choose(
+        PhaseInputs(
+            can_switch=can_switch,
+            hardware_phases=hardware,
+            phases_in_use=driver.phases_in_use,
+            profile_phases=profile_phases,
+            fuse_cap_3p_a=three,
+            fuse_cap_1p_a=one,
+            min_current_a=min_current_a,
+        ),
+        now_s,
+    )
+    if can_switch:
+        driver.request_phases(phases)
+    return phases, reason

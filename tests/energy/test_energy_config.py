@@ -82,3 +82,31 @@ def test_no_grid_meter_no_guard(tmp_path):
     settings = load_settings(write(tmp_path, "[station]\nmain_fuse_a = 25\n"))
     clock = FakeClock()
     assert build_main_fuse(settings, build_station(settings, clock), clock) is None
+
+
+@pytest.mark.parametrize(
+    ("connector", "message"),
+    [
+        ('phases = 1\n[connector.phase_switch]\nwait_s = 5\n', "needs a three-phase connector"),
+        (
+            'driver = "modbus"\n[connector.modbus]\nboard = "heidelberg"\nhost = "h"\n'
+            "[connector.phase_switch]\n",
+            "none of the Modbus board presets can switch phases",
+        ),
+        ('driver = "sysfs_pwm"\n[connector.phase_switch]\n', "needs gpio"),
+        ("[connector.phase_switch]\nwait_s = 1\n", "greater than or equal to 2"),
+    ],
+)
+def test_phase_switch_mistakes_are_explained(tmp_path, connector, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write(tmp_path, f"[[connector]]\nid = 1\n{connector}"))
+
+
+def test_a_sim_connector_with_a_phase_switch_can_switch(tmp_path):
+    text = "[[connector]]\nid = 1\n[connector.phase_switch]\nwait_s = 4\nmin_interval_s = 120\n"
+    settings = load_settings(write(tmp_path, text))
+    hardware = build_station(settings, FakeClock())
+    driver = hardware[1].driver
+    assert driver.capabilities.can_switch_phases and driver.phases_in_use == 3
+    plain = load_settings(write(tmp_path, "[[connector]]\nid = 1\n"))
+    assert not build_station(plain, FakeClock())[1].driver.capabilities.can_switch_phases

@@ -28,14 +28,14 @@ from datetime import datetime
 
 from controller.charger.binding import LimitSource, binding
 from controller.charger.fuse_guard import FuseLimit
-from controller.charger.main_fuse import ConnectorDraw, MainFuse, drawn_a
+from controller.charger.main_fuse import MainFuse
 from controller.charger.phase_choice import PhaseChooser, PhaseReason
-from controller.charger.phase_wiring import choose_phases, phases_in_use
+from controller.charger.phase_wiring import choose_all_phases, fuse_caps
 from controller.charger.schedule import is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.logs import errors_logged
 from controller.smart_charging import Limit, ProfileStore
-from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample, PhaseSwitching, Polled
+from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample, Polled
 from hw.clock import Clock
 from hw.errors import HardwareError
 from hw.modbus_budget import METER_POLL_INTERVAL_S
@@ -268,7 +268,7 @@ class ControlLoop:
         """The current each connector is to be offered now (0.0 = paused)."""
         wanted: dict[int, float] = {}
         demands: list[Demand] = []
-        fuse = self._fuse_caps()
+        fuse = fuse_caps(self.main_fuse, self.units)
         for u in self.units:
             limit = self._profiles.limit_at(u.connector_id, now, "A")
             u.limit = limit
@@ -300,7 +300,7 @@ class ControlLoop:
             if permitted:
                 started = self._session_start(u.connector_id) or now
                 demands.append(Demand(u.connector_id, cap, started))
-        self._choose_phases()
+        choose_all_phases(self.units, self.main_fuse, self._min_current_a, self._clock)
         station = self._profiles.station_limit_at(now, "A").value
         if self._station_max_a is not None:
             station = self._station_max_a if station is None else min(station, self._station_max_a)
@@ -312,33 +312,6 @@ class ControlLoop:
                 self._by_id[cid].limit_source = LimitSource.SUPPLY_SHARE
             out[cid] = _floor_tenth(value) if value >= self._min_current_a else 0.0
         return out
-
-    def _draws(self) -> list[ConnectorDraw]:
-        return [
-            ConnectorDraw(u.connector_id, phases_in_use(u.driver), drawn_a(u.sample, u.status))
-            for u in self.units
-        ]
-
-    def _fuse_caps(self) -> dict[int, FuseLimit]:
-        if self.main_fuse is None:
-            return {}
-        return self.main_fuse.caps(self._draws())
-
-    def _choose_phases(self) -> None:
-        draws = self._draws()
-        for u in self.units:
-            if not isinstance(u.driver, PhaseSwitching):
-                continue
-            u.phases, u.phase_reason = choose_phases(
-                u.phase_chooser,
-                u.driver,
-                None if u.limit is None else u.limit.number_phases,
-                self.main_fuse,
-                draws,
-                u.connector_id,
-                self._min_current_a,
-                self._clock.monotonic(),
-            )
 
     async def _evaluate_and_apply(self, now: datetime) -> set[int]:
         """Apply the targets that changed; return the connectors whose driver was written to."""

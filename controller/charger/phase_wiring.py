@@ -5,10 +5,16 @@ is safe and the rate limit allows."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from controller.charger.main_fuse import ConnectorDraw, MainFuse
+from controller.charger.fuse_guard import FuseLimit
+from controller.charger.main_fuse import ConnectorDraw, MainFuse, drawn_a
 from controller.charger.phase_choice import PhaseChooser, PhaseInputs, PhaseReason
 from hw.base import EvseDriver, PhaseSwitching
+from hw.clock import Clock
+
+if TYPE_CHECKING:
+    from controller.charger.loop import ConnectorUnit
 
 
 def phases_in_use(driver: EvseDriver) -> int:
@@ -49,3 +55,35 @@ def choose_phases(
     if can_switch:
         driver.request_phases(phases)
     return phases, reason
+
+
+def draws(units: Sequence[ConnectorUnit]) -> list[ConnectorDraw]:
+    return [
+        ConnectorDraw(u.connector_id, phases_in_use(u.driver), drawn_a(u.sample, u.status))
+        for u in units
+    ]
+
+
+def fuse_caps(main_fuse: MainFuse | None, units: Sequence[ConnectorUnit]) -> dict[int, FuseLimit]:
+    """The main-fuse guard's cap on each connector; none without a grid meter."""
+    return {} if main_fuse is None else main_fuse.caps(draws(units))
+
+
+def choose_all_phases(
+    units: Sequence[ConnectorUnit], main_fuse: MainFuse | None, min_current_a: float, clock: Clock
+) -> None:
+    """Ask every connector that can switch for the phases it should use (after the limits)."""
+    now = draws(units)
+    for u in units:
+        if not isinstance(u.driver, PhaseSwitching):
+            continue
+        u.phases, u.phase_reason = choose_phases(
+            u.phase_chooser,
+            u.driver,
+            None if u.limit is None else u.limit.number_phases,
+            main_fuse,
+            now,
+            u.connector_id,
+            min_current_a,
+            clock.monotonic(),
+        )

@@ -94,14 +94,14 @@ class FuseLimit:
     """While holding: how long the headroom must still last before the offer rises."""
 
     def text(self) -> str:
-        if self.kind is FuseLimitKind.PHASE and self.phase is not None:
+        where = ""
+        if self.phase is not None:
             measured = self.phase_current_a or 0.0
-            return f"main fuse: {PHASE_NAMES[self.phase]} at {measured:.1f} A of {self.fuse_a:g} A"
-        if self.kind is FuseLimitKind.HOLDING:
-            return (
-                f"main fuse: holding {self.cap_a:g} A until the headroom has lasted "
-                f"({self.rise_in_s or 0.0:.0f} s left)"
-            )
+            where = f"main fuse: {PHASE_NAMES[self.phase]} at {measured:.1f} A of {self.fuse_a:g} A"
+        if self.kind is FuseLimitKind.PHASE and where:
+            return where
+        if self.kind is FuseLimitKind.HOLDING and where:
+            return f"{where}, holding {self.cap_a:g} A for {self.rise_in_s or 0.0:.0f} s more"
         if self.kind is FuseLimitKind.SILENT:
             return (
                 f"main fuse: grid meter silent for {self.silent_s or 0.0:.0f} s, "
@@ -152,7 +152,12 @@ class FuseGuard:
             else:
                 left = cfg.increase_after_s - (now_s - hold.higher_since_s)
                 out[d.connector_id] = FuseLimit(
-                    applied, FuseLimitKind.HOLDING, cfg.main_fuse_a, rise_in_s=max(0.0, left)
+                    applied,
+                    FuseLimitKind.HOLDING,
+                    cfg.main_fuse_a,
+                    phase,
+                    reading.current_a[phase],
+                    rise_in_s=max(0.0, left),
                 )
         for cid in set(self._holds) - set(out):
             del self._holds[cid]

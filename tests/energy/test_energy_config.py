@@ -87,7 +87,7 @@ def test_no_grid_meter_no_guard(tmp_path):
 @pytest.mark.parametrize(
     ("connector", "message"),
     [
-        ('phases = 1\n[connector.phase_switch]\nwait_s = 5\n', "needs a three-phase connector"),
+        ("phases = 1\n[connector.phase_switch]\nwait_s = 5\n", "needs a three-phase connector"),
         (
             'driver = "modbus"\n[connector.modbus]\nboard = "heidelberg"\nhost = "h"\n'
             "[connector.phase_switch]\n",

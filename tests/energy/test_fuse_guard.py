@@ -57,7 +57,7 @@ def test_decrease_at_once_increase_after_stable_headroom():
         assert guard.caps(GridReading((4.0, 4.0, 4.0), t), car, t)[1].cap_a == 2.0
     held = guard.caps(GridReading((4.0, 4.0, 4.0), 30.0), car, 30.0)[1]
     assert held.kind is FuseLimitKind.HOLDING
-    assert held.text() == "main fuse: holding 2 A until the headroom has lasted (2 s left)"
+    assert held.text() == "main fuse: L1 at 4.0 A of 25 A, holding 2 A for 2 s more"
     # A dip during the wait: the raise goes to what was there the whole time.
     guard.caps(GridReading((4.0, 10.0, 4.0), 31.0), car, 31.0)
     raised = guard.caps(GridReading((4.0, 4.0, 4.0), 32.0), car, 32.0)[1]

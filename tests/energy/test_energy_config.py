@@ -110,3 +110,27 @@ def test_a_sim_connector_with_a_phase_switch_can_switch(tmp_path):
     assert driver.capabilities.can_switch_phases and driver.phases_in_use == 3
     plain = load_settings(write(tmp_path, "[[connector]]\nid = 1\n"))
     assert not build_station(plain, FakeClock())[1].driver.capabilities.can_switch_phases
+
+
+def test_status_text_says_the_main_fuse_sets_the_offer_and_the_phases():
+    from controller.status import render
+
+    text = render(
+        {
+            "connectors": [
+                {
+                    "id": 1,
+                    "limit_explanation": "main fuse: L2 at 23.8 A of 25 A",
+                    "phases_in_use": 1,
+                    "phase_switch": {
+                        "wanted": 1,
+                        "reason": "main_fuse",
+                        "switches": 1,
+                        "last_result": "charging on 1 phase(s)",
+                    },
+                }
+            ]
+        }
+    )
+    assert "  offer set by main fuse: L2 at 23.8 A of 25 A" in text
+    assert "  phases: 1 in use, 1 wanted (main_fuse), 1 switch(es); charging on 1 phase(s)" in text

@@ -149,6 +149,7 @@ def build_main_fuse(
         silent_after_s=g.silent_after_s,
         fallback_current_a=g.fallback_current_a,
         increase_after_s=g.increase_after_s,
+        min_current_a=settings.pilot.min_current_a,
     )
     return MainFuse(meter, config, rotations, clock, g.interval_s)
 

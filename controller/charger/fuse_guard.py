@@ -36,6 +36,8 @@ class FuseGuardConfig:
     """Per connector while the grid meter is silent; 0 pauses."""
     increase_after_s: float = 30.0
     """Headroom must last this long before an offer is raised."""
+    min_current_a: float = 6.0
+    """The least current a car can use: shares of a phase are not cut below it."""
 
     def __post_init__(self) -> None:
         for name in ("main_fuse_a", "margin_a", "silent_after_s", "fallback_current_a"):
@@ -184,19 +186,32 @@ def raw_caps(
 ) -> Mapping[int, tuple[float, int]]:
     """Without hysteresis: each connector's cap and the grid phase that sets it."""
     own = [0.0, 0.0, 0.0]
-    sharing = [0, 0, 0]
-    for d in draws:
+    on_phase: list[list[int]] = [[], [], []]
+    for d in sorted(draws, key=lambda d: d.connector_id):
         for p in d.grid_phases:
             own[p] += max(0.0, d.drawn_a)
-            sharing[p] += 1
+            on_phase[p].append(d.connector_id)
     headroom = [config.main_fuse_a - config.margin_a - (grid_a[p] - own[p]) for p in range(3)]
+    shares = [_phase_shares(headroom[p], on_phase[p], config.min_current_a) for p in range(3)]
     out: dict[int, tuple[float, int]] = {}
     for d in draws:
         phases = d.grid_phases or (0, 1, 2)
-        per = {p: headroom[p] / max(1, sharing[p]) for p in phases}
+        per = {p: shares[p].get(d.connector_id, headroom[p]) for p in phases}
         phase = min(phases, key=lambda p: (per[p], p))
         out[d.connector_id] = (_floor_tenth(max(0.0, per[phase])), phase)
     return out
+
+
+def _phase_shares(headroom_a: float, connectors: Sequence[int], min_a: float) -> dict[int, float]:
+    """Equal shares of one phase's headroom; when an equal share would not reach the minimum
+    a car can use, the lowest connector ids get usable shares and the others none (better one
+    car charging than two paused)."""
+    n = len(connectors)
+    if n == 0:
+        return {}
+    usable = n if headroom_a / n >= min_a else max(1, math.floor(headroom_a / min_a + 1e-9))
+    share = headroom_a / usable
+    return {cid: (share if i < usable else 0.0) for i, cid in enumerate(connectors)}
 
 
 def cap_on_phases(

@@ -43,6 +43,14 @@ def test_two_connectors_on_one_phase_share_its_headroom():
     assert caps[1][0] == caps[2][0] == 8.0  # (24 - 8) / 2
 
 
+def test_a_phase_too_tight_for_two_cars_feeds_one_not_none():
+    grid = (1.0, 14.0, 1.0)  # 24 - 14 = 10 A on L2: two shares of 5 A would pause both
+    draws = [OwnDraw(2, (0, 1, 2), 0.0), OwnDraw(1, (1, 2, 0), 0.0)]
+    caps = raw_caps(CFG, grid, draws)
+    assert caps[1] == (10.0, 1) and caps[2] == (0.0, 1)
+    assert sum(c for c, _ in caps.values()) <= 10.0
+
+
 def test_decrease_at_once_increase_after_stable_headroom():
     guard = FuseGuard(CFG)
     car = [OwnDraw(1, (0, 1, 2), 16.0)]

@@ -82,3 +82,34 @@ def test_load_step_through_the_modbus_meter_and_the_meter_going_silent():
     assert recovered == 16.0
     assert failures >= 10
     assert silent_offer == 6.0
+
+
+def test_the_configured_grid_meter_is_read_through_the_driver_table(tmp_path):
+    from controller.config import Settings
+    from controller.drivers import build_main_fuse, build_station
+    from hw.clock import FakeClock
+
+    async def go():
+        emu = Sdm630Emulator(device_id=3, current_a=(4.0, 19.5, 2.0))
+        async with tcp(emu) as port:
+            settings = Settings(
+                state={"dir": tmp_path},
+                station={
+                    "main_fuse_a": 25,
+                    "grid_meter": {
+                        "type": "sdm630",
+                        "host": "127.0.0.1",
+                        "tcp_port": port,
+                        "device_id": 3,
+                    },
+                },
+            )
+            clock = FakeClock()
+            fuse = build_main_fuse(settings, build_station(settings, clock), clock)
+            ok = await fuse.read_once()
+            await fuse.meter.close()
+            return ok, fuse.reading
+
+    ok, reading = asyncio.run(asyncio.wait_for(go(), 30))
+    assert ok
+    assert reading.current_a == pytest.approx((4.0, 19.5, 2.0), abs=1e-4)

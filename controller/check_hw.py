@@ -197,6 +197,9 @@ async def check(settings: Settings) -> list[ProbeResult]:
     results: list[ProbeResult] = []
     for c in settings.connector:
         results.extend(await _probe_connector(settings, c))
+    from controller.grid_probe import probe_grid_meter
+
+    results.extend(await _guarded("grid meter", probe_grid_meter(settings)))
     return results
 
 

@@ -113,3 +113,36 @@ def test_the_configured_grid_meter_is_read_through_the_driver_table(tmp_path):
     ok, reading = asyncio.run(asyncio.wait_for(go(), 30))
     assert ok
     assert reading.current_a == pytest.approx((4.0, 19.5, 2.0), abs=1e-4)
+
+
+def test_check_hw_reads_the_grid_meter_and_explains_a_silent_one(tmp_path):
+    from controller.check_hw import check
+    from controller.config import Settings
+    from hw.emulators.server import free_port
+
+    def settings(port, device_id):
+        return Settings(
+            state={"dir": tmp_path},
+            station={
+                "main_fuse_a": 25,
+                "grid_meter": {
+                    "type": "sdm630",
+                    "host": "127.0.0.1",
+                    "tcp_port": port,
+                    "device_id": device_id,
+                },
+            },
+        )
+
+    async def go():
+        emu = Sdm630Emulator(device_id=3, current_a=(4.0, -6.5, 2.0))
+        async with tcp(emu) as port:
+            good = await check(settings(port, 3))
+        bad = await check(settings(free_port(), 3))
+        return good, bad
+
+    good, bad = asyncio.run(asyncio.wait_for(go(), 60))
+    row = good[-1]
+    assert row.ok and row.name.startswith("grid meter sdm630")
+    assert "L1 4.0 A, L2 -6.5 A, L3 2.0 A" in row.detail and "main fuse 25 A" in row.detail
+    assert not bad[-1].ok and bad[-1].fix

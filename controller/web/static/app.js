@@ -9,6 +9,7 @@ const SOURCE = {
   rating: "connector rating", driver: "EVSE hardware maximum", cable: "cable rating",
   supply_share: "share of the station supply", no_transaction: "no transaction",
   inoperative: "set inoperative", fault: "hardware fault", local_cap: "local cap on this charger",
+  main_fuse: "main fuse",
 };
 const HISTORY_S = 7200;
 let csrf = null;

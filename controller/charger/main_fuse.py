@@ -106,10 +106,13 @@ class MainFuse:
         """One reading; True when it succeeded."""
         try:
             sample = await self.meter.read_grid()
-        except HardwareError as exc:
+        except Exception as exc:  # the guard falls back on its own; the reading task lives on
             self.failures += 1
             if self.failures in (1, 10) or self.failures % 600 == 0:
-                log.warning("grid meter read failed (%d in a row): %s", self.failures, exc)
+                if isinstance(exc, HardwareError | OSError | TimeoutError):
+                    log.warning("grid meter read failed (%d in a row): %s", self.failures, exc)
+                else:
+                    log.exception("grid meter read failed (%d in a row)", self.failures)
             return False
         if self.failures:
             log.info("grid meter answers again after %d failed reads", self.failures)

@@ -101,3 +101,23 @@ def test_a_one_phase_connector_on_l2_is_guarded_by_l2_only():
     other, own = asyncio.run(go())
     assert other == 14.0  # 25 - 1 - 10, L2
     assert own == 12.0
+
+
+def test_a_meter_that_raises_anything_only_ages_the_reading():
+    rig = house_rig()
+
+    class Broken:
+        async def read_grid(self):
+            raise ValueError("garbled frame")
+
+    async def go():
+        await rig.start()
+        await rig.run(5)
+        rig.fuse.meter = Broken()
+        ok = await rig.fuse.read_once()
+        await rig.run(12)
+        return ok
+
+    assert asyncio.run(go()) is False
+    assert rig.fuse.failures >= 10
+    assert rig.unit.fuse_limit.kind is FuseLimitKind.SILENT

@@ -30,7 +30,12 @@ from controller.charger.binding import LimitSource, binding
 from controller.charger.fuse_guard import FuseLimit
 from controller.charger.main_fuse import MainFuse
 from controller.charger.phase_choice import PhaseChooser, PhaseReason
-from controller.charger.phase_wiring import choose_all_phases, fuse_caps
+from controller.charger.phase_wiring import (
+    choose_all_phases,
+    fuse_caps,
+    per_phase_limit_a,
+    phases_in_use,
+)
 from controller.charger.schedule import is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.logs import errors_logged
@@ -276,8 +281,11 @@ class ControlLoop:
             local = self._local_cap_a(u.connector_id)
             if local is not None:
                 caps.append((local, LimitSource.LOCAL_CAP))
-            if limit.value is not None:
-                caps.append((limit.value, LimitSource.PROFILE))
+            profile_a = per_phase_limit_a(
+                limit, self._profiles, u.connector_id, phases_in_use(u.driver)
+            )
+            if profile_a is not None:
+                caps.append((profile_a, LimitSource.PROFILE))
             caps += [
                 (u.max_current_a, LimitSource.RATING),
                 (u.driver.capabilities.max_current_a, LimitSource.DRIVER),

@@ -4,12 +4,15 @@ is safe and the rate limit allows."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from controller.charger.fuse_guard import FuseLimit
 from controller.charger.main_fuse import ConnectorDraw, MainFuse, drawn_a
 from controller.charger.phase_choice import PhaseChooser, PhaseInputs, PhaseReason
+from controller.smart_charging import Limit, ProfileStore
+from controller.smart_charging.model import RateUnit
 from hw.base import EvseDriver, PhaseSwitching
 from hw.clock import Clock
 
@@ -87,3 +90,25 @@ def choose_all_phases(
             min_current_a,
             clock.monotonic(),
         )
+
+
+def per_phase_limit_a(
+    limit: Limit, profiles: ProfileStore, connector_id: int, phases: int
+) -> float | None:
+    """The limit in amps for the phases the car really uses.
+
+    A watt limit without `numberPhases` is converted with OCPP's three phases; a car charging on
+    one phase may then take three times those amps for the same power. An amp limit applies per
+    phase whatever the phases (OCPP 1.6 errata 3.34), and so does a period that names its phases.
+    """
+    value = limit.value
+    if value is None or phases >= 3 or limit.number_phases is not None or limit.source is None:
+        return value
+    source = limit.source
+    for ip in profiles.installed():
+        p = ip.profile
+        if p.profile_id == source.profile_id and ip.connector_id == source.connector_id:
+            if p.schedule.unit is RateUnit.W:
+                return math.floor(value * 3 / phases * 10 + 1e-9) / 10
+            break
+    return value

@@ -135,3 +135,27 @@ def test_a_car_that_fails_on_one_phase_is_switched_back_once_then_switching_is_o
 
     asyncio.run(go())
     never_under_load(rig)
+
+
+def test_a_watt_limit_without_number_phases_keeps_its_power_on_one_phase():
+    # 4140 W is 6 A on three phases; on one phase the same power is 18 A (the fuse allows 15).
+    rig = house_rig(fuse_a=16.0, margin_a=0.0, rating_a=32.0, phase_switch=SWITCH)
+    watts = one_phase_profile(limit_a=4140, phases=None)
+    watts["chargingSchedule"]["chargingRateUnit"] = "W"
+    del watts["chargingSchedule"]["chargingSchedulePeriod"][0]["numberPhases"]
+
+    async def go():
+        await rig.start()
+        rig.store.set_charging_profile(1, watts, T0)
+        await rig.run(20)
+        assert rig.evs[0].phases_drawn == 3 and rig.unit.status.offered_a == 6.0
+        rig.house.set_load((1.0, 12.0, 1.0))  # three phases no longer fit, one does
+        await rig.run(90)
+        assert rig.evs[0].phases_drawn == 1
+        ev = rig.evs[0]
+        return rig.unit.status.offered_a, ev.drawn_current_a, ev.power_w
+
+    offered, drawn, power_w = asyncio.run(go())
+    assert offered == 15.0 and drawn == 15.0
+    assert power_w <= 4140.0
+    never_under_load(rig)

@@ -22,7 +22,8 @@ from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings, mask_url, masked_dump
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
-from controller.drivers import ConnectorHardware, build_readers, build_station
+from controller.drivers import ConnectorHardware, build_main_fuse, build_readers, build_station
+from controller.energy_status import fuse_status, grid_status, phase_chooser, phase_status
 from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
@@ -94,6 +95,7 @@ class Charger:
                 driver=hw.driver,
                 meter=hw.meter,
                 max_current_a=hw.max_current_a,
+                phase_chooser=phase_chooser(settings, cid),
             )
             for cid, hw in sorted(self.hardware.items())
         ]
@@ -108,6 +110,7 @@ class Charger:
             station_max_a=settings.station.max_current_a,
             min_current_a=settings.pilot.min_current_a,
             local_cap_a=self.overrides.cap_a,
+            main_fuse=build_main_fuse(settings, self.hardware, self.clock),
         )
         self.controls = ChargerControls(self)
         w = settings.web
@@ -240,6 +243,8 @@ class Charger:
                     "energy_wh": u.sample.energy_wh if u.sample else None,
                     "fault": (u.status.fault if u.status else None) or u.last_error,
                     "limit_source": u.limit_source,
+                    **fuse_status(u.limit_source, u.fuse_limit),
+                    **phase_status(u),
                     "local": {
                         "cap_a": self.overrides.get(cid).cap_a,
                         "paused": self.overrides.get(cid).paused,
@@ -300,6 +305,7 @@ class Charger:
             },
             "web": {"url": None if self.web is None else self.web.url},
             "connectors": connectors,
+            "grid": grid_status(self.loop.main_fuse, self.clock.monotonic()),
             "profiles": profiles,
             "fallback_limit_a": self.profiles.fallback_current_a
             if self.profiles.fallback_active

@@ -228,6 +228,9 @@ async def check(settings: Settings) -> list[ProbeResult]:
     if settings.rfid is not None:
         rows = await _guarded("RFID reader", _rfid(settings.rfid))
         results.extend(replace(r, name=f"station: {r.name}") for r in rows)
+    from controller.grid_probe import probe_grid_meter
+
+    results.extend(await _guarded("grid meter", probe_grid_meter(settings)))
     return results
 
 

@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="FILE.png", help="draw limit and current over time")
     p.add_argument("--charge-point-id", default="DEMO01", help="identity towards the CSMS")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--house", action="store_true", help="the main-fuse guard in a simulated house instead"
+    )
 
     p = sub.add_parser("replay", help="what would this charger do with these OCPP messages?")
     p.add_argument("scenario", metavar="SCENARIO.json")

@@ -98,6 +98,37 @@ class StateSection(_Section):
     dir: Path = Path("/var/lib/chargectl")
 
 
+class GridMeterSection(_Section):
+    """The meter at the house connection that the main-fuse guard reads (docs/energy.md)."""
+
+    type: Literal["none", "sdm630", "sdm72", "sim"] = "none"
+    port: str | None = Field(None, description="serial device, e.g. /dev/ttyUSB1 (RTU)")
+    host: str | None = Field(None, description="TCP host (Modbus TCP or an RS-485 gateway)")
+    tcp_port: int = Field(502, ge=1, le=65535)
+    device_id: int = Field(1, ge=1, le=247)
+    baudrate: int = Field(9600, ge=1200, le=115200)
+    parity: Literal["N", "E", "O"] = "N"
+    interval_s: float = Field(1.0, ge=0.2, le=5, description="how often the meter is read")
+    margin_a: float = Field(1.0, ge=0, le=50, description="kept free under the main fuse")
+    silent_after_s: float = Field(
+        10.0, ge=2, le=300, description="no reading this long: fallback_current_a"
+    )
+    fallback_current_a: float = Field(
+        6.0, ge=0, le=80, description="per connector while the meter is silent; 0 pauses"
+    )
+    increase_after_s: float = Field(
+        30.0, ge=0, le=3600, description="headroom must last this long before an offer rises"
+    )
+
+    @model_validator(mode="after")
+    def _transport(self) -> GridMeterSection:
+        if self.type not in ("none", "sim") and (self.port is None) == (self.host is None):
+            raise ValueError(f"grid meter type {self.type!r} needs exactly one of port or host")
+        if 0 < self.fallback_current_a < 6:
+            raise ValueError("fallback_current_a must be 0 (pause) or at least 6 A")
+        return self
+
+
 class StationSection(_Section):
     voltage_v: float = Field(230.0, ge=100, le=480)
     max_current_a: float | None = Field(
@@ -109,6 +140,19 @@ class StationSection(_Section):
         le=80,
         description="per-connector limit while a damaged state file may have lost a supply cap",
     )
+    main_fuse_a: float | None = Field(
+        None, gt=0, le=1000, description="main fuse per phase, guarded with [station.grid_meter]"
+    )
+    grid_meter: GridMeterSection = GridMeterSection()
+
+    @model_validator(mode="after")
+    def _fuse_with_meter(self) -> StationSection:
+        if self.grid_meter.type != "none":
+            if self.main_fuse_a is None:
+                raise ValueError("a [station.grid_meter] needs station.main_fuse_a")
+            if self.grid_meter.margin_a >= self.main_fuse_a:
+                raise ValueError("grid_meter.margin_a must be smaller than main_fuse_a")
+        return self
 
 
 class PilotBandsSection(_Section):
@@ -139,6 +183,7 @@ class PilotSection(_Section):
     resume_hysteresis_a: float = Field(_PILOT.resume_hysteresis_a, ge=0, le=10)
     min_pause_s: float = Field(_PILOT.min_pause_s, ge=5, le=3600)
     pwm_min_update_interval_s: float = Field(_PILOT.pwm_min_update_interval_s, ge=0, le=60)
+    decrease_min_interval_s: float = Field(_PILOT.decrease_min_interval_s, ge=0, le=60)
     c_enter_debounce_s: float = Field(_PILOT.c_enter_debounce_s, ge=0.2, le=2.5)
     force_open_after_s: float = Field(_PILOT.force_open_after_s, ge=3, le=30)
     wake_up_enabled: bool = _PILOT.wake_up_enabled
@@ -275,15 +320,43 @@ class RfidSection(_Section):
         }[self.type]
 
 
+class PhaseSwitchSection(_Section):
+    """The relay that switches a three-phase connector to one phase (docs/energy.md)."""
+
+    gpio: int | None = Field(None, ge=0, le=27, description="relay connecting L2 and L3")
+    active_high: bool = True
+    feedback_gpio: int | None = Field(None, ge=0, le=27)
+    feedback_pull_up: bool = False
+    wait_s: float = Field(10.0, ge=2, le=60, description="relay switched -> offer back")
+    min_interval_s: float = Field(300.0, ge=60, le=86400, description="one switch per this")
+    confirm_s: float = Field(60.0, ge=10, le=600, description="car must charge within this")
+    up_after_s: float = Field(
+        300.0, ge=0, le=86400, description="three phases must fit this long to go back"
+    )
+
+
 class ConnectorSection(_Section):
     id: int = Field(ge=1, le=16)
     driver: DriverName = "sim"
     max_current_a: float = Field(32.0, ge=6, le=80)
     phases: Literal[1, 3] = 3
+    phase_rotation: str = Field(
+        "L1L2L3",
+        description="grid phases of the car's L1, L2, L3 (L2L3L1), or the one phase (L2)",
+    )
     pilot: DirectPilotSection = DirectPilotSection()
     modbus: ModbusSection | None = None
     meter: MeterSection | None = None
     rfid: RfidSection | None = None
+    phase_switch: PhaseSwitchSection | None = None
+
+    @field_validator("phase_rotation")
+    @classmethod
+    def _rotation(cls, v: str) -> str:
+        from controller.charger.fuse_guard import parse_rotation
+
+        parse_rotation(v)  # its ValueError says how to write it
+        return v.strip().upper()
 
     @model_validator(mode="after")
     def _driver_needs(self) -> ConnectorSection:
@@ -291,6 +364,22 @@ class ConnectorSection(_Section):
             raise ValueError("driver = 'modbus' needs a [connector.modbus] table")
         if self.driver == "gpiozero_pwm" and self.pilot.pwm_gpio is None:
             raise ValueError("driver = 'gpiozero_pwm' needs pilot.pwm_gpio")
+        ps = self.phase_switch
+        if ps is not None:
+            if self.phases != 3:
+                raise ValueError("a phase switch needs a three-phase connector (phases = 3)")
+            if self.driver == "modbus":
+                raise ValueError(
+                    "none of the Modbus board presets can switch phases: remove "
+                    "[connector.phase_switch]"
+                )
+            if self.driver in ("sysfs_pwm", "gpiozero_pwm") and ps.gpio is None:
+                raise ValueError("[connector.phase_switch] needs gpio (the relay's GPIO)")
+        if self.phases == 3 and len(self.phase_rotation) == 2:
+            raise ValueError(
+                f"a three-phase connector needs all three phases in phase_rotation, "
+                f"e.g. {self.phase_rotation}L3L1 rather than {self.phase_rotation}"
+            )
         return self
 
 

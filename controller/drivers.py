@@ -16,16 +16,22 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.config import ConnectorSection, RfidSection, Settings
-from hw.base import EvseDriver, Meter, TokenReader
+from hw.base import EvseDriver, GridMeter, Meter, TokenReader
 from hw.clock import Clock
 from hw.errors import DriverUnavailable
 from hw.iec61851 import CpBands
+from hw.phase_switch import PhaseSwitchConfig
 from hw.pilot import PilotConfig
 
+if TYPE_CHECKING:
+    from controller.charger.main_fuse import MainFuse
+
 log = logging.getLogger(__name__)
+
+FUSE_DECREASE_INTERVAL_S = 1.0
 
 
 @dataclass
@@ -37,10 +43,23 @@ class ConnectorHardware:
     ev: object | None = None  # the simulated car, for the demo and tests
 
 
+def phase_switch_config(connector: ConnectorSection) -> PhaseSwitchConfig | None:
+    ps = connector.phase_switch
+    if ps is None:
+        return None
+    return PhaseSwitchConfig(
+        wait_s=ps.wait_s, min_interval_s=ps.min_interval_s, confirm_s=ps.confirm_s
+    )
+
+
 def pilot_config(settings: Settings, connector: ConnectorSection) -> PilotConfig:
     """Every `[pilot]` key by name: the pydantic section mirrors `PilotConfig` field for field."""
     p = settings.pilot
     values = p.model_dump(exclude={"bands"})
+    guarded = settings.station.grid_meter.type != "none"
+    if guarded and "decrease_min_interval_s" not in p.model_fields_set:
+        # A decrease for the main fuse may not wait out the 5 s spacing (docs/energy.md).
+        values["decrease_min_interval_s"] = FUSE_DECREASE_INTERVAL_S
     return PilotConfig(
         **values, bands=CpBands(**p.bands.model_dump()), max_current_a=connector.max_current_a
     )
@@ -89,6 +108,77 @@ def _meter(c: ConnectorSection, buses: dict[str, Any]) -> Meter | None:
 
     bus = _bus(buses, m.port, m.host, m.tcp_port, m.baudrate, m.parity, 0.5, METER_GAP_S)
     return ModbusMeter(bus, m.type, device_id=m.device_id)
+
+
+def build_main_fuse(
+    settings: Settings,
+    hardware: dict[int, ConnectorHardware],
+    clock: Clock,
+    buses: dict[str, Any] | None = None,
+) -> MainFuse | None:
+    """The main-fuse guard with its grid meter, or None without `[station.grid_meter]`."""
+    from controller.charger.fuse_guard import FuseGuardConfig, parse_rotation
+    from controller.charger.main_fuse import MainFuse
+
+    st = settings.station
+    g = st.grid_meter
+    if g.type == "none" or st.main_fuse_a is None:
+        return None
+    rotations = {c.id: parse_rotation(c.phase_rotation) for c in settings.connector}
+    meter: GridMeter
+    if g.type == "sim":
+        meter = sim_grid_meter(clock, hardware, rotations, st.voltage_v)
+    else:
+        from controller.modbus_lines import METER_GAP_S
+        from hw.grid_meter import ModbusGridMeter
+
+        bus = _bus(
+            {} if buses is None else buses,
+            g.port,
+            g.host,
+            g.tcp_port,
+            g.baudrate,
+            g.parity,
+            0.5,
+            METER_GAP_S,
+        )
+        meter = ModbusGridMeter(bus, g.type, device_id=g.device_id)
+    config = FuseGuardConfig(
+        main_fuse_a=st.main_fuse_a,
+        margin_a=g.margin_a,
+        silent_after_s=g.silent_after_s,
+        fallback_current_a=g.fallback_current_a,
+        increase_after_s=g.increase_after_s,
+        min_current_a=settings.pilot.min_current_a,
+    )
+    return MainFuse(meter, config, rotations, clock, g.interval_s)
+
+
+def sim_grid_meter(
+    clock: Clock,
+    hardware: dict[int, ConnectorHardware],
+    rotations: dict[int, tuple[int, ...]],
+    voltage_v: float,
+) -> GridMeter:
+    """The simulated house, with every simulated car on the phases its connector is wired to."""
+    from controller.charger.fuse_guard import grid_phases
+    from hw.sim import SimulatedEv
+    from hw.sim_house import CarDraw, SimGridMeter, SimHouse
+
+    def draw_of(ev: SimulatedEv, rotation: tuple[int, ...]) -> CarDraw:
+        def draw() -> list[tuple[int, float]]:
+            ev.step()
+            phases = grid_phases(rotation, ev.phases_drawn)
+            return [(p, ev.drawn_current_a) for p in phases]
+
+        return draw
+
+    cars = [
+        draw_of(hw.ev, rotations.get(cid, (0, 1, 2)))
+        for cid, hw in sorted(hardware.items())
+        if isinstance(hw.ev, SimulatedEv)
+    ]
+    return SimGridMeter(SimHouse(clock), cars, voltage_v)
 
 
 Builder = Callable[[Settings, ConnectorSection, Clock, dict[str, Any], bool], "ConnectorHardware"]
@@ -172,6 +262,7 @@ def _sim(
         c.max_current_a,
         pilot_config(settings, c),
         settings.state.dir / f"sim-meter-{c.id}.json",
+        phase_switch_config(c),
     )
     return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
 
@@ -218,7 +309,7 @@ def _modbus(
 def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> ConnectorHardware:
     from hw.cp_adc import mcp300x_sensor
     from hw.direct_pilot import DirectPilotDriver
-    from hw.gpio import GpioContactor, GpioHeartbeat, GpiozeroPwm
+    from hw.gpio import GpioContactor, GpioHeartbeat, GpioPhaseSwitch, GpiozeroPwm
     from hw.pwm_sysfs import SysfsPwm
 
     p = c.pilot
@@ -239,6 +330,16 @@ def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> Conn
             feedback_pull_up=p.contactor_feedback_pull_up,
         )
         opened.append(contactor)
+        phase_switch = None
+        ps = c.phase_switch
+        if ps is not None and ps.gpio is not None:
+            phase_switch = GpioPhaseSwitch(
+                ps.gpio,
+                active_high=ps.active_high,
+                feedback_pin=ps.feedback_gpio,
+                feedback_pull_up=ps.feedback_pull_up,
+            )
+            opened.append(phase_switch)
         heartbeat = None
         if p.watchdog_gpio is not None:
             heartbeat = GpioHeartbeat(p.watchdog_gpio)
@@ -266,6 +367,8 @@ def _direct_pilot(settings: Settings, c: ConnectorSection, clock: Clock) -> Conn
         pilot_config(settings, c),
         phases=c.phases,
         heartbeat=heartbeat,
+        phase_switch=phase_switch,
+        phase_switch_config=phase_switch_config(c),
     )
     return ConnectorHardware(c.driver, driver, None, c.max_current_a)
 

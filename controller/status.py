@@ -160,6 +160,15 @@ def render(status: dict[str, Any]) -> str:
             f"  limit {_amps(lim.get('value'))} set by {who}"
             + (f", next change {nxt}" if nxt else "")
         )
+        if c.get("limit_explanation"):
+            lines.append(f"  offer set by {c['limit_explanation']}")
+        ps = c.get("phase_switch")
+        if ps:
+            lines.append(
+                f"  phases: {c.get('phases_in_use')} in use, {ps.get('wanted')} wanted "
+                f"({ps.get('reason')}), {ps.get('switches')} switch(es)"
+                + (f"; {ps['last_result']}" if ps.get("last_result") else "")
+            )
         tx = c.get("transaction")
         if tx:
             tid = tx.get("transaction_id")

@@ -43,6 +43,8 @@ class Capabilities:
     can_wake_up: bool = False
     has_contactor_feedback: bool = False
     reads_cable_rating: bool = False
+    can_switch_phases: bool = False
+    """A phase-switch relay lets the connector charge on one phase or on all of them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,3 +247,56 @@ class TokenReader(Protocol):
 
     async def close(self) -> None:
         """Release the device. Safe to call twice."""
+
+
+@dataclass(frozen=True, slots=True)
+class GridSample:
+    """One reading of the meter at the house connection; currents per phase (L1, L2, L3) are
+    signed: import positive, export negative (a meter that gives magnitudes only takes the sign
+    from the phase's power)."""
+
+    current_a: tuple[float, float, float]
+    power_w: float
+
+
+@runtime_checkable
+class GridMeter(Protocol):
+    """The meter at the house connection, read by the main-fuse guard."""
+
+    async def start(self) -> None: ...
+
+    async def read_grid(self) -> GridSample: ...
+
+    async def close(self) -> None: ...
+
+
+@runtime_checkable
+class PhaseSwitch(Protocol):
+    """The relay or contactor that connects L2 and L3 to the car, with optional feedback.
+
+    Switched only while the main contactor is open: the switching sequence in
+    `hw.phase_switch` makes sure of it.
+    """
+
+    @property
+    def has_feedback(self) -> bool: ...
+
+    def set_phases(self, phases: int) -> None:
+        """1: L2 and L3 disconnected; 3: all phases connected."""
+
+    def feedback(self) -> int | None:
+        """The phases the auxiliary contact reports; None without a feedback input."""
+
+    def close(self) -> None:
+        """Release the output. Safe to call twice."""
+
+
+@runtime_checkable
+class PhaseSwitching(Protocol):
+    """A connector driver that can charge on one phase or on three (`can_switch_phases`)."""
+
+    @property
+    def phases_in_use(self) -> int: ...
+
+    def request_phases(self, phases: int) -> None:
+        """Switch when it is safe (never under load) and the rate limit allows."""

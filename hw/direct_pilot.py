@@ -27,13 +27,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from hw.base import Capabilities, CpState, EvseStatus
+from hw.base import Capabilities, CpState, EvseStatus, PhaseSwitch
 from hw.base import Contactor as Contactor  # the device contracts live in hw.base
 from hw.base import CpSensor as CpSensor
 from hw.base import Heartbeat as Heartbeat
 from hw.base import PilotOutput as PilotOutput
 from hw.clock import Clock
 from hw.errors import DriverIOError, DriverUnavailable, HardwareError
+from hw.phase_switch import PhaseSwitchConfig, PhaseSwitchSequencer, SwitchReport
 from hw.pilot import (
     X1,
     PilotConfig,
@@ -65,6 +66,8 @@ class DirectPilotDriver:
         *,
         phases: int = 3,
         heartbeat: Heartbeat | None = None,
+        phase_switch: PhaseSwitch | None = None,
+        phase_switch_config: PhaseSwitchConfig | None = None,
     ) -> None:
         if phases not in (1, 3):
             raise ValueError(f"phases must be 1 or 3, got {phases!r}")
@@ -81,7 +84,15 @@ class DirectPilotDriver:
             can_wake_up=self._config.wake_up_enabled,
             has_contactor_feedback=contactor.has_feedback,
             reads_cable_rating=False,
+            can_switch_phases=phase_switch is not None and phases == 3,
         )
+        self._phase_switch = phase_switch
+        self._sequencer: PhaseSwitchSequencer | None = None
+        if phase_switch is not None and phases == 3:
+            self._sequencer = PhaseSwitchSequencer(
+                phase_switch, clock, phase_switch_config, phases=phases
+            )
+        self._limit_a = 0.0
         self._lock = asyncio.Lock()
         self._applied_signal: PilotSignal | None = None
         self._applied_contactor: bool | None = None
@@ -114,6 +125,25 @@ class DirectPilotDriver:
     def contactor(self) -> Contactor:
         return self._contactor
 
+    @property
+    def phase_switch(self) -> PhaseSwitch | None:
+        return self._phase_switch
+
+    @property
+    def phases_in_use(self) -> int:
+        """`hw.base.PhaseSwitching`: the phases the car is connected to now."""
+        if self._sequencer is None:
+            return self._capabilities.phases
+        return self._sequencer.phases
+
+    def request_phases(self, phases: int) -> None:
+        """`hw.base.PhaseSwitching`: switch when it is safe and allowed (`hw.phase_switch`)."""
+        if self._sequencer is not None:
+            self._sequencer.request(phases)
+
+    def phase_switch_report(self) -> SwitchReport | None:
+        return None if self._sequencer is None else self._sequencer.report()
+
     def poll_interval_s(self) -> float:
         """`hw.base.Polled`: fast while the contactor is closed or a transition is pending."""
         s = self._last
@@ -136,6 +166,8 @@ class DirectPilotDriver:
                 self._applied_contactor = False
                 self._output.apply(X1)
                 self._applied_signal = X1
+                if self._sequencer is not None:
+                    self._sequencer.apply_initial()  # the contactor is open: safe to switch
             except (HardwareError, OSError) as exc:
                 self._force_safe()
                 raise DriverUnavailable(f"cannot put the pilot in the safe state: {exc}") from exc
@@ -145,7 +177,9 @@ class DirectPilotDriver:
     async def set_limit(self, limit_a: float) -> None:
         """Record the limit and run one cycle at once, so a pause never waits for a poll."""
         self._check_open()
-        self._machine.set_limit(limit_a)
+        self._machine.set_limit(limit_a)  # its ValueError for a limit that makes no sense
+        self._limit_a = limit_a
+        self._machine.set_limit(self._held_limit_a())
         async with self._lock:
             self._cycle()
 
@@ -160,6 +194,8 @@ class DirectPilotDriver:
             return  # close() already left the outputs safe and released them
         async with self._lock:
             self._force_safe()
+            if self._sequencer is not None:
+                self._sequencer.abort()
             self._machine.restart()
             self._last = self._machine.status()
 
@@ -169,7 +205,13 @@ class DirectPilotDriver:
         async with self._lock:
             self._closed = True
             self._force_safe()
-            devices = (self._contactor, self._output, self._sensor, self._heartbeat)
+            devices = (
+                self._contactor,
+                self._output,
+                self._sensor,
+                self._heartbeat,
+                self._phase_switch,
+            )
             for device in devices:
                 if device is None:
                     continue
@@ -184,7 +226,32 @@ class DirectPilotDriver:
         if self._closed:
             raise DriverUnavailable("the pilot driver is closed")
 
+    def _held_limit_a(self) -> float:
+        """The limit, or 0 while a phase switch needs the car paused."""
+        if self._sequencer is not None and self._sequencer.holding_pause:
+            return 0.0
+        return self._limit_a
+
+    def _step_phase_switch(self) -> None:
+        seq = self._sequencer
+        if seq is None:
+            return
+        contactor_open = (
+            self._applied_contactor is False
+            and self._feedback is not True
+            and not self._last.contactor_closed
+        )
+        try:
+            seq.step(self._last, contactor_open)
+        except (HardwareError, OSError) as exc:
+            # A relay that cannot be written: the contactor is open; keep it so.
+            _log.error("phase switch relay failed: %s", exc)
+            seq.abort()
+            self._last = self._machine.fail(f"phase switch relay failed: {exc}")
+        self._machine.set_limit(self._held_limit_a())
+
     def _cycle(self) -> EvseStatus:
+        self._step_phase_switch()
         try:
             reading = self._sensor.read()
         except (HardwareError, OSError) as exc:

@@ -121,6 +121,42 @@ class GpioContactor:
                 self._feedback.close()
 
 
+class GpioPhaseSwitch:
+    """The relay or contactor that connects L2 and L3 (`hw.base.PhaseSwitch`): energised = three
+    phases, released = one. Built on the contactor's relay and feedback handling."""
+
+    def __init__(
+        self,
+        relay_pin: int | str,
+        *,
+        active_high: bool = True,
+        feedback_pin: int | str | None = None,
+        feedback_pull_up: bool = False,
+        pin_factory: Any = None,
+    ) -> None:
+        self._relay = GpioContactor(
+            relay_pin,
+            active_high=active_high,
+            feedback_pin=feedback_pin,
+            feedback_pull_up=feedback_pull_up,
+            pin_factory=pin_factory,
+        )
+
+    @property
+    def has_feedback(self) -> bool:
+        return self._relay.has_feedback
+
+    def set_phases(self, phases: int) -> None:
+        self._relay.set_closed(phases == 3)
+
+    def feedback(self) -> int | None:
+        closed = self._relay.feedback()
+        return None if closed is None else (3 if closed else 1)
+
+    def close(self) -> None:
+        self._relay.close()
+
+
 class GpioHeartbeat:
     """Toggles a pin for an external hardware watchdog (`hw.direct_pilot.Heartbeat`)."""
 

@@ -62,7 +62,10 @@ class PilotConfig:
     min_pause_s: float = 10.0
     """Shortest pause before the PWM may come back."""
     pwm_min_update_interval_s: float = 5.0
-    """Shortest time between two duty cycles that both offer current."""
+    """Shortest time between two duty cycles that both offer current, for a raise."""
+    decrease_min_interval_s: float = 5.0
+    """Shortest time before a lower duty cycle. With a main-fuse guard it is 1 s: a lower offer
+    then protects the fuse and must not wait out the 5 s a car has to follow a change."""
     c_enter_debounce_s: float = 0.5
     """C must be seen this long (with PWM on) before the contactor closes."""
     force_open_after_s: float = 6.0
@@ -470,7 +473,10 @@ class PilotStateMachine:
         if wanted_a == self._signal.current_a:
             return
         last = self._last_duty_write
-        if last is not None and not _elapsed(last, now, self._config.pwm_min_update_interval_s):
+        spacing_s = self._config.pwm_min_update_interval_s
+        if wanted_a < self._signal.current_a:
+            spacing_s = min(spacing_s, self._config.decrease_min_interval_s)
+        if last is not None and not _elapsed(last, now, spacing_s):
             return  # coalesced: the latest limit is applied when the interval is over
         self._set_signal(PilotSignal.pwm(wanted_a), now)
 

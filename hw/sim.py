@@ -28,6 +28,7 @@ from hw.base import CpState, MeterSample
 from hw.clock import Clock
 from hw.direct_pilot import DirectPilotDriver
 from hw.iec61851 import CpClassifier, CpReading, ev_current_for_duty_cycle
+from hw.phase_switch import PhaseSwitchConfig
 from hw.pilot import X1, PilotConfig, PilotMode, PilotSignal
 from hw.probe import ProbeResult
 
@@ -91,6 +92,10 @@ class SimulatedEv:
         self._contactor = False
         self._drawn_a = 0.0
         self._energy_wh = 0.0
+        self._phases_connected = settings.phases
+        self.refuses_phases: set[int] = set()
+        """Phase counts this car will not charge on (it stays in B), as some cars after a
+        switch; for tests."""
 
     # --------------------------------------------------------------- the car
 
@@ -128,8 +133,18 @@ class SimulatedEv:
         return self._drawn_a
 
     @property
+    def phases_drawn(self) -> int:
+        """The phases the car draws on: its own, or fewer when the phase relay cut some."""
+        return min(self._settings.phases, self._phases_connected)
+
+    @property
     def power_w(self) -> float:
-        return self._drawn_a * self._settings.voltage_v * self._settings.phases
+        return self._drawn_a * self._settings.voltage_v * self.phases_drawn
+
+    def set_phases_connected(self, phases: int) -> None:
+        self.step()
+        self._phases_connected = phases
+        self.step()
 
     @property
     def energy_wh(self) -> float:
@@ -244,7 +259,8 @@ class SimulatedEv:
         elif not self._asleep:
             if now - self._offer_since >= settings.ev_response_s:
                 self._accepted_a = self._offer_a
-            if not self._requesting and in_mode_s >= settings.ev_response_s:
+            refuses = self.phases_drawn in self.refuses_phases
+            if not self._requesting and not refuses and in_mode_s >= settings.ev_response_s:
                 self._requesting = True
                 self._accepted_a = self._offer_a
         if self._requesting and self._contactor and self._plugged:
@@ -312,6 +328,40 @@ class SimContactor:
 
     def close(self) -> None:
         self.set_closed(False)
+
+
+class SimPhaseSwitch:
+    """The phase relay (`hw.base.PhaseSwitch`) wired to the simulated car, with feedback.
+
+    `history` keeps every switching with what flowed at that instant, so a test can assert
+    that the relay never moved under load.
+    """
+
+    def __init__(self, ev: SimulatedEv, clock: Clock) -> None:
+        self._ev = ev
+        self._clock = clock
+        self.stuck: int | None = None
+        """A relay welded at this many phases (its feedback tells)."""
+        self.history: list[tuple[float, int, bool, float]] = []
+        """(monotonic time, phases, contactor closed, current drawn) at each switching."""
+
+    @property
+    def has_feedback(self) -> bool:
+        return True
+
+    def set_phases(self, phases: int) -> None:
+        ev = self._ev
+        ev.step()
+        self.history.append(
+            (self._clock.monotonic(), phases, ev.contactor_closed, ev.drawn_current_a)
+        )
+        ev.set_phases_connected(self.stuck if self.stuck is not None else phases)
+
+    def feedback(self) -> int | None:
+        return self._ev._phases_connected
+
+    def close(self) -> None:
+        return None
 
 
 class CarOnTheWire:
@@ -386,7 +436,7 @@ class SimMeter:
         settings = ev.settings
         current_a = ev.drawn_current_a
         voltage_v = settings.voltage_v
-        if settings.phases == 3:
+        if ev.phases_drawn == 3:
             currents = (current_a, current_a, current_a)
         else:
             currents = (current_a, 0.0, 0.0)
@@ -427,6 +477,7 @@ def build_sim_connector(
     max_current_a: float,
     pilot_config: PilotConfig | None = None,
     meter_register_path: Path | None = None,
+    phase_switch: PhaseSwitchConfig | None = None,
 ) -> tuple[DirectPilotDriver, SimMeter, SimulatedEv]:
     """A direct-pilot connector with a simulated car on the cable, and a meter for it."""
     ev = SimulatedEv(settings, clock)
@@ -440,6 +491,8 @@ def build_sim_connector(
         clock,
         config,
         phases=settings.phases,
+        phase_switch=None if phase_switch is None else SimPhaseSwitch(ev, clock),
+        phase_switch_config=phase_switch,
     )
     return driver, SimMeter(ev, meter_register_path), ev
 

@@ -16,6 +16,7 @@ class LimitSource(StrEnum):
     RATING = "rating"  # the connector's configured maximum
     DRIVER = "driver"  # what the EVSE hardware can offer
     CABLE = "cable"  # the cable's rating read from the proximity pilot
+    MAIN_FUSE = "main_fuse"  # the main-fuse guard (see the connector's fuse_limit for which phase)
     SUPPLY_SHARE = "supply_share"  # this connector's share of the station supply
     NO_TRANSACTION = "no_transaction"  # nothing is offered without an authorised session
     INOPERATIVE = "inoperative"  # ChangeAvailability Inoperative

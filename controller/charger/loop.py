@@ -11,8 +11,9 @@ polls and the once-a-second evaluation share wake-ups: an idle station wakes abo
 second, not ten times.
 
 What a connector is offered is the minimum of: its smart-charging limit, its rating, the cable
-rating where the hardware reads it, the driver's own maximum and its share of the station supply;
-and nothing without a permitted transaction. Anything under the minimum current pauses.
+rating where the hardware reads it, the driver's own maximum, the main-fuse guard's cap
+(`controller.charger.main_fuse`) and its share of the station supply; and nothing without a
+permitted transaction. Anything under the minimum current pauses.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from controller.charger.binding import LimitSource, binding
+from controller.charger.fuse_guard import FuseLimit
+from controller.charger.main_fuse import MainFuse
+from controller.charger.phase_choice import PhaseChooser, PhaseReason
+from controller.charger.phase_wiring import (
+    choose_all_phases,
+    fuse_caps,
+    per_phase_limit_a,
+    phases_in_use,
+)
 from controller.charger.schedule import is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.logs import errors_logged
@@ -56,6 +66,12 @@ class ConnectorUnit:
     operative: bool = True
     last_error: str | None = None
     limit_source: LimitSource | None = None
+    fuse_limit: FuseLimit | None = None
+    """The main-fuse guard's cap and why, when a grid meter is configured."""
+    phases: int | None = None
+    """The phases asked of a connector that can switch, and why."""
+    phase_reason: PhaseReason | None = None
+    phase_chooser: PhaseChooser = field(default_factory=PhaseChooser, repr=False)
     _meter_failures: int = field(default=0, repr=False)
     shut_down: bool = field(default=False, repr=False)
     next_poll_mono: float | None = field(default=None, repr=False)
@@ -77,6 +93,7 @@ class ControlLoop:
         poll_interval_s: float = 0.1,
         meter_interval_s: float = METER_POLL_INTERVAL_S,
         local_cap_a: Callable[[int], float | None] = lambda _cid: None,
+        main_fuse: MainFuse | None = None,
     ) -> None:
         self.units = list(units)
         self._by_id = {u.connector_id: u for u in self.units}
@@ -90,6 +107,7 @@ class ControlLoop:
         self._poll_interval_s = poll_interval_s
         self._meter_interval_s = meter_interval_s
         self._local_cap_a = local_cap_a
+        self.main_fuse = main_fuse
         self._event = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_second: int | None = None
@@ -135,6 +153,8 @@ class ControlLoop:
             for u in self.units:
                 await u.driver.start()
             meters = [asyncio.create_task(self._meter_task(u)) for u in self.units if u.meter]
+            if self.main_fuse is not None:
+                meters.append(asyncio.create_task(self.main_fuse.run(self.wake)))
             try:
                 self._event.set()
                 while True:
@@ -253,6 +273,7 @@ class ControlLoop:
         """The current each connector is to be offered now (0.0 = paused)."""
         wanted: dict[int, float] = {}
         demands: list[Demand] = []
+        fuse = fuse_caps(self.main_fuse, self.units)
         for u in self.units:
             limit = self._profiles.limit_at(u.connector_id, now, "A")
             u.limit = limit
@@ -260,14 +281,20 @@ class ControlLoop:
             local = self._local_cap_a(u.connector_id)
             if local is not None:
                 caps.append((local, LimitSource.LOCAL_CAP))
-            if limit.value is not None:
-                caps.append((limit.value, LimitSource.PROFILE))
+            profile_a = per_phase_limit_a(
+                limit, self._profiles, u.connector_id, phases_in_use(u.driver)
+            )
+            if profile_a is not None:
+                caps.append((profile_a, LimitSource.PROFILE))
             caps += [
                 (u.max_current_a, LimitSource.RATING),
                 (u.driver.capabilities.max_current_a, LimitSource.DRIVER),
             ]
             if u.status is not None and u.status.cable_max_a is not None:
                 caps.append((u.status.cable_max_a, LimitSource.CABLE))
+            u.fuse_limit = fuse.get(u.connector_id)
+            if u.fuse_limit is not None:
+                caps.append((u.fuse_limit.cap_a, LimitSource.MAIN_FUSE))
             cap, u.limit_source = binding(caps)
             permitted = u.operative and self._permit(u.connector_id)
             if not permitted:
@@ -281,6 +308,7 @@ class ControlLoop:
             if permitted:
                 started = self._session_start(u.connector_id) or now
                 demands.append(Demand(u.connector_id, cap, started))
+        choose_all_phases(self.units, self.main_fuse, self._min_current_a, self._clock)
         station = self._profiles.station_limit_at(now, "A").value
         if self._station_max_a is not None:
             station = self._station_max_a if station is None else min(station, self._station_max_a)

@@ -87,6 +87,19 @@ async def _drawn_settles(tl: Timeline, want: Any, timeout_s: float) -> bool:
     return False
 
 
+async def _play_house(cp_id: str, out: Any) -> Story:
+    from controller.demo.csms import DemoCsms
+    from controller.demo.house import house_settings, play_house
+
+    csms = DemoCsms()
+    url = await csms.start()
+    try:
+        settings = house_settings(_settings(url, cp_id, Path(".")))
+        return await play_house(settings, csms, cp_id, out)
+    finally:
+        await csms.close()
+
+
 async def _play(cp_id: str, out: Any) -> Story:
     from ocpp.v16 import call
 
@@ -225,6 +238,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         err = exc.errors()[0]
         option = "--csms" if "url" in err["loc"] else "--charge-point-id"
         return f"demo {option} {err['input']!r}: {err['msg'].removeprefix('Value error, ')}"
+    if getattr(args, "house", False) and args.csms:
+        return "demo --house plays its own story with the embedded CSMS: leave out --csms"
     if args.plot:
         why = missing_plot_extra()
         if why is not None:
@@ -249,7 +264,8 @@ def demo_command(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             return 0
     try:
-        story = asyncio.run(_play(args.charge_point_id, out))
+        play = _play_house if getattr(args, "house", False) else _play
+        story = asyncio.run(play(args.charge_point_id, out))
     except TimeoutError:
         print("demo: the charger did not do what the CSMS asked in time", file=sys.stderr)
         return 1

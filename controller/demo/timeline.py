@@ -56,6 +56,8 @@ class Timeline:
         limit = "-" if lim.get("value") is None else f"{lim['value']:.1f} A"
         if src:
             limit += f" (profile {src['profile_id']}, stack level {src['stack_level']})"
+        if doc.get("limit_explanation"):
+            limit = str(doc["limit_explanation"])
         # What the car shows and what it draws are read from the car itself in one instant:
         # the meter is polled once a second on its own, so its last reading can belong to the
         # moment before the car stopped (state B next to 32 A).

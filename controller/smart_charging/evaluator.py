@@ -284,7 +284,7 @@ def limit_at(
     pieces = composite(installed, connector_id, tx, t, t + horizon_s, unit, config)
     first = pieces[0]
     nxt = from_epoch(pieces[1].start) if len(pieces) > 1 else None
-    return Limit(first.value, unit.value, first.source, nxt)
+    return Limit(first.value, unit.value, first.source, nxt, first.phases)
 
 
 def hardware_max(unit: RateUnit, config: SmartChargingConfig, connector_id: int) -> float:

@@ -114,6 +114,8 @@ class Limit:
     unit: str
     source: ProfileSource | None
     next_change: datetime | None = None
+    number_phases: int | None = None
+    """The period's numberPhases, None when the profile does not say."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ const SOURCE = {
   rating: "connector rating", driver: "EVSE hardware maximum", cable: "cable rating",
   supply_share: "share of the station supply", no_transaction: "no transaction",
   inoperative: "set inoperative", fault: "hardware fault", local_cap: "local cap on this charger",
+  main_fuse: "main fuse",
 };
 const HISTORY_S = 7200;
 let csrf = null;
@@ -42,6 +43,7 @@ function limitLine(c) {
   if (src === "profile" && c.limit) return `${fmtA(c.limit.value)} — ${profileText(c.limit.source)}`;
   if (src === "local_cap") return c.local.paused ? "0 A — paused on this charger" : `${fmtA(c.local.cap_a)} — local cap on this charger`;
   if (src === "rating") return `${fmtA(c.rating_a)} — connector rating`;
+  if (src === "main_fuse" && c.limit_explanation) return `${fmtA(c.offered_a)} — ${c.limit_explanation}`;
   if (src === "no_transaction" || src === "inoperative" || src === "fault") return `0 A — ${SOURCE[src]}`;
   return `${fmtA(c.offered_a)} — ${SOURCE[src] || "no limit"}`;
 }
@@ -60,6 +62,7 @@ function headline(c) {
     return `Paused by the back office — ${profileText(c.limit.source)}`;
   }
   if (src === "supply_share") return "Paused — the station supply is shared out";
+  if (src === "main_fuse") return "Paused — the house needs the main fuse";
   return "Resuming — waiting for the pilot's minimum pause";
 }
 

@@ -39,6 +39,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="input wired (through 1 kOhm) to the PWM pin, to measure the duty on the wire",
     )
     p.add_argument("--no-ocpp", action="store_true", help="skip the back-office link check")
+    p.add_argument(
+        "--rfid-timeout-s",
+        type=float,
+        default=20.0,
+        metavar="S",
+        help="how long to wait for the test card on the configured reader (default 20)",
+    )
+    p.add_argument(
+        "--test-card",
+        metavar="UID",
+        help="the test card's idTag, e.g. 1C78F2BF; without it any card passes",
+    )
 
 
 def _fail(message: str) -> int:
@@ -82,7 +94,34 @@ def selftest_command(args: argparse.Namespace) -> int:
         gpios = None if args.rig == "none" else parse_gpios(args.rig)
     except ValueError as exc:
         return _fail(f"--rig: {exc}")
+    if not 0 < args.rfid_timeout_s <= 600:
+        return _fail(f"--rfid-timeout-s: {args.rfid_timeout_s:g} is not between 0 and 600 s")
+    if args.test_card is not None:
+        from controller.selftest.rfid_card import parse_test_card
+
+        try:
+            args.test_card = parse_test_card(args.test_card)
+        except ValueError as exc:
+            return _fail(f"--test-card: {exc}")
     return asyncio.run(_run(args, settings, connector, serial, gpios))
+
+
+def _rfid_check(args: argparse.Namespace, settings: Any, connector: Any) -> Any:
+    """The card step on the connector's own reader, else the station's; None: no reader."""
+    from controller.drivers import READERS
+    from controller.selftest.rfid_card import read_test_card
+
+    section = connector.rfid or settings.rfid
+    if section is None:
+        return None
+    reader = READERS[section.type](section)
+
+    def announce(text: str) -> None:
+        print(text, flush=True)
+
+    return lambda: read_test_card(
+        reader, section.id_tag_style, args.test_card, args.rfid_timeout_s, announce
+    )
 
 
 async def _run(
@@ -128,6 +167,7 @@ async def _run(
             nominal_v=settings.station.voltage_v,
             phases=connector.phases,
             ocpp_check=None if args.no_ocpp else (lambda: check_ocpp(settings)),
+            rfid_check=_rfid_check(args, settings, connector),
         )
         results = await run_selftest(unit)
     except HardwareError as exc:

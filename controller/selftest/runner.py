@@ -45,6 +45,7 @@ class Unit:
     nominal_v: float = 230.0
     phases: int = 3
     ocpp_check: Callable[[], Awaitable[StepResult]] | None = None
+    rfid_check: Callable[[], Awaitable[StepResult]] | None = None
     log: list[str] = field(default_factory=list)
 
 
@@ -136,9 +137,13 @@ async def run_selftest(unit: Unit) -> list[StepResult]:
         for name, sync_step in sync_steps:
             results += await _guarded(name, unit, _in_thread(sync_step, unit))
         results += await _guarded("meter", unit, lambda: _meter(unit))
-        results.append(
-            StepResult("RFID test card", Verdict.SKIP, "-", "-", "no RFID reader support yet")
-        )
+        if unit.rfid_check is None:
+            results.append(
+                StepResult("RFID test card", Verdict.SKIP, "-", "-", "no RFID reader configured")
+            )
+        else:
+            read_card = unit.rfid_check
+            results += await _guarded("RFID test card", unit, lambda: _one(read_card()))
         if unit.ocpp_check is None:
             results.append(StepResult("OCPP link", Verdict.SKIP, "-", "-", "--no-ocpp"))
         else:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from rig_bench import RigBench, twin_bench
 from controller.cli import main
 from controller.demo.csms import DemoCsms
 from hw.emulators.ev_rig import RigFaults
+from hw.emulators.pn532 import Pn532Emulator
 from hw.emulators.sdm630 import Sdm630Emulator
 from hw.emulators.server import EmulatorServer
 from hw.ev_rig_circuit import RigSwitch
@@ -129,7 +133,8 @@ def test_a_good_unit_passes_and_is_recorded_by_serial(tmp_path, backends, capsys
     assert 0.01 <= contactor["values"]["close_s"] <= 0.5  # the twin's 15 ms contact delay
     assert steps["meter"]["result"] == "pass" and "230/231/229 V" in steps["meter"]["measured"]
     assert steps["OCPP link"]["result"] == "pass"
-    assert steps["RFID test card"]["result"] == "skip"
+    step = steps["RFID test card"]
+    assert step["result"] == "skip" and step["note"] == "no RFID reader configured"
     summary = next((tmp_path / "reports").glob("selftest-CC-0042-*.txt")).read_text()
     assert summary.startswith("chargectl selftest: PASS") and "serial number: CC-0042" in summary
     assert "PASS" in out and "pilot level D" in out
@@ -224,3 +229,110 @@ def test_a_dead_meter_fails_its_step_and_the_rest_still_runs(tmp_path, backends)
     steps = _steps(doc)
     assert steps["meter"]["result"] == "fail"
     assert steps["contactor"]["result"] == "pass" and steps["OCPP link"]["result"] == "pass"
+
+
+# The RFID step through the real PN532 driver, its frames over a socat PTY pair to the
+# emulator: the card is on the antenna before the step starts, as a rig's card holder does.
+
+
+@pytest.fixture
+def pn532_ports(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    if shutil.which("socat") is None:
+        pytest.skip("socat not installed")
+    host, chip = tmp_path / "ttyPN532", tmp_path / "ttyChip"
+    proc = subprocess.Popen(
+        ["socat", f"pty,raw,echo=0,link={host}", f"pty,raw,echo=0,link={chip}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(250):
+        if host.exists() and chip.exists():
+            break
+        time.sleep(0.02)
+    yield str(host), str(chip)
+    proc.kill()
+    proc.wait()
+
+
+def _with_reader(config: Path, port: str) -> Path:
+    text = config.read_text() + f'\n[connector.rfid]\ntype = "pn532"\nport = "{port}"\n'
+    text += "poll_interval_s = 0.05\n"
+    config.write_text(text)
+    return config
+
+
+def _card_run(
+    tmp_path: Path, backends: Backends, ports: tuple[str, str], card: str | None, *extra: str
+) -> tuple[int, dict[str, Any]]:
+    host, chip = ports
+    with twin_bench(tmp_path) as bench, Pn532Emulator(chip) as emu:
+        emu.card = None if card is None else bytes.fromhex(card)
+        config = _with_reader(_config(tmp_path, backends), host)
+        status, doc = _run(bench, config, tmp_path, "--serial", "R-1", "--no-ocpp", *extra)
+        _assert_safe(bench)
+        assert emu.sam_configured  # the real driver woke and configured the chip
+    return status, doc
+
+
+def test_the_right_test_card_passes_reported_as_its_id_tag(tmp_path, backends, pn532_ports, capsys):
+    status, doc = _card_run(tmp_path, backends, pn532_ports, "1c78f2bf", "--test-card", "1c78f2bf")
+    out = capsys.readouterr().out
+    assert status == 0, out
+    step = _steps(doc)["RFID test card"]
+    assert step["result"] == "pass" and step["measured"].startswith("1C78F2BF after")
+    assert step["expected"] == "card 1C78F2BF within 20 s"
+    assert "present the test card 1C78F2BF" in out
+
+
+def test_any_card_passes_without_test_card(tmp_path, backends, pn532_ports):
+    status, doc = _card_run(tmp_path, backends, pn532_ports, "04C43BC21C2680")
+    assert status == 0
+    assert _steps(doc)["RFID test card"]["measured"].startswith("04C43BC21C2680 after")
+
+
+def test_a_wrong_card_fails_naming_both(tmp_path, backends, pn532_ports):
+    status, doc = _card_run(tmp_path, backends, pn532_ports, "11223344", "--test-card", "1C78F2BF")
+    assert status == 1
+    step = _steps(doc)["RFID test card"]
+    assert step["result"] == "fail"
+    assert step["note"] == "wrong card: read 11223344, expected 1C78F2BF"
+    assert _steps(doc)["meter"]["result"] == "pass"  # the other steps still ran
+
+
+def test_no_card_fails_after_the_timeout(tmp_path, backends, pn532_ports):
+    started = time.monotonic()
+    status, doc = _card_run(tmp_path, backends, pn532_ports, None, "--rfid-timeout-s", "1")
+    assert status == 1
+    step = _steps(doc)["RFID test card"]
+    assert step["result"] == "fail" and step["measured"] == "no card"
+    assert "present the test card" in step["note"]
+    assert 1.0 <= step["values"]["waited_s"] < 5.0
+    assert time.monotonic() - started < 60  # bounded: the step did not hang
+
+
+def test_a_reader_that_does_not_answer_fails_with_the_fix(tmp_path, backends, pn532_ports):
+    host, _chip = pn532_ports  # no emulator on the other end
+    with twin_bench(tmp_path) as bench:
+        config = _with_reader(_config(tmp_path, backends), host)
+        status, doc = _run(bench, config, tmp_path, "--serial", "R-2", "--no-ocpp")
+        _assert_safe(bench)
+    assert status == 1
+    step = _steps(doc)["RFID test card"]
+    assert step["result"] == "fail" and "dtoverlay=disable-bt" in step["note"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--test-card", "1C-78"], "--test-card: '1C-78' is not an idTag"),
+        (["--test-card", "A" * 21], "is not an idTag"),
+        (["--rfid-timeout-s", "0"], "--rfid-timeout-s: 0 is not between"),
+        (["--rfid-timeout-s", "nan"], "--rfid-timeout-s"),
+    ],
+)
+def test_bad_rfid_options_are_clear_errors(tmp_path, args, message, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text('[[connector]]\nid = 1\ndriver = "sysfs_pwm"\n')
+    status = main(["selftest", "--config", str(config), "--serial", "X", *args])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and "Traceback" not in err

@@ -16,7 +16,7 @@ import signal
 import time
 from typing import TYPE_CHECKING, Any
 
-from controller import __version__
+from controller import __version__, hardware_checks
 from controller.charger.local import LocalOverrides
 from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings, mask_url, masked_dump
@@ -310,6 +310,7 @@ class Charger:
             "fallback_limit_a": self.profiles.fallback_current_a
             if self.profiles.fallback_active
             else None,
+            "hardware_checks": hardware_checks.load(self.state_dir),
         }
 
 

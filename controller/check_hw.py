@@ -16,6 +16,7 @@ import sys
 import warnings
 from collections.abc import Awaitable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -246,6 +247,12 @@ def check_hw_command(args: argparse.Namespace) -> int:
     from gpiozero.exc import PinFactoryFallback
 
     warnings.simplefilter("ignore", PinFactoryFallback)
+    taken_at = datetime.now(UTC)
     results = asyncio.run(check(settings))
     print(render(results))
+    from controller import hardware_checks
+
+    problem = hardware_checks.save(settings.state.dir, hardware_checks.document(results, taken_at))
+    if problem is not None:
+        print(f"chargectl check-hw: results not kept for the dashboard: {problem}", file=sys.stderr)
     return 0 if all(r.ok for r in results) else 1

@@ -97,6 +97,24 @@ function renderConnector(c, now) {
   return card;
 }
 
+// The last `chargectl check-hw` run, saved by it in the state directory: its time, every row,
+// and the fix of each failing one.
+function checkRows(checks) {
+  const refresh = "run `chargectl check-hw` to refresh";
+  if (!checks) return [el("li", `No hardware check results yet: ${refresh}`, "muted")];
+  if (checks.error) return [el("li", `Hardware check results: ${checks.error}; ${refresh}`, "fault")];
+  const failed = checks.rows.filter((r) => !r.ok).length;
+  const head = el("li", `Last chargectl check-hw: ${new Date(checks.taken_at).toLocaleString()} — ` +
+    (failed ? `${failed} of ${checks.rows.length} failed` : `all ${checks.rows.length} ok`), failed ? "fault" : "");
+  head.id = "hw-checks-taken";
+  const rows = checks.rows.map((r) => {
+    const li = el("li", `${r.ok ? "OK" : "FAIL"} ${r.device}: ${r.detail}`, r.ok ? "" : "fault");
+    if (!r.ok && r.fix) li.append(el("div", `Fix: ${r.fix}`, "fix"));
+    return li;
+  });
+  return [head, ...rows, el("li", `To see changes, ${refresh} (with the service stopped: they share the devices)`, "muted")];
+}
+
 function render(doc) {
   lastDoc = doc;
   const now = new Date(doc.now || Date.now());
@@ -123,7 +141,7 @@ function render(doc) {
     if (cut >= 0) li.append(el("div", `Fix: ${c.fault.slice(cut + 2)}`, "fix"));
     hw.push(li);
   }
-  hw.push(el("li", "For a full probe with a fix for each failure run: chargectl check-hw --config FILE", "muted"));
+  hw.push(...checkRows(doc.hardware_checks));
   $("hardware").replaceChildren(...hw);
   $("log").textContent = (doc.log || []).map((r) => `${new Date(r.t * 1000).toLocaleTimeString()} ${r.level} ${r.name}: ${r.message}`).join("\n");
   $("config").textContent = JSON.stringify(doc.config, null, 2);

@@ -155,11 +155,50 @@ def _requests(driver) -> list[str]:
     return urls
 
 
+TAKEN_AT = "2026-03-04T05:06:07Z"
+PWM_FIX = "add 'dtoverlay=pwm,pin=18,func=2' to /boot/firmware/config.txt and reboot"
+
+
+def _last_check_hw(state_dir: Path) -> None:
+    """What an earlier `chargectl check-hw` left for the dashboard: one row failing."""
+    from datetime import datetime
+
+    from controller import hardware_checks
+    from hw.probe import ProbeResult
+
+    rows = [
+        ProbeResult("connector 1: meter (sdm630)", True, "230 V, 1234.5 kWh"),
+        ProbeResult("connector 1: pilot PWM (sysfs)", False, "no PWM block", PWM_FIX),
+    ]
+    state_dir.mkdir(parents=True, exist_ok=True)
+    doc = hardware_checks.document(rows, datetime.fromisoformat(TAKEN_AT))
+    assert hardware_checks.save(state_dir, doc) is None
+
+
+async def _hardware_panel(page: Page, driver, state_dir: Path) -> None:
+    """The last check-hw results with their time and the failing row's fix; without results,
+    how to get them."""
+    await page.wait_text("hw-checks-taken", "Last chargectl check-hw:", 5)
+    panel = await page.do(page.text, "hardware")
+    shown = await page.do(driver.execute_script, f"return new Date('{TAKEN_AT}').toLocaleString()")
+    assert f"Last chargectl check-hw: {shown} — 1 of 2 failed" in panel, panel
+    assert "FAIL connector 1: pilot PWM (sysfs): no PWM block" in panel
+    assert f"Fix: {PWM_FIX}" in panel and "OK connector 1: meter (sdm630)" in panel
+    await page.shot("0-hardware-checks")
+    (state_dir / "check-hw.json").unlink()
+    t0 = time.monotonic()
+    while "No hardware check results yet: run `chargectl check-hw` to refresh" not in panel:
+        assert time.monotonic() - t0 < 5, panel
+        await asyncio.sleep(0.1)
+        panel = await page.do(page.text, "hardware")
+
+
 async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
     csms = DemoCsms()
     url = await csms.start()
     port = _free_port()
     cfg = _config(tmp_path, url, port)
+    _last_check_hw(tmp_path / "state")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "controller", "run", "--config", str(cfg),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -176,6 +215,7 @@ async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
         base = f"http://127.0.0.1:{port}"
         await page.do(driver.get, base + "/")
         await page.wait_text("headline-1", "Car connected — waiting for authorisation", 10)
+        await _hardware_panel(page, driver, tmp_path / "state")
 
         # 1. The CSMS starts a session: the page says what the car is offered.
         mark = len(csms.received)

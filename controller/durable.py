@@ -15,8 +15,14 @@ what was lost instead of starting silently with less.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 import logging
+import queue
 import sqlite3
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -128,3 +134,127 @@ def commit(db: sqlite3.Connection, statements: Sequence[Statement]) -> None:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
+
+
+class DurableWriteError(RuntimeError):
+    """A commit that reached memory could not reach the disk; nothing that depends on it may
+    leave the charger."""
+
+
+class MirroredDb:
+    """A durable file whose commits do not wait for the disk on the caller's thread.
+
+    The file is copied into an in-memory database at start; reads and commits run there at
+    once (microseconds), and a writer thread applies every commit, in order, to the file
+    (`commit`: on disk when it returns). An SD card's fsync can take 100 ms or more, longer
+    than the contactor's budget, so the event loop that runs the pilot must never wait for it.
+    The guarantee moves to the one place where it matters: nothing is sent to the CSMS before
+    `written()` (see `all_written`), so a message counts as sent, and an Accepted leaves, only
+    once what it promises is on disk. If the disk refuses a commit, the memory copy goes back
+    to what is on disk, and every waiter learns it (DurableWriteError).
+    """
+
+    def __init__(self, path: Path, schema: str, now: datetime | None = None) -> None:
+        self._file, self.damage = open_checked(path, schema, now)
+        self._mem = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self._file.backup(self._mem)
+        self._lock = threading.Lock()  # memory copy, counters, waiters
+        self._jobs: queue.SimpleQueue[tuple[int, Sequence[Statement]] | None] = queue.SimpleQueue()
+        self._submitted = 0
+        self._written = 0
+        self._discard_upto = 0
+        self._failure: BaseException | None = None
+        self._waiters: list[tuple[int, concurrent.futures.Future[None]]] = []
+        self._thread = threading.Thread(target=self._write_loop, name=f"durable:{path.name}")
+        self._thread.daemon = True
+        self._thread.start()
+        _OPEN.add(self)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """A read from the memory copy, which already holds every commit made."""
+        with self._lock:
+            return self._mem.execute(sql, params)
+
+    def commit(self, statements: Sequence[Statement]) -> None:
+        """All statements in one transaction in memory now, and on disk soon, in order."""
+        batch = list(statements)
+        with self._lock:
+            commit(self._mem, batch)
+            self._submitted += 1
+            self._jobs.put((self._submitted, batch))
+
+    def pending(self) -> int:
+        """Commits not yet on disk."""
+        with self._lock:
+            return self._submitted - self._written
+
+    def written_future(self) -> concurrent.futures.Future[None]:
+        """Done once every commit made so far is on disk (or failed)."""
+        fut: concurrent.futures.Future[None] = concurrent.futures.Future()
+        with self._lock:
+            if self._written >= self._submitted:
+                fut.set_result(None)
+            else:
+                self._waiters.append((self._submitted, fut))
+        return fut
+
+    async def written(self) -> None:
+        fut = self.written_future()
+        if not fut.done():
+            await asyncio.wrap_future(fut)
+        fut.result()
+
+    def close(self) -> None:
+        """Write out what is pending, then close both copies."""
+        _OPEN.discard(self)
+        self._jobs.put(None)
+        self._thread.join()
+        self._file.close()
+        self._mem.close()
+
+    def _write_loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            n, batch = job
+            if n <= self._discard_upto:
+                continue
+            failure: BaseException | None = None
+            try:
+                commit(self._file, batch)
+            except (sqlite3.Error, OSError) as exc:
+                failure = exc
+                log.error("a commit could not be written to disk (%s): it is undone", exc)
+            with self._lock:
+                if failure is not None:
+                    # Later commits were made on top of this one in memory: they are dropped
+                    # with it, and memory goes back to what the file holds.
+                    self._file.backup(self._mem)
+                    self._discard_upto = self._submitted
+                    self._written = self._submitted
+                    error = DurableWriteError(str(failure))
+                    done, self._waiters = self._waiters, []
+                    for _, fut in done:
+                        _settle(fut, error)
+                    continue
+                self._written = n
+                ready = [w for w in self._waiters if w[0] <= n]
+                self._waiters = [w for w in self._waiters if w[0] > n]
+            for _, fut in ready:
+                _settle(fut, None)
+
+
+def _settle(fut: concurrent.futures.Future[None], error: BaseException | None) -> None:
+    """Resolve a waiter, unless its task was cancelled meanwhile (`wrap_future` cancels it)."""
+    with contextlib.suppress(concurrent.futures.InvalidStateError):
+        if error is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(error)
+
+
+_OPEN: weakref.WeakSet[MirroredDb] = weakref.WeakSet()
+
+
+async def all_written() -> None:
+    """Wait until every commit of every open MirroredDb made so far is on disk."""
+    for db in list(_OPEN):
+        await db.written()

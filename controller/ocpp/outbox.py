@@ -1,11 +1,13 @@
 """The persistent queue of transaction messages, and the transactions they belong to.
 
 StartTransaction, StopTransaction and transaction MeterValues are written here (SQLite, rollback
-journal, synchronous=FULL) before anything is sent, and removed only after the CSMS answered. So a
-message is delivered in order, once per answer, after a reconnect or a restart; a power cut
-between "sent" and "answered" sends it again, which OCPP allows (the CSMS de-duplicates on the
-transaction id and timestamp). Until the CSMS has assigned a transactionId, a transaction is
-known by its local key; queued messages name the key and get the id when they are sent.
+journal, synchronous=FULL; the fsync on a writer thread, see `durable.MirroredDb`, and the
+session sends nothing before it returned) before anything is sent, and removed only after the
+CSMS answered. So a message is delivered in order, once per answer, after a reconnect or a
+restart; a power cut between "sent" and "answered" sends it again, which OCPP allows (the
+CSMS de-duplicates on the transaction id and timestamp). Until the CSMS has assigned a
+transactionId, a transaction is known by its local key; queued messages name the key and get
+the id when they are sent.
 
 A row that cannot be sent as it stands (unreadable JSON, an unknown action, fields the message
 does not have) would otherwise block the queue forever, or end every session with an exception
@@ -28,7 +30,7 @@ from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_ca
 from ocpp.messages import MessageType, get_validator
 from ocpp.v16 import call
 
-from controller.durable import Damage, commit, open_checked
+from controller.durable import Damage, MirroredDb
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +102,8 @@ class OcppDb:
 
     def __init__(self, path: Path) -> None:
         self.damage: Damage | None
-        self._db, self.damage = open_checked(path, _SCHEMA)
+        self._db = MirroredDb(path, _SCHEMA)
+        self.damage = self._db.damage
         self._lock = threading.Lock()
         self.dead_rows = 0
 
@@ -109,7 +112,7 @@ class OcppDb:
 
     def _tx(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         with self._lock:
-            commit(self._db, statements)
+            self._db.commit(statements)
 
     # --- the queue ------------------------------------------------------------------------
 

@@ -213,13 +213,26 @@ class MirroredDb:
         self._mem.close()
 
     def _write_loop(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            n, batch = job
-            if n <= self._discard_upto:
+        """Commits waiting together go to disk in one transaction (one fsync, not one each):
+        each stays all-or-nothing, and a slow card still keeps up with a message a second."""
+        stop = False
+        while not stop:
+            job = self._jobs.get()
+            jobs: list[tuple[int, Sequence[Statement]]] = []
+            while job is not None:
+                if job[0] > self._discard_upto:
+                    jobs.append(job)
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+            stop = job is None
+            if not jobs:
                 continue
+            n = jobs[-1][0]
             failure: BaseException | None = None
             try:
-                commit(self._file, batch)
+                commit(self._file, [st for _, batch in jobs for st in batch])
             except (sqlite3.Error, OSError) as exc:
                 failure = exc
                 log.error("a commit could not be written to disk (%s): it is undone", exc)

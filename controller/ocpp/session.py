@@ -94,9 +94,14 @@ class Session(ChargePoint):  # type: ignore[misc]
                 unique_id=message_id,
                 skip_schema_validation=skip_schema_validation,
             )
+        except OCPPError:
+            invalid = self._invalid_responses.pop(message_id, None)
+            if invalid is not None:
+                raise invalid from None
+            raise
         finally:
             self._awaiting.pop(message_id, None)
-            invalid = self._invalid_responses.pop(message_id, None)
+        invalid = self._invalid_responses.pop(message_id, None)
         if invalid is not None:
             raise invalid
         return result

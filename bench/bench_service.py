@@ -30,6 +30,7 @@ async def _latency(n: int = 200) -> list[float]:
                 connector=[{"id": 1, "driver": "sim"}],
                 simulator={"ev_response_s": 0.2},
                 pilot={"pwm_min_update_interval_s": 0},
+                web={"listen": "127.0.0.1:0"},  # every feature on
                 log_level="warning",
             )
         )

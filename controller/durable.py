@@ -23,7 +23,7 @@ import queue
 import sqlite3
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -264,10 +264,110 @@ def _settle(fut: concurrent.futures.Future[None], error: BaseException | None) -
             fut.set_exception(error)
 
 
-_OPEN: weakref.WeakSet[MirroredDb] = weakref.WeakSet()
+class DurableWriter:
+    """A thread that commits one connection's batches in order, so the caller never waits
+    for the disk; `then` runs on the caller's event loop once its batch is on disk.
+
+    For a store whose memory is the source of truth for reads (the profile store): what the
+    CSMS asks for is put in force only once it is stored (`then`), and nothing is sent before
+    the commits made so far are on disk (`all_written`). A batch the disk refuses is not put
+    in force, and the next `written()` raises DurableWriteError, once.
+    """
+
+    def __init__(self, db: sqlite3.Connection, name: str) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._submitted = 0
+        self._written = 0
+        self._failure: DurableWriteError | None = None
+        self._waiters: list[tuple[int, concurrent.futures.Future[None]]] = []
+        self._thread = threading.Thread(target=self._write_loop, name=f"durable:{name}")
+        self._thread.daemon = True
+        self._thread.start()
+        _OPEN.add(self)
+
+    def submit(
+        self,
+        statements: Sequence[Statement],
+        then: Callable[[], None] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        with self._lock:
+            self._submitted += 1
+            self._jobs.put(_Job(self._submitted, list(statements), then, loop))
+
+    def commit_now(self, statements: Sequence[Statement]) -> None:
+        """On disk when this returns (no event loop to hand the waiting to); raises like
+        `commit`."""
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+        with self._lock:
+            self._submitted += 1
+            self._jobs.put(_Job(self._submitted, list(statements), None, None, done))
+        done.result()
+
+    def written_future(self) -> concurrent.futures.Future[None]:
+        fut: concurrent.futures.Future[None] = concurrent.futures.Future()
+        with self._lock:
+            if self._written >= self._submitted:
+                failure, self._failure = self._failure, None
+                _settle(fut, failure)
+            else:
+                self._waiters.append((self._submitted, fut))
+        return fut
+
+    async def written(self) -> None:
+        fut = self.written_future()
+        if not fut.done():
+            await asyncio.wrap_future(fut)
+        fut.result()
+
+    def close(self) -> None:
+        """Write out what is pending; the connection stays the caller's to close."""
+        _OPEN.discard(self)
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _write_loop(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            failure: BaseException | None = None
+            try:
+                commit(self._db, job.statements)
+            except (sqlite3.Error, OSError) as exc:
+                failure = exc
+                log.error("a change could not be written to disk (%s): it is not in force", exc)
+            if job.done is not None:
+                _settle(job.done, failure)
+            elif failure is None and job.then is not None and job.loop is not None:
+                # Before the waiters are woken (FIFO on the loop): what is sent next sees it.
+                with contextlib.suppress(RuntimeError):  # the loop is gone: nothing to tell
+                    job.loop.call_soon_threadsafe(job.then)
+            with self._lock:
+                self._written = job.seq
+                if failure is not None and job.done is None:
+                    self._failure = DurableWriteError(str(failure))
+                ready = [w for w in self._waiters if w[0] <= job.seq]
+                self._waiters = [w for w in self._waiters if w[0] > job.seq]
+                error = self._failure if ready else None
+                if ready:
+                    self._failure = None
+            for _, fut in ready:
+                _settle(fut, error)
+
+
+@dataclass(slots=True)
+class _Job:
+    seq: int
+    statements: list[Statement]
+    then: Callable[[], None] | None
+    loop: asyncio.AbstractEventLoop | None
+    done: concurrent.futures.Future[None] | None = None
+
+
+_OPEN: weakref.WeakSet[MirroredDb | DurableWriter] = weakref.WeakSet()
 
 
 async def all_written() -> None:
-    """Wait until every commit of every open MirroredDb made so far is on disk."""
+    """Wait until every commit made so far, of every open durable file, is on disk."""
     for db in list(_OPEN):
         await db.written()

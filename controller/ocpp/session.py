@@ -24,7 +24,7 @@ from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
-from controller.durable import all_written
+from controller.durable import DurableWriteError, all_written
 from controller.ocpp.frames import FrameKind, call_error, screen
 
 if TYPE_CHECKING:
@@ -110,7 +110,16 @@ class Session(ChargePoint):  # type: ignore[misc]
         """Nothing leaves before the state it promises is on disk: an Accepted, a transaction
         message. Commits run on writer threads (`controller.durable`), so waiting here holds
         back only this message, never the control loop."""
-        await all_written()
+        try:
+            await all_written()
+        except DurableWriteError as exc:
+            frame = json.loads(message)
+            if frame[0] != 3:  # a CALL: it is not sent; the queue goes back to what is stored
+                raise
+            # An answer promising what the disk refused: the CSMS learns it was not stored.
+            message = json.dumps(
+                [4, frame[1], "InternalError", f"could not be stored: {str(exc)[:200]}", {}]
+            )
         await super()._send(message)
 
     async def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:

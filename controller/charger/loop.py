@@ -3,7 +3,9 @@
 It re-evaluates every connector once a second, aligned to the wall clock, and at once on every
 event (profile set or cleared, transaction start or stop, a car changing state, the wall clock
 stepping). Between evaluations it polls the drivers every `poll_interval_s`, because the pilot
-state machine's timers (open the contactor within 100 ms of C -> B) live in the drivers.
+state machine's timers (open the contactor within 100 ms of C -> B) live in the drivers; with no
+car on any connector and nothing energised, every `idle_poll_interval_s` (a car that arrives is
+seen within that time).
 
 What a connector is offered is the minimum of: its smart-charging limit, its rating, the cable
 rating where the hardware reads it, the driver's own maximum and its share of the station supply;
@@ -66,6 +68,7 @@ class ControlLoop:
         station_max_a: float | None = None,
         min_current_a: float = 6.0,
         poll_interval_s: float = 0.1,
+        idle_poll_interval_s: float = 1.0,
         meter_interval_s: float = 1.0,
         local_cap_a: Callable[[int], float | None] = lambda _cid: None,
     ) -> None:
@@ -79,6 +82,7 @@ class ControlLoop:
         self._station_max_a = station_max_a
         self._min_current_a = min_current_a
         self._poll_interval_s = poll_interval_s
+        self._idle_poll_interval_s = idle_poll_interval_s
         self._meter_interval_s = meter_interval_s
         self._local_cap_a = local_cap_a
         self._event = asyncio.Event()
@@ -285,10 +289,25 @@ class ControlLoop:
                 log.info("connector %d: offer %.1f A", cid, target)
             u.target_a = target
 
+    def _idle(self) -> bool:
+        """No car anywhere and nothing energised or faulty: no pilot timer is running that
+        needs the fast poll (the 100 ms contactor budget starts with a car in C), so the loop
+        need not wake ten times a second, most of an idle charger's CPU."""
+        return all(
+            u.status is not None
+            and u.status.cp_state is CpState.A
+            and not u.status.contactor_closed
+            and u.status.offered_a == 0.0
+            and u.status.fault is None
+            and u.last_error is None
+            for u in self.units
+        )
+
     async def _sleep_until_next(self) -> None:
         now = self._clock.now()
         to_second = 1.0 - (now.timestamp() % 1.0)
-        timeout = max(0.001, min(self._poll_interval_s, to_second + 0.001))
+        poll_s = self._idle_poll_interval_s if self._idle() else self._poll_interval_s
+        timeout = max(0.001, min(poll_s, to_second + 0.001))
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
         # that races with its own timeout, and the service would then never stop.
         with contextlib.suppress(TimeoutError):

@@ -19,7 +19,7 @@ from ocpp.exceptions import (
     PropertyConstraintViolationError,
     ProtocolError,
 )
-from ocpp.messages import CallResult, validate_payload
+from ocpp.messages import CallResult, _validate_payload
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
@@ -66,7 +66,7 @@ class Session(ChargePoint):  # type: ignore[misc]
             return
         self._svc.frames_received += 1
         if screened.kind is FrameKind.CALLRESULT and screened.parsed is not None:
-            checked = await self._check_response(screened.message_id, screened.parsed)
+            checked = self._check_response(screened.message_id, screened.parsed)
             if checked is not screened.parsed:
                 raw_msg = json.dumps(checked)
         await super().route_message(raw_msg)
@@ -122,14 +122,16 @@ class Session(ChargePoint):  # type: ignore[misc]
             )
         await super()._send(message)
 
-    async def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:
+    def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:
         """The CSMS's CALLRESULT checked against its schema; an invalid one becomes a
         CALLERROR for the library and its error is raised from `call`."""
         action = self._awaiting.get(message_id)
         if action is None or len(parsed) != 3 or not isinstance(parsed[2], dict):
             return parsed
         try:
-            await validate_payload(CallResult(message_id, parsed[2], action), "1.6")
+            # Inline, not on the library's executor thread: an answer is small, and handing it
+            # to a thread costs more than checking it.
+            _validate_payload(CallResult(message_id, parsed[2], action), "1.6")
         except OCPPError as exc:
             self._invalid_responses[message_id] = exc
             return [4, message_id, "FormatViolation", str(exc.description)[:200], {}]

@@ -114,12 +114,13 @@ class Session(ChargePoint):  # type: ignore[misc]
             await all_written()
         except DurableWriteError as exc:
             frame = json.loads(message)
-            if frame[0] != 3:  # a CALL: it is not sent; the queue goes back to what is stored
+            if frame[0] == 2:  # a CALL: it is not sent; the queue goes back to what is stored
                 raise
-            # An answer promising what the disk refused: the CSMS learns it was not stored.
-            message = json.dumps(
-                [4, frame[1], "InternalError", f"could not be stored: {str(exc)[:200]}", {}]
-            )
+            if frame[0] == 3:
+                # An answer promising what the disk refused: the CSMS learns it was not stored.
+                message = json.dumps(
+                    [4, frame[1], "InternalError", f"could not be stored: {str(exc)[:200]}", {}]
+                )
         await super()._send(message)
 
     def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:

@@ -144,8 +144,14 @@ class ProfileStore:
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
         """A fact of this charger (a transaction began or ended): in memory now, on disk on
         the writer thread; nothing is sent to the CSMS before it is on disk."""
-        if self._writer is not None:
-            self._writer.submit(statements)
+        if self._writer is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._writer.commit_now(statements)
+            return
+        self._writer.submit(statements)
 
     def _write_then(
         self, statements: list[tuple[str, tuple[Any, ...]]], apply: Callable[[], None]

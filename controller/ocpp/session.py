@@ -19,10 +19,12 @@ from ocpp.exceptions import (
     PropertyConstraintViolationError,
     ProtocolError,
 )
+from ocpp.messages import CallResult, _validate_payload
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action
 
+from controller.durable import DurableWriteError, all_written
 from controller.ocpp.firmware_handlers import register as register_maintenance
 from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.transactions import storable_id
@@ -43,7 +45,8 @@ class Session(ChargePoint):  # type: ignore[misc]
     def __init__(self, service: ChargePointService, connection: Any, timeout_s: float) -> None:
         super().__init__(service.settings.charge_point_id, connection, response_timeout=timeout_s)
         self._svc = service
-        self._awaiting: set[str] = set()
+        self._awaiting: dict[str, str] = {}  # message id -> action of our CALL
+        self._invalid_responses: dict[str, OCPPError] = {}
         self.responses_dropped = 0
         register_maintenance(self, service)
 
@@ -72,6 +75,10 @@ class Session(ChargePoint):  # type: ignore[misc]
             self._drop_response(screened.message_id, "no CALL of ours is waiting for it")
             return
         self._svc.frames_received += 1
+        if screened.kind is FrameKind.CALLRESULT and screened.parsed is not None:
+            checked = self._check_response(screened.message_id, screened.parsed)
+            if checked is not screened.parsed:
+                raw_msg = json.dumps(checked)
         await super().route_message(raw_msg)
 
     async def call(
@@ -79,20 +86,67 @@ class Session(ChargePoint):  # type: ignore[misc]
         payload: Any,
         suppress: bool = True,
         unique_id: str | None = None,
-        skip_schema_validation: bool = False,
+        skip_schema_validation: bool = True,
     ) -> Any:
-        """The library's call, remembering which response id we wait for."""
+        """The library's call, remembering which response id we wait for.
+
+        What we send is not schema-checked here (about 1 ms a message, most of the service's
+        CPU while charging): the test suite checks every message the charger sends against the
+        same schemas (tests/conftest.py). The CSMS's answer is checked in `route_message`, as
+        the library would, because it is input we do not control.
+        """
         message_id = unique_id or str(uuid.uuid4())
-        self._awaiting.add(message_id)
+        self._awaiting[message_id] = type(payload).__name__
         try:
-            return await super().call(
+            result = await super().call(
                 payload,
                 suppress=suppress,
                 unique_id=message_id,
                 skip_schema_validation=skip_schema_validation,
             )
+        except OCPPError:
+            invalid = self._invalid_responses.pop(message_id, None)
+            if invalid is not None:
+                raise invalid from None
+            raise
         finally:
-            self._awaiting.discard(message_id)
+            self._awaiting.pop(message_id, None)
+        invalid = self._invalid_responses.pop(message_id, None)
+        if invalid is not None:
+            raise invalid
+        return result
+
+    async def _send(self, message: str) -> None:
+        """Nothing leaves before the state it promises is on disk: an Accepted, a transaction
+        message. Commits run on writer threads (`controller.durable`), so waiting here holds
+        back only this message, never the control loop."""
+        try:
+            await all_written()
+        except DurableWriteError as exc:
+            frame = json.loads(message)
+            if frame[0] == 2:  # a CALL: it is not sent; the queue goes back to what is stored
+                raise
+            if frame[0] == 3:
+                # An answer promising what the disk refused: the CSMS learns it was not stored.
+                message = json.dumps(
+                    [4, frame[1], "InternalError", f"could not be stored: {str(exc)[:200]}", {}]
+                )
+        await super()._send(message)
+
+    def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:
+        """The CSMS's CALLRESULT checked against its schema; an invalid one becomes a
+        CALLERROR for the library and its error is raised from `call`."""
+        action = self._awaiting.get(message_id)
+        if action is None or len(parsed) != 3 or not isinstance(parsed[2], dict):
+            return parsed
+        try:
+            # Inline, not on the library's executor thread: an answer is small, and handing it
+            # to a thread costs more than checking it.
+            _validate_payload(CallResult(message_id, parsed[2], action), "1.6")
+        except OCPPError as exc:
+            self._invalid_responses[message_id] = exc
+            return [4, message_id, "FormatViolation", str(exc.description)[:200], {}]
+        return parsed
 
     def _drop_response(self, message_id: str, reason: str) -> None:
         self._svc.frames_rejected += 1

@@ -2,8 +2,11 @@
 questions the rest of the charger asks of them.
 
 A thin stateful shell around the pure rules and evaluator. Every change is committed to SQLite
-(rollback journal, synchronous=FULL) before the method returns, so an Accepted that reached the
-CSMS is never lost to a power cut. Subscribers are called after every change so the control loop
+(rollback journal, synchronous=FULL) on a writer thread, so a slow SD card never stalls the
+control loop: what the CSMS asks for comes into force once it is on disk, and the session sends
+nothing (no Accepted) before it is, so an Accepted that reached the CSMS is never lost to a
+power cut. Without a running event loop (tools, tests) the commit happens before the method
+returns. Subscribers are called after every change so the control loop
 re-evaluates at once instead of on its next tick.
 
 If the file was damaged, the profiles it held (perhaps a ChargePointMaxProfile for the house's
@@ -13,6 +16,7 @@ CSMS sends a profile again. That state is itself stored, so a second restart doe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -22,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from controller.durable import Damage, commit, open_checked
+from controller.durable import Damage, DurableWriter, open_checked
 from controller.smart_charging import evaluator, rules
 from controller.smart_charging.convert import (
     ProfileFormatError,
@@ -90,11 +94,13 @@ class ProfileStore:
         self._pending_remote: dict[int, ChargingProfile] = {}
         self._subscribers: list[Callable[[], None]] = []
         self._db: sqlite3.Connection | None = None
+        self._writer: DurableWriter | None = None
         self._fallback_since: str | None = None
         self.damage: Damage | None = None
         if db_path is not None:
             self._db, self.damage = open_checked(db_path, _SCHEMA)
             self._load()
+            self._writer = DurableWriter(self._db, db_path.name)
             if self.damage is not None:
                 self._fallback_since = iso(datetime.now(UTC))
                 self._write(
@@ -136,10 +142,38 @@ class ProfileStore:
             self._profiles[profile.profile_id] = ip
 
     def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
-        if self._db is not None:
-            commit(self._db, statements)
+        """A fact of this charger (a transaction began or ended): in memory now, on disk on
+        the writer thread; nothing is sent to the CSMS before it is on disk."""
+        if self._writer is None:
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._writer.commit_now(statements)
+            return
+        self._writer.submit(statements)
+
+    def _write_then(
+        self, statements: list[tuple[str, tuple[Any, ...]]], apply: Callable[[], None]
+    ) -> None:
+        """What the CSMS asks for comes into force only once it is on disk: at once without
+        an event loop, else on the loop once the writer thread committed it, before the
+        Accepted is sent (see `durable.DurableWriter`). The loop never waits for the disk."""
+        if self._writer is None:
+            apply()
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._writer.commit_now(statements)
+            apply()
+            return
+        self._writer.submit(statements, then=apply, loop=loop)
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -165,17 +199,27 @@ class ProfileStore:
         return result
 
     def _set(
-        self, connector_id: int, profile: Mapping[str, Any], now: datetime, end_fallback: bool
+        self,
+        connector_id: int,
+        profile: Mapping[str, Any],
+        now: datetime,
+        end_fallback: bool,
+        from_csms: bool = True,
     ) -> SetResult:
         now = _whole_seconds(now)
         try:
             p = profile_from_ocpp(profile)
         except ProfileFormatError as exc:
             return SetResult("Rejected", str(exc), call_error=exc.code)
-        return self._install(connector_id, p, now, end_fallback)
+        return self._install(connector_id, p, now, end_fallback, from_csms)
 
     def _install(
-        self, connector_id: int, p: ChargingProfile, now: datetime, end_fallback: bool = False
+        self,
+        connector_id: int,
+        p: ChargingProfile,
+        now: datetime,
+        end_fallback: bool = False,
+        from_csms: bool = True,
     ) -> SetResult:
         tx = self._transactions.get(connector_id)
         replaced = self._replaced_by(connector_id, p)
@@ -199,17 +243,33 @@ class ProfileStore:
         ending_fallback = end_fallback and self._fallback_since is not None
         if ending_fallback:
             statements.append(("DELETE FROM meta WHERE key = ?", (_FALLBACK,)))
-        self._write(statements)
-        for pid in replaced:
-            del self._profiles[pid]
-        self._profiles[p.profile_id] = ip
-        if ending_fallback:
-            log.warning(
-                "the CSMS sent a charging profile: the %.0f A fallback limit ends",
-                self.fallback_current_a,
-            )
-            self._fallback_since = None
-        self._changed()
+
+        def apply() -> None:
+            cur = self._transactions.get(connector_id)
+            if (
+                p.purpose is Purpose.TX
+                and tx is not None
+                and (cur is None or cur.start != tx.start)
+            ):
+                # Its transaction ended while it was being stored: it dies with it (R53).
+                self._write([("DELETE FROM profiles WHERE profile_id = ?", (p.profile_id,))])
+                return
+            for pid in replaced:
+                self._profiles.pop(pid, None)
+            self._profiles[p.profile_id] = ip
+            if ending_fallback:
+                log.warning(
+                    "the CSMS sent a charging profile: the %.0f A fallback limit ends",
+                    self.fallback_current_a,
+                )
+                self._fallback_since = None
+            self._changed()
+
+        if from_csms:
+            self._write_then(statements, apply)
+        else:
+            self._write(statements)
+            apply()
         return SetResult("Accepted", "", profile=p)
 
     def _replaced_by(self, connector_id: int, p: ChargingProfile) -> list[int]:
@@ -255,10 +315,15 @@ class ProfileStore:
             ]
         if not victims:
             return "Unknown"
-        self._write([("DELETE FROM profiles WHERE profile_id = ?", (pid,)) for pid in victims])
-        for pid in victims:
-            del self._profiles[pid]
-        self._changed()
+
+        def apply() -> None:
+            for pid in victims:
+                self._profiles.pop(pid, None)
+            self._changed()
+
+        self._write_then(
+            [("DELETE FROM profiles WHERE profile_id = ?", (pid,)) for pid in victims], apply
+        )
         return "Accepted"
 
     # --- transactions ---------------------------------------------------------------------
@@ -288,7 +353,7 @@ class ProfileStore:
         self._transactions[connector_id] = tx
         result: SetResult | None = None
         if profile is not None:
-            result = self._set(connector_id, profile, start, end_fallback=False)
+            result = self._set(connector_id, profile, start, end_fallback=False, from_csms=False)
             if not result.accepted:
                 log.warning("RemoteStart profile not installed: %s", result.reason)
         self._changed()

@@ -215,7 +215,10 @@ class Charger:
                     "drawn_a": max(u.sample.current_a) if u.sample else None,
                     "power_w": u.sample.power_w if u.sample else None,
                     "energy_wh": u.sample.energy_wh if u.sample else None,
-                    "fault": (u.status.fault if u.status else None) or u.last_error,
+                    "fault": (str(u.status.fault or "") if u.status else "") or u.last_error,
+                    "fault_kind": u.status.fault.kind.value
+                    if u.status and u.status.fault
+                    else None,
                     "limit_source": u.limit_source,
                     "local": {
                         "cap_a": self.overrides.get(cid).cap_a,

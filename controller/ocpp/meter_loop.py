@@ -58,7 +58,9 @@ class Metering:
     def _on_event(self, event: StationEvent) -> None:
         if event.kind is EventKind.TRANSACTION_STARTED:
             self._last_sample[event.connector_id] = self._core.clock.monotonic()
-        self.wake.set()
+            self.wake.set()
+        elif event.kind is EventKind.CONNECTOR_CHANGED and self._core.watch.waiting():
+            self.wake.set()  # a start now waits for its first meter reading
 
     def sampled_values(self, connector_id: int, key: str, context: str) -> list[dict[str, Any]]:
         snap = self._core.hardware.snapshot(connector_id)

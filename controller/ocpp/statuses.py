@@ -29,16 +29,18 @@ class Statuses:
         status = self._status.get(connector_id)
         return "-" if status is None else status[0].value
 
-    def update(self, connector_id: int) -> None:
+    def _derive(self, connector_id: int) -> ConnectorStatus:
         c = self._core
-        snap = c.hardware.snapshot(connector_id)
-        status = connector_status(
-            snap.status,
+        return connector_status(
+            c.hardware.snapshot(connector_id).status,
             in_transaction=connector_id in c.book,
             operative=c.connectors.operative(connector_id),
             finishing=c.connectors.finishing(connector_id),
             authorized=c.connectors.authorized(connector_id),
         )
+
+    def update(self, connector_id: int) -> None:
+        status = self._derive(connector_id)
         if self._status.get(connector_id) != status:
             self._status[connector_id] = status
             self.push(connector_id)
@@ -61,9 +63,7 @@ class Statuses:
         if connector_id == 0:
             status = self._station_status()
         else:
-            if connector_id not in self._status:
-                self.update(connector_id)
-            status = self._status[connector_id]
+            status = self._status.setdefault(connector_id, self._derive(connector_id))
         if not force and self._sent.get(connector_id) == status:
             return
         info = None

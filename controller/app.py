@@ -26,10 +26,10 @@ from controller.drivers import ConnectorHardware, build_station
 from controller.local_controls import ChargerControls
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
-from controller.ocpp.station import ConnectorSnapshot
 from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.state_lock import StateDirLock
+from controller.station import ConnectorSnapshot
 from controller.status import StatusServer, socket_path
 from hw.clock import Clock, SystemClock
 

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from ocpp.v16.enums import RegistrationStatus
+
 from controller.ocpp.config_keys import ConfigKeys
 from controller.ocpp.outbox import OcppDb
 from controller.ocpp.ports import Caller
@@ -89,7 +91,7 @@ class Core:
 
     def caller(self) -> Caller | None:
         """The session to send on, if the link is up and the boot accepted."""
-        return self.session if self.boot_status == "Accepted" else None
+        return self.session if self.boot_status == RegistrationStatus.accepted else None
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.ensure_future(coro)

@@ -17,6 +17,8 @@ from ocpp.v16.enums import (
     AvailabilityType,
     ClearChargingProfileStatus,
     ConfigurationStatus,
+    DiagnosticsStatus,
+    FirmwareStatus,
     RemoteStartStopStatus,
     TriggerMessageStatus,
     UnlockStatus,
@@ -153,7 +155,7 @@ class Handlers:
         return AvailabilityStatus.scheduled if scheduled else AvailabilityStatus.accepted
 
     def change_configuration(self, key: str, value: str) -> ConfigurationStatus:
-        status = ConfigurationStatus(self._core.keys.change(key, value))
+        status = self._core.keys.change(key, value)
         if status in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required):
             if key == "HeartbeatInterval":
                 self._core.heartbeat_changed.set()
@@ -225,6 +227,10 @@ class Handlers:
                 )
                 await caller.call(req, suppress=False)
         elif message == "DiagnosticsStatusNotification":
-            await caller.call(call.DiagnosticsStatusNotification(status="Idle"), suppress=False)
+            await caller.call(
+                call.DiagnosticsStatusNotification(status=DiagnosticsStatus.idle), suppress=False
+            )
         elif message == "FirmwareStatusNotification":
-            await caller.call(call.FirmwareStatusNotification(status="Idle"), suppress=False)
+            await caller.call(
+                call.FirmwareStatusNotification(status=FirmwareStatus.idle), suppress=False
+            )

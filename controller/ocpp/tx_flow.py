@@ -14,6 +14,7 @@ from typing import Any
 import websockets
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
+from ocpp.v16.enums import AuthorizationStatus
 
 from controller.ocpp.core import Core
 from controller.ocpp.statuses import Statuses
@@ -116,7 +117,7 @@ class TransactionFlow:
         if caller is not None:
             try:
                 resp = await caller.call(call.Authorize(id_tag=id_tag), suppress=False)
-                accepted = resp.id_tag_info.get("status") == "Accepted"
+                accepted = resp.id_tag_info.get("status") == AuthorizationStatus.accepted
             except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
                 log.warning("Authorize failed (%s); deciding offline", exc)
         if not accepted:
@@ -198,8 +199,10 @@ class TransactionFlow:
         for tx in c.book.confirm(tx_key, transaction_id):
             c.watch.confirmed(tx.connector_id)
             c.profiles.transaction_id_assigned(tx.connector_id, transaction_id)
-            status = (id_tag_info or {}).get("status", "Accepted")
-            if status != "Accepted" and c.keys.get_bool("StopTransactionOnInvalidId"):
+            status = (id_tag_info or {}).get("status", AuthorizationStatus.accepted)
+            if status != AuthorizationStatus.accepted and c.keys.get_bool(
+                "StopTransactionOnInvalidId"
+            ):
                 log.warning("CSMS answered %s for the transaction's idTag: stopping", status)
                 self.stop(tx.connector_id, StopReason.DEAUTHORIZED)
 

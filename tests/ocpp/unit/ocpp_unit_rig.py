@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import ocpp.messages as ocpp_messages
+
 from controller.ocpp.ports import Connection
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
@@ -211,6 +213,14 @@ async def until(condition: Callable[[], bool], rounds: int = 5000) -> None:
     raise AssertionError(f"condition never came true: {condition.__code__.co_consts}")
 
 
+async def booted(r: Rig) -> None:
+    """Until the boot is accepted and its follow-ups (statuses, the startup security event)
+    are answered: from then on the heartbeat and queue tasks are waiting on the fake clock."""
+    await until(lambda: r.service.link_state == "booted")
+    await until(lambda: "SecurityEventNotification" in [a for a, _ in r.csms.answered])
+    await settle()
+
+
 @dataclass
 class FakeHardware:
     cp_state: CpState = CpState.A
@@ -280,10 +290,15 @@ async def rig(
         rng=random.Random(seed),
     )
     r = Rig(service, csms, opener, timers, clock, hardware)
+    # The library validates schemas in a thread by default: real time, which the fake clock
+    # cannot drive. The same validation, run inline, keeps every step on the event loop.
+    threaded = ocpp_messages.ASYNC_VALIDATION
+    ocpp_messages.ASYNC_VALIDATION = False
     r.task = asyncio.create_task(service.run())
     try:
         yield r
     finally:
+        ocpp_messages.ASYNC_VALIDATION = threaded
         r.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await r.task

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from ocpp_unit_rig import CSMS_TIME, default_answer, rig, until
+from ocpp_unit_rig import CSMS_TIME, booted, default_answer, rig, until
 
 
 def _boot_script(*statuses: tuple[str, int]):
@@ -57,7 +57,7 @@ async def test_pending_boot_retries_no_faster_than_five_seconds(tmp_path):
 
 async def test_heartbeat_follows_the_interval_of_the_boot_answer(tmp_path):
     async with rig(tmp_path, _boot_script(("Accepted", 7))) as r:
-        await until(lambda: r.service.link_state == "booted")
+        await booted(r)
         start = r.clock.monotonic()
         await r.timers.advance(6.9)
         assert "Heartbeat" not in r.csms.actions()
@@ -70,7 +70,7 @@ async def test_heartbeat_follows_the_interval_of_the_boot_answer(tmp_path):
 
 async def test_reconnect_after_an_accepted_boot_does_not_boot_again(tmp_path):
     async with rig(tmp_path) as r:
-        await until(lambda: r.service.link_state == "booted")
+        await booted(r)
         r.opener.drop()
         await until(lambda: r.service.link_state == "offline")
         await r.timers.advance(1.0)

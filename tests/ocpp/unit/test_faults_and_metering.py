@@ -2,7 +2,7 @@
 
 import pytest
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
-from ocpp_unit_rig import rig, until
+from ocpp_unit_rig import booted, rig, until
 
 from controller.ocpp.meter_loop import MAX_IDLE_S, next_wake_s
 from controller.ocpp.status import ERROR_CODES, connector_status
@@ -41,7 +41,7 @@ def test_each_kind_has_its_error_code():
 
 async def test_status_notification_carries_the_kinds_code_and_the_text_as_info(tmp_path):
     async with rig(tmp_path) as r:
-        await until(lambda: r.service.link_state == "booted")
+        await booted(r)
         r.hardware.fault = Fault(FaultKind.CONTACTOR, "relay stuck (reworded)")
         r.service.connector_changed(1)
         await until(lambda: r.csms.actions().count("StatusNotification") == 3)
@@ -67,7 +67,7 @@ def test_next_wake_is_the_earliest_due_thing():
 
 async def test_idle_metering_wakes_once_a_minute_not_ten_times_a_second(tmp_path):
     async with rig(tmp_path) as r:
-        await until(lambda: r.service.link_state == "booted")
+        await booted(r)
         before = r.service.metering.wake_ups
         for _ in range(60):
             await r.timers.advance(60)
@@ -78,7 +78,7 @@ async def test_idle_metering_wakes_once_a_minute_not_ten_times_a_second(tmp_path
 
 async def test_sampled_meter_values_come_on_time_with_one_wake_up_each(tmp_path):
     async with rig(tmp_path, free_vend_id_tag="FREE") as r:
-        await until(lambda: r.service.link_state == "booted")
+        await booted(r)
         assert (
             r.service.handlers.change_configuration("MeterValueSampleInterval", "30") == "Accepted"
         )

@@ -3,7 +3,7 @@
 from typing import Any
 
 import pytest
-from ocpp_unit_rig import default_answer, rig, until
+from ocpp_unit_rig import booted, default_answer, rig, until
 
 from controller.ocpp.link import backoff
 from hw.base import CpState
@@ -32,7 +32,7 @@ async def test_reconnect_waits_grow_with_jitter_within_bounds(tmp_path):
         # Back online: it connects after the current wait, and boots.
         r.opener.refuse = False
         await r.timers.advance(r.timers.sleeps[-1])
-        await until(lambda: r.service.link_state == "booted")
+        await booted(r)
 
 
 async def test_a_connection_that_lasted_resets_the_backoff(tmp_path):
@@ -44,7 +44,7 @@ async def test_a_connection_that_lasted_resets_the_backoff(tmp_path):
         assert r.timers.sleeps[-1] > 8  # fifth wait: nominal 16 s
         r.opener.refuse = False
         await r.timers.advance(r.timers.sleeps[-1])
-        await until(lambda: r.service.link_state == "booted")
+        await booted(r)
         await r.timers.advance(31)
         r.opener.drop()
         await until(lambda: r.service.link_state == "offline")
@@ -96,7 +96,7 @@ async def test_queue_is_delivered_in_order_and_once_per_answer_across_a_dropped_
 
 async def test_a_transaction_start_and_stop_reach_the_csms_with_the_assigned_id(tmp_path):
     async with rig(tmp_path, free_vend_id_tag="FREE") as r:
-        await until(lambda: r.service.link_state == "booted")
+        await booted(r)
         r.hardware.cp_state = CpState.B
         r.service.connector_changed(1)
         await until(lambda: r.service.active_transaction(1) is not None)

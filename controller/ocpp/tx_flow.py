@@ -152,7 +152,7 @@ class TransactionFlow:
         auth = c.connectors.authorization(connector_id, c.clock.monotonic())
         if auth is None and c.settings.free_vend_id_tag:
             auth = Authorization(c.settings.free_vend_id_tag, None, 0.0)
-        if auth is None:
+        if auth is None or not c.connectors.admits(connector_id, auth):
             c.watch.forget_wait(connector_id)
             return
         meter_wh = self._meter_start(connector_id)

@@ -16,22 +16,23 @@ Public interface
 `ConnectorStates` (connectors)
     Availability (`operative`, `set_operative`, a `schedule`d change waiting for the session to
     end), `finishing` (stopped, car still plugged in) and short-lived `Authorization`s
-    (`authorize`, `authorization(cid, now_mono)`, `consume`).
+    (`authorize`, `authorization(cid, now_mono)`, `consume`); `StartGate`s added with
+    `add_gate` are consulted (`admits`) before any start.
 `Events` / `StationEvent` / `EventKind` (events)
     A synchronous stream of what happened; `StopReason` says why a session ended.
 
 Where to extend
 ---------------
-* Local authorization (a local list, a cache, an RFID reader): give the transaction start a
-  gate that decides on an idTag before `ConnectorStates.authorize`; the OCPP adapter calls
-  `TransactionFlow.present_id_tag`, which is the place that consults it.
-* Reservations: a per-connector state beside availability in `ConnectorStates` (reserved for
-  an idTag until a time); the start consults it like availability.
+* Local authorization (a local list, a cache, an RFID reader): a `StartGate` decides on the
+  idTag at the start; the OCPP adapter's `TransactionFlow.present_id_tag` is where a card is
+  presented and the central system asked.
+* Reservations: a `StartGate` holding a connector for one idTag until a time, with its state
+  beside availability in `ConnectorStates`.
 * OCPP 2.0.1: a second adapter subscribing to `Events` and translating `TransactionInfo` into
   TransactionEvent messages; `StopReason` values are shared by both versions.
 """
 
-from controller.station.connectors import ConnectorStates, KeyValueStore
+from controller.station.connectors import ConnectorStates, KeyValueStore, StartGate
 from controller.station.events import EventKind, Events, StationEvent, StopReason
 from controller.station.model import (
     Authorization,
@@ -49,6 +50,7 @@ __all__ = [
     "Events",
     "Hardware",
     "KeyValueStore",
+    "StartGate",
     "StationEvent",
     "StopReason",
     "TransactionBook",

@@ -13,6 +13,14 @@ from controller.station.events import EventKind, Events, StationEvent
 from controller.station.model import Authorization
 
 
+class StartGate(Protocol):
+    """Consulted before a transaction starts on an authorization: a local authorization list,
+    a reservation held for another idTag, a main-fuse guard. Any gate saying no holds the
+    start; the authorization stays until it expires, so a later yes still starts it."""
+
+    def may_start(self, connector_id: int, auth: Authorization) -> bool: ...
+
+
 class KeyValueStore(Protocol):
     def config_items(self) -> dict[str, str]: ...
 
@@ -32,6 +40,7 @@ class ConnectorStates:
         }
         self._scheduled: dict[int, bool] = {}
         self._auth: dict[int, Authorization] = {}
+        self._gates: list[StartGate] = []
 
     # --- availability -----------------------------------------------------------------------
 
@@ -88,6 +97,12 @@ class ConnectorStates:
             del self._auth[connector_id]
             return None
         return auth
+
+    def add_gate(self, gate: StartGate) -> None:
+        self._gates.append(gate)
+
+    def admits(self, connector_id: int, auth: Authorization) -> bool:
+        return all(gate.may_start(connector_id, auth) for gate in self._gates)
 
     def consume(self, connector_id: int) -> None:
         self._auth.pop(connector_id, None)

@@ -111,3 +111,36 @@ def test_connector_states_persist_availability_and_finishing(tmp_path):
     assert again.operative(1) and not again.operative(2)
     assert again.finishing(1) and not again.authorized(1)
     db.close()
+
+
+class _Gate:
+    def __init__(self) -> None:
+        self.open = False
+        self.asked: list[tuple[int, str]] = []
+
+    def may_start(self, connector_id: int, auth: Authorization) -> bool:
+        self.asked.append((connector_id, auth.id_tag))
+        return self.open
+
+
+def test_a_start_gate_holds_the_start_until_it_admits(tmp_path):
+    states = ConnectorStates([1], MemoryStore(), Events())
+    gate = _Gate()
+    auth = Authorization("TAG", None, expires_mono=10.0)
+    assert states.admits(1, auth)  # no gate: anything authorised may start
+    states.add_gate(gate)
+    assert not states.admits(1, auth)
+    gate.open = True
+    assert states.admits(1, auth)
+    assert gate.asked == [(1, "TAG"), (1, "TAG")]
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+
+    def config_items(self) -> dict[str, str]:
+        return dict(self.items)
+
+    def set_config(self, key: str, value: str) -> None:
+        self.items[key] = value

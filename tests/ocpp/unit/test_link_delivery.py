@@ -116,3 +116,24 @@ async def test_a_transaction_start_and_stop_reach_the_csms_with_the_assigned_id(
         assert stops[0]["reason"] == "EVDisconnected"
         starts = [p for a, p in r.csms.answered if a == "StartTransaction"]
         assert [s["meterStart"] for s in starts] == [1000]
+
+
+async def test_a_start_gate_consulted_by_the_adapter_holds_a_remote_start(tmp_path):
+    class Gate:
+        open = False
+
+        def may_start(self, connector_id, auth):
+            return self.open
+
+    async with rig(tmp_path) as r:
+        gate = Gate()
+        r.service.core.connectors.add_gate(gate)
+        await booted(r)
+        r.hardware.cp_state = CpState.B
+        r.service.connector_changed(1)
+        assert r.service.handlers.remote_start("TAG", 1, None) == "Accepted"
+        assert r.service.active_transaction(1) is None  # the gate holds it
+        gate.open = True
+        r.service.connector_changed(1)
+        await until(lambda: r.service.active_transaction(1) is not None)
+        assert r.service.active_transaction(1).id_tag == "TAG"

@@ -29,10 +29,10 @@ from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
-from controller.ocpp.station import ConnectorSnapshot
 from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.state_lock import StateDirLock
+from controller.station import ConnectorSnapshot
 from controller.status import StatusServer, socket_path
 from controller.tags import ConnectorView, TagDesk
 from hw.clock import Clock, SystemClock
@@ -246,7 +246,10 @@ class Charger:
                     "drawn_a": max(u.sample.current_a) if u.sample else None,
                     "power_w": u.sample.power_w if u.sample else None,
                     "energy_wh": u.sample.energy_wh if u.sample else None,
-                    "fault": (u.status.fault if u.status else None) or u.last_error,
+                    "fault": (str(u.status.fault or "") if u.status else "") or u.last_error,
+                    "fault_kind": u.status.fault.kind.value
+                    if u.status and u.status.fault
+                    else None,
                     "limit_source": u.limit_source,
                     **fuse_status(u.limit_source, u.fuse_limit),
                     **phase_status(u),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from controller.station import StopReason
 from controller.web.controls import ControlError
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class ChargerControls:
         self._check(connector_id)
         if self._c.ocpp.active_transaction(connector_id) is None:
             raise ControlError(f"connector {connector_id} has no transaction")
-        self._c.ocpp._stop(connector_id, "Local")
+        self._c.ocpp.stop_transaction(connector_id, StopReason.LOCAL)
         self._c.loop.wake()
 
     async def present_tag(self, connector_id: int, id_tag: str) -> bool:

@@ -179,7 +179,8 @@ def render(status: dict[str, Any]) -> str:
         else:
             lines.append("  no transaction")
         if c.get("fault"):
-            lines.append(f"  FAULT: {c['fault']}")
+            kind = f" ({c['fault_kind']})" if c.get("fault_kind") else ""
+            lines.append(f"  FAULT{kind}: {c['fault']}")
         if c.get("pause_reason"):
             lines.append(f"  held back: {c['pause_reason']}")
     profiles = status.get("profiles", [])

@@ -47,6 +47,33 @@ class Capabilities:
     """A phase-switch relay lets the connector charge on one phase or on all of them."""
 
 
+class FaultKind(StrEnum):
+    """What kind of failure a connector reports; protocols map the kind, never the text.
+
+    The text of a fault is for people and may be reworded freely; anything that decides
+    (an OCPP errorCode, a dashboard colour) reads the kind.
+    """
+
+    CONTACTOR = "contactor"  # welded, stuck, or not following the command
+    METER = "meter"  # the energy meter does not answer or answers nonsense
+    PILOT = "pilot"  # the CP line: state D unsupported, E, F, a failed diode check
+    BOARD = "board"  # an EVSE board reports its own failure
+    LINK = "link"  # a board or device does not answer on its bus
+    IO = "io"  # a local read or write of the hardware failed
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A fault of a connector: its kind (for decisions) and a text (for people)."""
+
+    kind: FaultKind
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass(frozen=True, slots=True)
 class EvseStatus:
     """One reading of a connector's hardware.
@@ -61,7 +88,7 @@ class EvseStatus:
     contactor_closed: bool
     suspended_by_ev: bool = False
     cable_max_a: float | None = None
-    fault: str | None = None
+    fault: Fault | None = None
 
     @property
     def plugged_in(self) -> bool:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from hw.base import Capabilities, CpState, EvseStatus, PhaseSwitch
+from hw.base import Capabilities, CpState, EvseStatus, Fault, FaultKind, PhaseSwitch
 from hw.base import Contactor as Contactor  # the device contracts live in hw.base
 from hw.base import CpSensor as CpSensor
 from hw.base import Heartbeat as Heartbeat
@@ -268,7 +268,9 @@ class DirectPilotDriver:
         except (HardwareError, OSError) as exc:
             _log.warning("contactor feedback read failed: %s", exc)
             self._feedback = None
-            status = self._machine.fail(f"cannot read the contactor feedback: {exc}")
+            status = self._machine.fail(
+                f"cannot read the contactor feedback: {exc}", FaultKind.CONTACTOR
+            )
             self._apply(status)
         if self._heartbeat is not None:
             try:
@@ -320,5 +322,7 @@ class DirectPilotDriver:
             offered_a=status.offered_a,
             contactor_closed=closed,
             suspended_by_ev=status.suspended_by_ev,
-            fault=status.fault,
+            fault=None
+            if status.fault is None
+            else Fault(status.fault_kind or FaultKind.OTHER, status.fault),
         )

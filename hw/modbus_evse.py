@@ -32,7 +32,7 @@ import logging
 import math
 from dataclasses import dataclass, field, replace
 
-from hw.base import Capabilities, CpState, EvseStatus
+from hw.base import Capabilities, CpState, EvseStatus, Fault, FaultKind
 from hw.errors import DriverIOError, HardwareError
 from hw.modbus_budget import Function, Request
 from hw.modbus_bus import ModbusBus
@@ -149,7 +149,7 @@ class ModbusEvseDriver:
         self._written: int | None = None
         self._failures = 0
         self._last_state = CpState.E
-        self._fault: str | None = None
+        self._fault: Fault | None = None
         self.firmware: int | None = None
         self._started = False
         self._closed = False
@@ -233,14 +233,18 @@ class ModbusEvseDriver:
         except HardwareError as exc:
             self._failures += 1
             if self._failures >= self.fault_after:
-                self._fault = f"EVSE board {self.device_id} not answering: {exc}"
+                self._fault = Fault(
+                    FaultKind.LINK, f"EVSE board {self.device_id} not answering: {exc}"
+                )
             return self._status()
         if self._failures >= self.fault_after:
             log.info("EVSE board %d answers again", self.device_id)
         self._failures = 0
         state = rm.state_map.get(raw, None)
         if state is None:
-            self._fault = f"EVSE board {self.device_id} reports failure (state {raw})"
+            self._fault = Fault(
+                FaultKind.BOARD, f"EVSE board {self.device_id} reports failure (state {raw})"
+            )
         else:
             self._fault = None
             self._last_state = state

@@ -134,7 +134,7 @@ async def probe_board(driver: Any, link: Link) -> ProbeResult:
         row = classify(exc, link)
         return ProbeResult(name, False, row.detail, row.fix)
     if status.fault:
-        return ProbeResult(name, False, status.fault, no_answer_fix(link))
+        return ProbeResult(name, False, status.fault.text, no_answer_fix(link))
     detail = f"pilot state {status.cp_state.value}"
     if getattr(driver, "firmware", None) is not None:
         detail += f", firmware {driver.firmware}"

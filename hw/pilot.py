@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
-from hw.base import CpState
+from hw.base import CpState, Fault, FaultKind
 from hw.base import PilotMode as PilotMode  # defined with the other contracts; kept importable
 from hw.base import PilotSignal as PilotSignal
 from hw.clock import Clock
@@ -153,6 +153,7 @@ class PilotStatus:
     vehicle_state: CpState
     suspended_by_ev: bool = False
     fault: str | None = None
+    fault_kind: FaultKind | None = None
     interruptions: int = 0
     resume_blocked: str | None = None
     ignored_pause: bool = False
@@ -199,7 +200,7 @@ class PilotStateMachine:
         self._wake_done = False
         self._wake_ended_at: float | None = None
         self._c_since: float | None = None
-        self._fault: str | None = None
+        self._fault: Fault | None = None
         self._fault_cause_gone_at: float | None = None
         self._fault_shown_f_until: float | None = None
         self._feedback_mismatch_since: float | None = None
@@ -239,11 +240,11 @@ class PilotStateMachine:
         self._fault_shown_f_until = None
         self._enter(PilotPhase.STARTUP, now)
 
-    def fail(self, reason: str) -> PilotStatus:
+    def fail(self, reason: str, kind: FaultKind = FaultKind.IO) -> PilotStatus:
         """Latch a fault that the caller detected (a read error, for example) and return the
         safe outputs without waiting for the next step."""
         now = self._clock.monotonic()
-        self._raise_fault(reason, now, show_f=False)
+        self._raise_fault(Fault(kind, reason), now, show_f=False)
         self._fault_cause_gone_at = now
         return self._status()
 
@@ -320,13 +321,13 @@ class PilotStateMachine:
 
     def _fault_causes(
         self, reading: CpReading, seen: CpState | None, feedback: bool | None, now: float
-    ) -> list[str]:
-        causes: list[str] = []
+    ) -> list[Fault]:
+        causes: list[Fault] = []
         if seen is not None:
             if seen is CpState.D and not self._config.ventilation_supported:
-                causes.append(_CP_FAULT_TEXT[CpState.D])
+                causes.append(Fault(FaultKind.PILOT, _CP_FAULT_TEXT[CpState.D]))
             elif seen in (CpState.E, CpState.F):
-                causes.append(_CP_FAULT_TEXT[seen])
+                causes.append(Fault(FaultKind.PILOT, _CP_FAULT_TEXT[seen]))
             elif (
                 self._signal.mode is PilotMode.PWM
                 and _elapsed(self._signal_since, now, self._config.output_settle_s)
@@ -334,8 +335,11 @@ class PilotStateMachine:
                 and diode_check_failed(reading.low_v, self._config.bands)
             ):
                 causes.append(
-                    f"diode check failed: CP low level {reading.low_v:.1f} V during PWM "
-                    "(car diode missing or shorted)"
+                    Fault(
+                        FaultKind.PILOT,
+                        f"diode check failed: CP low level {reading.low_v:.1f} V during PWM "
+                        "(car diode missing or shorted)",
+                    )
                 )
         if feedback is None or feedback == self._contactor:
             self._feedback_mismatch_since = None
@@ -346,13 +350,16 @@ class PilotStateMachine:
                 self._feedback_mismatch_since, now, self._config.contactor_feedback_timeout_s
             ):
                 causes.append(
-                    "contactor welded or stuck closed"
-                    if feedback
-                    else "contactor did not close (no feedback)"
+                    Fault(
+                        FaultKind.CONTACTOR,
+                        "contactor welded or stuck closed"
+                        if feedback
+                        else "contactor did not close (no feedback)",
+                    )
                 )
         return causes
 
-    def _raise_fault(self, cause: str, now: float, *, show_f: bool) -> None:
+    def _raise_fault(self, cause: Fault, now: float, *, show_f: bool) -> None:
         if self._phase is not PilotPhase.FAULT:
             _log.warning("pilot fault: %s", cause)
             if self._signal.mode is PilotMode.PWM or self._contactor:
@@ -370,7 +377,7 @@ class PilotStateMachine:
             self._fault_shown_f_until = None
         self._enter(PilotPhase.FAULT, now)
 
-    def _step_fault(self, causes: list[str], now: float) -> None:
+    def _step_fault(self, causes: list[Fault], now: float) -> None:
         self._contactor = False
         if self._fault_shown_f_until is not None and now >= self._fault_shown_f_until - _EPSILON_S:
             self._set_signal(X1, now)
@@ -582,7 +589,8 @@ class PilotStateMachine:
             contactor_closed=self._contactor,
             vehicle_state=self._vehicle,
             suspended_by_ev=self._suspended_by_ev,
-            fault=self._fault,
+            fault=None if self._fault is None else self._fault.text,
+            fault_kind=None if self._fault is None else self._fault.kind,
             interruptions=self._interruptions,
             resume_blocked=blocked,
             ignored_pause=self._ignored_pause,

@@ -40,7 +40,7 @@ from controller.charger.schedule import is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.logs import errors_logged
 from controller.smart_charging import Limit, ProfileStore
-from hw.base import CpState, EvseDriver, EvseStatus, Meter, MeterSample, Polled
+from hw.base import CpState, EvseDriver, EvseStatus, Fault, FaultKind, Meter, MeterSample, Polled
 from hw.clock import Clock
 from hw.errors import HardwareError
 from hw.modbus_budget import METER_POLL_INTERVAL_S
@@ -261,7 +261,7 @@ class ControlLoop:
                     cp_state=prev.cp_state if prev else CpState.E,
                     offered_a=0.0,
                     contactor_closed=False,
-                    fault=str(exc),
+                    fault=Fault(FaultKind.IO, str(exc)),
                 )
             if status != u.status:
                 u.status = status

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from hw.base import Capabilities, CpState, EvseDriver, EvseStatus, Polled
+from hw.base import Capabilities, CpState, EvseDriver, EvseStatus, Fault, FaultKind, Polled
 from hw.clock import Clock
 from hw.errors import HardwareError
 
@@ -111,8 +111,9 @@ class RetryingDriver:
         if not self._started and self._clock.monotonic() >= self._next_try:
             await self._attempt()
         if not self._started or self._real is None:
+            fault = None if self._fault is None else Fault(FaultKind.IO, self._fault)
             return EvseStatus(
-                cp_state=CpState.F, offered_a=0.0, contactor_closed=False, fault=self._fault
+                cp_state=CpState.F, offered_a=0.0, contactor_closed=False, fault=fault
             )
         return await self._real.poll()
 

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ocpp.v16.enums import ConfigurationStatus
+
 from controller.ocpp.outbox import OcppDb
 from controller.ocpp.security import Transport, profile_refusal
 
@@ -193,22 +195,25 @@ class ConfigKeys:
             known.append(entry)
         return known, unknown
 
-    def change(self, name: str, value: str) -> str:
+    def change(self, name: str, value: str) -> ConfigurationStatus:
         d = self._defs.get(name)
         if d is None:
-            return "NotSupported"
+            return ConfigurationStatus.not_supported
         if d.readonly or (d.check is not None and not d.check(value)):
-            return "Rejected"
+            return ConfigurationStatus.rejected
         if name == "SecurityProfile":
             if int(value) < int(self._values[name]):
-                return "Rejected"  # the whitepaper forbids lowering the security profile
+                # The whitepaper forbids lowering the security profile.
+                return ConfigurationStatus.rejected
             if self._transport is not None:
                 why = profile_refusal(
                     int(value), self._transport, bool(self._values["AuthorizationKey"])
                 )
                 if why is not None:
                     log.warning("SecurityProfile %s refused: %s", value, why)
-                    return "Rejected"
+                    return ConfigurationStatus.rejected
         self._db.set_config(name, value)
         self._values[name] = value
-        return "RebootRequired" if d.reboot else "Accepted"
+        if d.reboot:
+            return ConfigurationStatus.reboot_required
+        return ConfigurationStatus.accepted

@@ -183,9 +183,8 @@ def _not_supported(**_: Any) -> None:
     raise OcppNotImplemented(description="firmware management is not set up on this charger")
 
 
-def register(session: Session, svc: ChargePointService) -> None:
+def register(session: Session, m: Maintenance | None) -> None:
     """Route UpdateFirmware and GetDiagnostics of `session` to the service's Maintenance."""
-    m = svc.maintenance
     if m is None:
         for action in (Action.update_firmware, Action.get_diagnostics):
             session.route_map[action] = {"_on_action": _not_supported}

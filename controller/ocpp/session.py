@@ -1,9 +1,10 @@
 """One websocket session with the CSMS, on the `ocpp` library's charge-point side.
 
-The handlers only translate: OCPP payloads in, a call into the service, an OCPP answer out.
+The handlers only translate: OCPP payloads in, a call into the `SessionHost`, an OCPP answer
+out; the session knows nothing else of the charge point.
 They never block the receive loop (no outgoing CALL from inside a handler); whatever must follow
 an answer (the message a TriggerMessage asks for, a reset) runs from `@after`, through the
-service's supervised tasks.
+host's supervised tasks.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ocpp.exceptions import (
     FormatViolationError,
@@ -22,15 +23,22 @@ from ocpp.exceptions import (
 from ocpp.messages import CallResult, _validate_payload
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
-from ocpp.v16.enums import Action
+from ocpp.v16.enums import (
+    Action,
+    ChargingProfileStatus,
+    ClearCacheStatus,
+    ClearChargingProfileStatus,
+    DataTransferStatus,
+    GetCompositeScheduleStatus,
+    RemoteStartStopStatus,
+    ResetStatus,
+)
 
 from controller.durable import DurableWriteError, all_written
 from controller.ocpp.firmware_handlers import register as register_maintenance
 from controller.ocpp.frames import FrameKind, call_error, screen
+from controller.ocpp.ports import Connection, SessionHost
 from controller.ocpp.transactions import storable_id
-
-if TYPE_CHECKING:
-    from controller.ocpp.service import ChargePointService
 
 log = logging.getLogger(__name__)
 
@@ -42,13 +50,15 @@ _ERRORS: dict[str, type[OCPPError]] = {
 
 
 class Session(ChargePoint):  # type: ignore[misc]
-    def __init__(self, service: ChargePointService, connection: Any, timeout_s: float) -> None:
-        super().__init__(service.settings.charge_point_id, connection, response_timeout=timeout_s)
-        self._svc = service
+    def __init__(
+        self, host: SessionHost, charge_point_id: str, connection: Connection, timeout_s: float
+    ) -> None:
+        super().__init__(charge_point_id, connection, response_timeout=timeout_s)
+        self._svc = host
         self._awaiting: dict[str, str] = {}  # message id -> action of our CALL
         self._invalid_responses: dict[str, OCPPError] = {}
         self.responses_dropped = 0
-        register_maintenance(self, service)
+        register_maintenance(self, host.maintenance)
 
     async def route_message(self, raw_msg: str) -> None:
         """Screen every frame first (see `frames`): a bad CALL gets a CALLERROR, a response
@@ -74,7 +84,7 @@ class Session(ChargePoint):  # type: ignore[misc]
             # (RecursionError after ~1000): strays never enter its queue.
             self._drop_response(screened.message_id, "no CALL of ours is waiting for it")
             return
-        self._svc.frames_received += 1
+        self._svc.frame_counted(True)
         if screened.kind is FrameKind.CALLRESULT and screened.parsed is not None:
             checked = self._check_response(screened.message_id, screened.parsed)
             if checked is not screened.parsed:
@@ -149,7 +159,7 @@ class Session(ChargePoint):  # type: ignore[misc]
         return parsed
 
     def _drop_response(self, message_id: str, reason: str) -> None:
-        self._svc.frames_rejected += 1
+        self._svc.frame_counted(False)
         self.responses_dropped += 1
         if self.responses_dropped <= 10 or self.responses_dropped % 1000 == 0:
             log.warning(
@@ -161,7 +171,7 @@ class Session(ChargePoint):  # type: ignore[misc]
 
     async def _reject_frame(self, msg_id: str, code: str, description: str) -> None:
         log.warning("malformed frame from the CSMS answered with %s: %s", code, description)
-        self._svc.frames_rejected += 1
+        self._svc.frame_counted(False)
         await self._send(call_error(msg_id, code, description))
 
     # --- Core -----------------------------------------------------------------------------
@@ -175,14 +185,15 @@ class Session(ChargePoint):  # type: ignore[misc]
         **_: Any,
     ) -> call_result.RemoteStartTransaction:
         if charging_profile is not None and not _profile_ids_storable(charging_profile):
-            return call_result.RemoteStartTransaction(status="Rejected")
+            return call_result.RemoteStartTransaction(status=RemoteStartStopStatus.rejected)
         status = self._svc.remote_start(id_tag, connector_id, charging_profile)
         return call_result.RemoteStartTransaction(status=status)
 
     @on(Action.remote_stop_transaction)
     def on_remote_stop(self, transaction_id: int, **_: Any) -> call_result.RemoteStopTransaction:
         if not storable_id(transaction_id):
-            return call_result.RemoteStopTransaction(status="Rejected")  # no such id can exist
+            # No such id can exist.
+            return call_result.RemoteStopTransaction(status=RemoteStartStopStatus.rejected)
         return call_result.RemoteStopTransaction(status=self._svc.remote_stop(transaction_id))
 
     @on(Action.change_availability)
@@ -203,26 +214,27 @@ class Session(ChargePoint):  # type: ignore[misc]
     def on_get_configuration(
         self, key: list[str] | None = None, **_: Any
     ) -> call_result.GetConfiguration:
-        known, unknown = self._svc.keys.listing(key)
+        known, unknown = self._svc.configuration(key)
         return call_result.GetConfiguration(
             configuration_key=known or None, unknown_key=unknown or None
         )
 
     @on(Action.clear_cache)
     def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
-        return call_result.ClearCache(status="Accepted")  # no authorisation cache is kept
+        # No authorisation cache is kept.
+        return call_result.ClearCache(status=ClearCacheStatus.accepted)
 
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
-        return call_result.DataTransfer(status="UnknownVendorId")
+        return call_result.DataTransfer(status=DataTransferStatus.unknown_vendor_id)
 
     @on(Action.reset)
     def on_reset(self, type: str, **_: Any) -> call_result.Reset:
-        return call_result.Reset(status="Accepted")
+        return call_result.Reset(status=ResetStatus.accepted)
 
     @after(Action.reset)
     def after_reset(self, type: str, **_: Any) -> None:
-        self._svc.spawn(self._svc.do_reset(type), "reset")
+        self._svc.reset_later(type)
 
     @on(Action.unlock_connector)
     async def on_unlock(self, connector_id: int, **_: Any) -> call_result.UnlockConnector:
@@ -240,7 +252,7 @@ class Session(ChargePoint):  # type: ignore[misc]
             raise _ERRORS.get(result.call_error, PropertyConstraintViolationError)(
                 description=result.reason
             )
-        return call_result.SetChargingProfile(status=result.status)
+        return call_result.SetChargingProfile(status=ChargingProfileStatus(result.status))
 
     @on(Action.clear_charging_profile)
     def on_clear_charging_profile(
@@ -252,12 +264,9 @@ class Session(ChargePoint):  # type: ignore[misc]
         **_: Any,
     ) -> call_result.ClearChargingProfile:
         if id is not None and not storable_id(id):
-            return call_result.ClearChargingProfile(status="Unknown")
-        status = self._svc.profiles.clear_charging_profile(
-            profile_id=id,
-            connector_id=connector_id,
-            purpose=charging_profile_purpose,
-            stack_level=stack_level,
+            return call_result.ClearChargingProfile(status=ClearChargingProfileStatus.unknown)
+        status = self._svc.clear_charging_profile(
+            id, connector_id, charging_profile_purpose, stack_level
         )
         return call_result.ClearChargingProfile(status=status)
 
@@ -265,14 +274,11 @@ class Session(ChargePoint):  # type: ignore[misc]
     def on_get_composite_schedule(
         self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
     ) -> call_result.GetCompositeSchedule:
-        now = self._svc.now()
-        schedule = self._svc.profiles.composite_schedule(
-            connector_id, now, int(duration), charging_rate_unit
-        )
+        schedule = self._svc.composite_schedule(connector_id, int(duration), charging_rate_unit)
         if schedule is None:
-            return call_result.GetCompositeSchedule(status="Rejected")
+            return call_result.GetCompositeSchedule(status=GetCompositeScheduleStatus.rejected)
         return call_result.GetCompositeSchedule(
-            status="Accepted",
+            status=GetCompositeScheduleStatus.accepted,
             connector_id=connector_id,
             schedule_start=schedule["startSchedule"],
             charging_schedule=schedule,
@@ -292,8 +298,7 @@ class Session(ChargePoint):  # type: ignore[misc]
     def after_trigger_message(
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> None:
-        if self._svc.trigger_status(requested_message, connector_id) == "Accepted":
-            self._svc.spawn(self._svc.send_triggered(requested_message, connector_id), "trigger")
+        self._svc.trigger_later(requested_message, connector_id)
 
 
 def _profile_ids_storable(profile: dict[str, Any]) -> bool:

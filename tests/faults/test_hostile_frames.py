@@ -93,7 +93,7 @@ def test_1500_stray_responses_do_not_break_the_next_call(tmp_path):
             "sync",
             {"status": "Accepted"},
         ]
-        session = charger.ocpp._session
+        session = charger.ocpp.session
         resp = await asyncio.wait_for(session.call(call.Heartbeat(), suppress=False), 20)
         return resp, session.responses_dropped
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from hw.base import CpState, EvseDriver
+from hw.base import CpState, EvseDriver, FaultKind
 from hw.clock import FakeClock
 from hw.direct_pilot import Contactor, CpSensor, DirectPilotDriver, Heartbeat, PilotOutput
 from hw.errors import DriverIOError, DriverUnavailable, HardwareError
@@ -197,7 +197,8 @@ async def test_failed_read_is_a_fault_with_safe_outputs_not_an_exception():
     rig = await charging()
     rig.sensor.fail = True
     status = await rig.driver.poll()
-    assert "cannot read the CP line" in (status.fault or "")
+    assert status.fault is not None and "cannot read the CP line" in status.fault.text
+    assert status.fault.kind is FaultKind.IO
     assert rig.safe() and status.offered_a == 0
     rig.sensor.fail = False
     await rig.run(29.9)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hw.base import CpState
+from hw.base import CpState, FaultKind
 from hw.emulators.evse_wb import EvseWbEmulator
 from hw.emulators.sdm630 import Sdm630Emulator
 from hw.emulators.server import EmulatorServer
@@ -139,7 +139,7 @@ def test_board_failure_state_is_a_fault():
             return bad, good
 
     bad, good = asyncio.run(asyncio.wait_for(go(), 30))
-    assert bad.fault and "failure" in bad.fault
+    assert bad.fault and "failure" in bad.fault.text and bad.fault.kind is FaultKind.BOARD
     assert good.fault is None
 
 
@@ -234,7 +234,7 @@ def test_serial_port_vanishing_faults_then_recovers(tmp_path):
         faults, recovered = asyncio.run(asyncio.wait_for(go(), 45))
     finally:
         pty.stop()
-    assert faults[0] is None and faults[1] and "not answering" in faults[1]
+    assert faults[0] is None and faults[1] and "not answering" in faults[1].text
     assert recovered is not None and recovered.offered_a == 16
 
 
@@ -270,7 +270,8 @@ def test_crc_garbage_is_a_driver_error_not_a_crash(tmp_path):
         statuses = asyncio.run(asyncio.wait_for(go(), 30))
     finally:
         pty.stop()
-    assert statuses[-1].fault and "not answering" in statuses[-1].fault
+    last = statuses[-1].fault
+    assert last and "not answering" in last.text and last.kind is FaultKind.LINK
     assert statuses[-1].offered_a == 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hw.base import CpState, EvseDriver, Meter
+from hw.base import CpState, EvseDriver, FaultKind, Meter
 from hw.clock import FakeClock
 from hw.pilot import PilotConfig, PilotMode, PilotPhase, PilotSignal
 from hw.sim import SimulatedEv, SimulatorSettings, build_sim_connector, probe
@@ -203,7 +203,8 @@ async def test_welded_contactor_is_reported_and_the_pilot_goes_safe():
     rig.contactor.stuck_closed = True
     await rig.driver.set_limit(0)
     await rig.run(3)
-    assert "welded" in (rig.status.fault or "")
+    fault = rig.status.fault
+    assert fault is not None and "welded" in fault.text and fault.kind is FaultKind.CONTACTOR
     assert rig.driver.pilot.signal == PilotSignal.x1()
     assert rig.status.contactor_closed  # the feedback tells the truth
 

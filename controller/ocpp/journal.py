@@ -1,0 +1,60 @@
+"""The station's transaction journal on the OCPP store: a transaction's record and its
+StartTransaction or StopTransaction are one commit, so neither exists without the other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from controller.ocpp.core import utc_iso
+from controller.ocpp.outbox import OcppDb, StoredTransaction
+from controller.station import StopReason, TransactionInfo
+
+# The Transaction.End sampled values of a connector, for a StopTransaction's transactionData.
+StopValues = Callable[[int], list[dict[str, Any]]]
+
+
+class OcppJournal:
+    def __init__(self, db: OcppDb, stop_values: StopValues) -> None:
+        self._db = db
+        self._stop_values = stop_values
+
+    def stored_open(self) -> list[TransactionInfo]:
+        return [
+            TransactionInfo(
+                t.connector_id, t.transaction_id, t.id_tag, t.start, t.meter_start_wh, t.tx_key
+            )
+            for t in self._db.open_transactions()
+        ]
+
+    def record_start(self, tx: TransactionInfo) -> None:
+        self._db.open_transaction(
+            StoredTransaction(
+                tx.tx_key, tx.connector_id, None, tx.id_tag, tx.start, tx.meter_start_wh
+            ),
+            {
+                "connector_id": tx.connector_id,
+                "id_tag": tx.id_tag,
+                "meter_start": round(tx.meter_start_wh),
+                "timestamp": utc_iso(tx.start),
+            },
+        )
+
+    def record_id(self, tx_key: str, transaction_id: int) -> None:
+        self._db.assign_transaction_id(tx_key, transaction_id)
+
+    def record_stop(
+        self, tx: TransactionInfo, meter_stop_wh: float, reason: StopReason, at: datetime
+    ) -> None:
+        payload: dict[str, Any] = {
+            "meter_stop": round(meter_stop_wh),
+            "timestamp": utc_iso(at),
+            "transaction_id": tx.transaction_id,
+            "reason": reason.value,
+            "id_tag": tx.id_tag,
+        }
+        stop_data = self._stop_values(tx.connector_id)
+        if stop_data:
+            payload["transaction_data"] = [{"timestamp": utc_iso(at), "sampled_value": stop_data}]
+        self._db.close_transaction(tx.tx_key, payload, (tx.connector_id, meter_stop_wh))

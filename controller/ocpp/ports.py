@@ -1,0 +1,78 @@
+"""The small interfaces the OCPP adapter's parts talk through, so none needs the whole service.
+
+`Caller` is what a part needs of a live session (one outgoing CALL); `SessionHost` is what a
+session needs of the charge point to answer the central system's requests; `Connection` is the
+`ocpp` library's own transport protocol, which a websocket or an in-memory pair implements.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ocpp.v16.enums import (
+    AvailabilityStatus,
+    ClearChargingProfileStatus,
+    ConfigurationStatus,
+    RemoteStartStopStatus,
+    TriggerMessageStatus,
+    UnlockStatus,
+)
+
+from controller.smart_charging import SetResult
+
+if TYPE_CHECKING:
+    from controller.ocpp.firmware_handlers import Maintenance
+
+
+class Connection(Protocol):
+    async def send(self, message: str) -> None: ...
+
+    async def recv(self) -> str: ...
+
+
+class Caller(Protocol):
+    async def call(self, payload: Any, suppress: bool = True) -> Any: ...
+
+
+class SessionHost(Protocol):
+    def remote_start(
+        self, id_tag: str, connector_id: int | None, profile: dict[str, Any] | None
+    ) -> RemoteStartStopStatus: ...
+
+    def remote_stop(self, transaction_id: int) -> RemoteStartStopStatus: ...
+
+    def change_availability(self, connector_id: int, kind: str) -> AvailabilityStatus: ...
+
+    def change_configuration(self, key: str, value: str) -> ConfigurationStatus: ...
+
+    def configuration(
+        self, keys: list[str] | None
+    ) -> tuple[list[dict[str, object]], list[str]]: ...
+
+    async def unlock(self, connector_id: int) -> UnlockStatus: ...
+
+    def reset_later(self, kind: str) -> None: ...
+
+    def set_charging_profile(self, connector_id: int, profile: dict[str, Any]) -> SetResult: ...
+
+    def clear_charging_profile(
+        self,
+        profile_id: int | None,
+        connector_id: int | None,
+        purpose: str | None,
+        stack_level: int | None,
+    ) -> ClearChargingProfileStatus: ...
+
+    def composite_schedule(
+        self, connector_id: int, duration_s: int, unit: str | None
+    ) -> dict[str, Any] | None: ...
+
+    def trigger_status(self, message: str, connector_id: int | None) -> TriggerMessageStatus: ...
+
+    def trigger_later(self, message: str, connector_id: int | None) -> None: ...
+
+    def frame_counted(self, accepted: bool) -> None: ...
+
+    @property
+    def maintenance(self) -> Maintenance | None:
+        """Firmware update and diagnostics upload, if the app set them up."""

@@ -1,0 +1,86 @@
+"""StatusNotification: each connector's status, derived, remembered and sent when it changes."""
+
+from __future__ import annotations
+
+from ocpp.v16 import call
+from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
+
+from controller.ocpp.core import Core, utc_iso
+from controller.ocpp.ports import Caller
+from controller.ocpp.status import ConnectorStatus, connector_status
+from controller.ocpp.tx_watch import NO_METER_TEXT
+from controller.station import EventKind, StationEvent
+
+
+class Statuses:
+    def __init__(self, core: Core) -> None:
+        self._core = core
+        self._status: dict[int, ConnectorStatus] = {}
+        self._sent: dict[int, ConnectorStatus] = {}
+        core.events.subscribe(self._on_event)
+
+    def _on_event(self, event: StationEvent) -> None:
+        # Parts emit CONNECTOR_CHANGED once a change is complete, so a stop that also ends
+        # a scheduled availability change is one StatusNotification, not two.
+        if event.kind is EventKind.CONNECTOR_CHANGED:
+            self.update(event.connector_id)
+
+    def current(self, connector_id: int) -> str:
+        status = self._status.get(connector_id)
+        return "-" if status is None else status[0].value
+
+    def _derive(self, connector_id: int) -> ConnectorStatus:
+        c = self._core
+        return connector_status(
+            c.hardware.snapshot(connector_id).status,
+            in_transaction=connector_id in c.book,
+            operative=c.connectors.operative(connector_id),
+            finishing=c.connectors.finishing(connector_id),
+            authorized=c.connectors.authorized(connector_id),
+        )
+
+    def update(self, connector_id: int) -> None:
+        status = self._derive(connector_id)
+        if self._status.get(connector_id) != status:
+            self._status[connector_id] = status
+            self.push(connector_id)
+
+    def push(self, connector_id: int, force: bool = False) -> None:
+        """Send in the background, if the link is up."""
+        caller = self._core.caller()
+        if caller is not None:
+            self._core.spawn(self.send(caller, connector_id, force), "status")
+
+    def link_up(self) -> None:
+        self._sent.clear()
+
+    def _station_status(self) -> ConnectorStatus:
+        if not self._core.connectors.any_operative():
+            return ChargePointStatus.unavailable, ChargePointErrorCode.no_error
+        return ChargePointStatus.available, ChargePointErrorCode.no_error
+
+    async def send(self, caller: Caller, connector_id: int, force: bool = False) -> None:
+        if connector_id == 0:
+            status = self._station_status()
+        else:
+            status = self._status.setdefault(connector_id, self._derive(connector_id))
+        if not force and self._sent.get(connector_id) == status:
+            return
+        info = None
+        if connector_id != 0:
+            fault = self._core.hardware.snapshot(connector_id).status.fault
+            if fault is not None:
+                info = fault.text[:50]
+            elif self._core.watch.meter_missing(connector_id):
+                info = NO_METER_TEXT[:50]
+        await caller.call(
+            call.StatusNotification(
+                connector_id=connector_id,
+                error_code=status[1],
+                status=status[0],
+                timestamp=utc_iso(self._core.now()),
+                info=info,
+            ),
+            suppress=False,
+        )
+        self._sent[connector_id] = status

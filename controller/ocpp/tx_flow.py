@@ -1,0 +1,233 @@
+"""When a transaction starts and stops: authorization, meterStart and meterStop, power loss.
+
+The decisions live in the pure `transactions` and `tx_watch` modules and the state in the
+station's `TransactionBook`; this part wires them to the hardware and the central system.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+import websockets
+from ocpp.exceptions import OCPPError
+from ocpp.v16 import call
+from ocpp.v16.enums import AuthorizationStatus
+
+from controller.ocpp.core import Core
+from controller.ocpp.statuses import Statuses
+from controller.ocpp.transactions import MeterStartSource, good_energy_wh, meter_stop_wh
+from controller.ocpp.tx_watch import NO_METER_TEXT
+from controller.station import (
+    Authorization,
+    EventKind,
+    StationEvent,
+    StopReason,
+    TransactionInfo,
+)
+from hw.base import CpState
+
+log = logging.getLogger(__name__)
+
+
+class TransactionFlow:
+    def __init__(self, core: Core, statuses: Statuses) -> None:
+        self._core = core
+        self._statuses = statuses
+        self._to_power_loss: list[TransactionInfo] = []
+
+    def _changed(self, connector_id: int) -> None:
+        self._core.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, connector_id))
+
+    def energy_wh(self, connector_id: int) -> float | None:
+        return good_energy_wh(self._core.hardware.snapshot(connector_id).meter)
+
+    # --- restart --------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        c = self._core
+        for tx in c.book.restore(set(c.hardware.connector_ids)):
+            if tx.transaction_id is None:
+                c.watch.started(tx.connector_id, c.clock.monotonic())
+            if c.settings.resume_transaction_after_power_loss:
+                log.warning(
+                    "resuming transaction %s after a restart", tx.transaction_id or tx.tx_key
+                )
+                if c.profiles.transaction(tx.connector_id) is None:
+                    c.profiles.transaction_started(tx.connector_id, tx.transaction_id, tx.start)
+            else:
+                self._to_power_loss.append(tx)
+
+    async def stop_power_loss(self) -> None:
+        """Transactions cut by a crash or power cut end with reason PowerLoss at start-up."""
+        if not self._to_power_loss:
+            return
+        for _ in range(30):  # give the meter a moment for a real meterStop
+            if all(self.energy_wh(t.connector_id) is not None for t in self._to_power_loss):
+                break
+            await asyncio.sleep(0.1)
+        for tx in self._to_power_loss:
+            log.warning(
+                "transaction %s was cut by a restart: stopping it (PowerLoss)",
+                tx.transaction_id or tx.tx_key,
+            )
+            self.stop(tx.connector_id, StopReason.POWER_LOSS)
+        self._to_power_loss = []
+
+    # --- what the daemon asks ---------------------------------------------------------------
+
+    def charging_permitted(self, connector_id: int) -> bool:
+        c = self._core
+        return (
+            connector_id in c.book
+            and (c.connectors.operative(connector_id) or c.connectors.scheduled(connector_id))
+            and not any(t.connector_id == connector_id for t in self._to_power_loss)
+            and not c.watch.overdue(
+                connector_id, link_up=c.session is not None, mono=c.clock.monotonic()
+            )
+        )
+
+    def pause_reason(self, connector_id: int) -> str | None:
+        """Why the charger itself holds back a connector, for people reading `status`."""
+        c = self._core
+        return c.watch.reason(connector_id, link_up=c.session is not None, mono=c.clock.monotonic())
+
+    def connector_changed(self, connector_id: int) -> None:
+        c = self._core
+        if c.hardware.snapshot(connector_id).status.cp_state is CpState.A:
+            c.connectors.set_finishing(connector_id, False)
+            if connector_id in c.book and c.keys.get_bool("StopTransactionOnEVSideDisconnect"):
+                self.stop(connector_id, StopReason.EV_DISCONNECTED)
+        self.maybe_start(connector_id)
+        self._changed(connector_id)
+
+    async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
+        """A local card or button: stops the session it started, else authorises a new one."""
+        c = self._core
+        tx = c.book.get(connector_id)
+        if tx is not None:
+            if tx.id_tag == id_tag:
+                self.stop(connector_id, StopReason.LOCAL)
+                return True
+            return False
+        accepted = c.keys.get_bool("AllowOfflineTxForUnknownId")
+        caller = c.caller()
+        if caller is not None:
+            try:
+                resp = await caller.call(call.Authorize(id_tag=id_tag), suppress=False)
+                accepted = resp.id_tag_info.get("status") == AuthorizationStatus.accepted
+            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
+                log.warning("Authorize failed (%s); deciding offline", exc)
+        if not accepted:
+            return False
+        self.authorize(connector_id, id_tag, None)
+        return True
+
+    # --- start ----------------------------------------------------------------------------
+
+    def authorize(self, connector_id: int, id_tag: str, profile: dict[str, Any] | None) -> None:
+        c = self._core
+        expires = c.clock.monotonic() + c.keys.get_int("ConnectionTimeOut")
+        c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires))
+        self.maybe_start(connector_id)
+        self._changed(connector_id)
+
+    def maybe_start(self, connector_id: int) -> None:
+        c = self._core
+        plugged = c.hardware.snapshot(connector_id).status.cp_state in (
+            CpState.B,
+            CpState.C,
+            CpState.D,
+        )
+        if (
+            connector_id in c.book
+            or not c.connectors.operative(connector_id)
+            or not plugged
+            or c.connectors.finishing(connector_id)  # the car of the ended session is still in
+        ):
+            c.watch.forget_wait(connector_id)
+            return
+        auth = c.connectors.authorization(connector_id, c.clock.monotonic())
+        if auth is None and c.settings.free_vend_id_tag:
+            auth = Authorization(c.settings.free_vend_id_tag, None, 0.0)
+        if auth is None or not c.connectors.admits(connector_id, auth):
+            c.watch.forget_wait(connector_id)
+            return
+        meter_wh = self._meter_start(connector_id)
+        if meter_wh is None:
+            return  # retried by the metering task until a value is known
+        c.connectors.consume(connector_id)
+        now = c.now()
+        tx = TransactionInfo(connector_id, None, auth.id_tag, now, meter_wh, uuid.uuid4().hex)
+        c.book.start(tx)
+        c.watch.started(connector_id, c.clock.monotonic())
+        log.info("transaction started on connector %d for %s", connector_id, auth.id_tag)
+        c.profiles.transaction_started(connector_id, None, now, auth.profile)
+        c.outbox_event.set()
+
+    def _meter_start(self, connector_id: int) -> float | None:
+        """meterStart: a fresh reading, waited for; else the persisted register; never a 0 that
+        stands in for a meter not read. Without any meter the register is 0 and stays so."""
+        c = self._core
+        if not c.hardware.snapshot(connector_id).metered:
+            return c.db.last_register_wh(connector_id) or 0.0
+        decision = c.watch.meter_start(
+            connector_id,
+            self.energy_wh(connector_id),
+            c.db.last_register_wh(connector_id),
+            c.clock.monotonic(),
+        )
+        if decision.newly_missing:
+            log.error("connector %d: %s", connector_id, NO_METER_TEXT)
+            self._statuses.push(connector_id, force=True)
+        if decision.source is MeterStartSource.PERSISTED:
+            log.warning(
+                "connector %d: meter not read; meterStart %.0f Wh is the last reported register",
+                connector_id,
+                decision.energy_wh,
+            )
+        return decision.energy_wh
+
+    # --- confirmation and stop ----------------------------------------------------------------
+
+    def confirmed(
+        self, tx_key: str, transaction_id: int, id_tag_info: dict[str, Any] | None
+    ) -> None:
+        c = self._core
+        for tx in c.book.confirm(tx_key, transaction_id):
+            c.watch.confirmed(tx.connector_id)
+            c.profiles.transaction_id_assigned(tx.connector_id, transaction_id)
+            status = (id_tag_info or {}).get("status", AuthorizationStatus.accepted)
+            if status != AuthorizationStatus.accepted and c.keys.get_bool(
+                "StopTransactionOnInvalidId"
+            ):
+                log.warning("CSMS answered %s for the transaction's idTag: stopping", status)
+                self.stop(tx.connector_id, StopReason.DEAUTHORIZED)
+
+    def stop(self, connector_id: int, reason: StopReason) -> None:
+        c = self._core
+        tx = c.book.get(connector_id)
+        if tx is None:
+            return
+        c.watch.confirmed(connector_id)
+        meter_stop = meter_stop_wh(
+            self.energy_wh(connector_id), c.db.last_register_wh(connector_id), tx.meter_start_wh
+        )
+        c.book.stop(connector_id, reason, meter_stop, c.now())
+        log.info(
+            "transaction %s on connector %d stopped: %s",
+            tx.transaction_id or tx.tx_key,
+            connector_id,
+            reason.value,
+        )
+        if c.hardware.snapshot(connector_id).status.cp_state is not CpState.A:
+            c.connectors.set_finishing(connector_id, True)
+        c.profiles.transaction_stopped(connector_id)
+        scheduled = c.connectors.take_scheduled(connector_id)
+        if scheduled is not None:
+            c.connectors.set_operative(connector_id, scheduled)
+            c.hardware.set_operative(connector_id, scheduled)
+        c.outbox_event.set()
+        self._changed(connector_id)

@@ -1,0 +1,63 @@
+"""The station's plain typed state: what a connector's hardware shows, and what a session is.
+
+No protocol lives here: an OCPP 1.6 or 2.0.1 adapter and the dashboard read these types and
+translate them into their own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from hw.base import EvseStatus, MeterSample
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorSnapshot:
+    connector_id: int
+    status: EvseStatus
+    limit_a: float | None
+    meter: MeterSample | None
+    # False for a connector with no meter configured: there is no register to wait for.
+    metered: bool = True
+
+
+class Hardware(Protocol):
+    """What the daemon offers the station: snapshots, and the few things a CSMS may ask of
+    the hardware (unlock, reset, availability)."""
+
+    @property
+    def connector_ids(self) -> Sequence[int]: ...
+
+    def snapshot(self, connector_id: int) -> ConnectorSnapshot: ...
+
+    async def unlock_connector(self, connector_id: int) -> bool: ...
+
+    async def reset(self, kind: str) -> None: ...
+
+    def set_operative(self, connector_id: int, operative: bool) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionInfo:
+    """One charging session. `tx_key` is ours from the start; `transaction_id` is the
+    central system's, None until it answered the start."""
+
+    connector_id: int
+    transaction_id: int | None
+    id_tag: str
+    start: datetime
+    meter_start_wh: float
+    tx_key: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """An idTag allowed to start on a connector until `expires_mono`; `profile` is a charging
+    profile that came with a remote start (kept opaque here)."""
+
+    id_tag: str
+    profile: dict[str, Any] | None
+    expires_mono: float

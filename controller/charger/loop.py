@@ -23,13 +23,10 @@ import contextlib
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from controller.charger.binding import LimitSource, binding
-from controller.charger.fuse_guard import FuseLimit
 from controller.charger.main_fuse import MainFuse
-from controller.charger.phase_choice import PhaseChooser, PhaseReason
 from controller.charger.phase_wiring import (
     choose_all_phases,
     fuse_caps,
@@ -38,9 +35,10 @@ from controller.charger.phase_wiring import (
 )
 from controller.charger.schedule import is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
+from controller.charger.unit import ConnectorUnit as ConnectorUnit  # re-exported
 from controller.logs import errors_logged
-from controller.smart_charging import Limit, ProfileStore
-from hw.base import CpState, EvseDriver, EvseStatus, Fault, FaultKind, Meter, MeterSample, Polled
+from controller.smart_charging import ProfileStore
+from hw.base import CpState, EvseStatus, Fault, FaultKind, Polled
 from hw.clock import Clock
 from hw.errors import HardwareError
 from hw.modbus_budget import METER_POLL_INTERVAL_S
@@ -49,33 +47,6 @@ log = logging.getLogger(__name__)
 
 # A wall clock that moves this much more (or less) than the monotonic clock has stepped.
 CLOCK_STEP_S = 2.0
-
-
-@dataclass(eq=False)
-class ConnectorUnit:
-    """One connector's hardware and what the loop last saw and decided for it."""
-
-    connector_id: int
-    driver: EvseDriver
-    meter: Meter | None
-    max_current_a: float
-    status: EvseStatus | None = None
-    sample: MeterSample | None = None
-    limit: Limit | None = None
-    target_a: float | None = None
-    operative: bool = True
-    last_error: str | None = None
-    limit_source: LimitSource | None = None
-    fuse_limit: FuseLimit | None = None
-    """The main-fuse guard's cap and why, when a grid meter is configured."""
-    phases: int | None = None
-    """The phases asked of a connector that can switch, and why."""
-    phase_reason: PhaseReason | None = None
-    phase_chooser: PhaseChooser = field(default_factory=PhaseChooser, repr=False)
-    _meter_failures: int = field(default=0, repr=False)
-    shut_down: bool = field(default=False, repr=False)
-    next_poll_mono: float | None = field(default=None, repr=False)
-    polls: int = field(default=0, repr=False)
 
 
 class ControlLoop:

@@ -17,7 +17,7 @@ from hw.base import EvseDriver, PhaseSwitching
 from hw.clock import Clock
 
 if TYPE_CHECKING:
-    from controller.charger.loop import ConnectorUnit
+    from controller.charger.unit import ConnectorUnit
 
 
 def phases_in_use(driver: EvseDriver) -> int:

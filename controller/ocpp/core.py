@@ -27,7 +27,7 @@ from controller.station import ConnectorStates, Events, Hardware, TransactionBoo
 from hw.clock import Clock
 
 if TYPE_CHECKING:
-    from controller.ocpp.firmware_handlers import Maintenance
+    from controller.ocpp.ports import MaintenancePort
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class Core:
     outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
     heartbeat_changed: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    maintenance: Maintenance | None = None
+    maintenance: MaintenancePort | None = None
     """Firmware update and diagnostics upload (`firmware_handlers`), set by the app."""
 
     def now(self) -> datetime:

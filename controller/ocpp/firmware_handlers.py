@@ -14,10 +14,10 @@ import contextlib
 import logging
 import os
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v16 import call_result
@@ -32,9 +32,64 @@ from controller.firmware.model import FirmwareStatus, UpdateRequest
 from controller.firmware.updater import FirmwareUpdater
 
 if TYPE_CHECKING:
-    from controller.app import Charger
-    from controller.ocpp.service import ChargePointService
-    from controller.ocpp.session import Session
+    from controller.ocpp.config_keys import ConfigKeys
+    from controller.ocpp.outbox import OcppDb
+    from controller.ocpp.ports import MaintenancePort
+    from controller.ocpp.settings import OcppSettings
+
+
+class _Station(Protocol):
+    @property
+    def connector_ids(self) -> list[int]: ...
+
+    def reset(self, why: str) -> Any: ...
+
+
+class MaintenanceHost(Protocol):
+    """What Maintenance needs of the OCPP service (`ChargePointService` provides it)."""
+
+    @property
+    def settings(self) -> OcppSettings: ...
+
+    @property
+    def db(self) -> OcppDb: ...
+
+    @property
+    def keys(self) -> ConfigKeys: ...
+
+    @property
+    def station(self) -> _Station: ...
+
+    @property
+    def link_state(self) -> str: ...
+
+    def now(self) -> datetime: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None: ...
+
+    def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None: ...
+
+    def active_transaction(self, connector_id: int) -> object | None: ...
+
+
+class _Routed(Protocol):
+    route_map: dict[Any, dict[str, Any]]
+
+
+class _ChargerLike(Protocol):
+    """What `maintenance_for` needs of the composition root."""
+
+    @property
+    def settings(self) -> Any: ...
+
+    @property
+    def state_dir(self) -> Path: ...
+
+    @property
+    def ocpp(self) -> Any: ...
+
+    def status_document(self) -> dict[str, Any]: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +107,7 @@ def live_config_path() -> Path | None:
 class Maintenance:
     def __init__(
         self,
-        svc: ChargePointService,
+        svc: MaintenanceHost,
         state_dir: Path,
         config: Callable[[], dict[str, Any]],
         status: Callable[[], dict[str, Any]],
@@ -183,8 +238,10 @@ def _not_supported(**_: Any) -> None:
     raise OcppNotImplemented(description="firmware management is not set up on this charger")
 
 
-def register(session: Session, m: Maintenance | None) -> None:
+def register(session: _Routed, m: MaintenancePort | None) -> None:
     """Route UpdateFirmware and GetDiagnostics of `session` to the service's Maintenance."""
+    if m is not None and not isinstance(m, Maintenance):
+        m = None  # a stand-in without the OCPP handlers (unit tests): not supported
     if m is None:
         for action in (Action.update_firmware, Action.get_diagnostics):
             session.route_map[action] = {"_on_action": _not_supported}
@@ -196,7 +253,7 @@ def register(session: Session, m: Maintenance | None) -> None:
     }
 
 
-def maintenance_for(charger: Charger) -> Maintenance:
+def maintenance_for(charger: _ChargerLike) -> Maintenance:
     from controller.config import masked_dump
 
     settings = charger.settings

@@ -34,7 +34,7 @@ from controller.station import EventKind, StationEvent, StopReason
 from hw.base import CpState
 
 if TYPE_CHECKING:
-    from controller.ocpp.firmware_handlers import Maintenance
+    from controller.ocpp.ports import MaintenancePort
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class Handlers:
         self.frames_rejected = 0
 
     @property
-    def maintenance(self) -> Maintenance | None:
+    def maintenance(self) -> MaintenancePort | None:
         return self._core.maintenance
 
     def frame_counted(self, accepted: bool) -> None:

@@ -7,7 +7,7 @@ session needs of the charge point to answer the central system's requests; `Conn
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ocpp.v16.enums import (
     AvailabilityStatus,
@@ -20,8 +20,14 @@ from ocpp.v16.enums import (
 
 from controller.smart_charging import SetResult
 
-if TYPE_CHECKING:
-    from controller.ocpp.firmware_handlers import Maintenance
+
+class MaintenancePort(Protocol):
+    """Firmware update and diagnostics upload as the adapter sees them
+    (`firmware_handlers.Maintenance`)."""
+
+    def boot_accepted(self) -> None: ...
+
+    def current_status(self, action: str) -> str: ...
 
 
 class Connection(Protocol):
@@ -74,5 +80,5 @@ class SessionHost(Protocol):
     def frame_counted(self, accepted: bool) -> None: ...
 
     @property
-    def maintenance(self) -> Maintenance | None:
+    def maintenance(self) -> MaintenancePort | None:
         """Firmware update and diagnostics upload, if the app set them up."""

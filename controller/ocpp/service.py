@@ -50,7 +50,7 @@ from controller.station import (
 from hw.clock import Clock
 
 if TYPE_CHECKING:
-    from controller.ocpp.firmware_handlers import Maintenance
+    from controller.ocpp.ports import MaintenancePort
 
 __all__ = ["ChargePointService", "TransactionInfo"]
 
@@ -184,11 +184,11 @@ class ChargePointService:
         }
 
     @property
-    def maintenance(self) -> Maintenance | None:
+    def maintenance(self) -> MaintenancePort | None:
         return self.core.maintenance
 
     @maintenance.setter
-    def maintenance(self, value: Maintenance | None) -> None:
+    def maintenance(self, value: MaintenancePort | None) -> None:
         self.core.maintenance = value
 
     def now(self) -> datetime:

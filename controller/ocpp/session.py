@@ -20,7 +20,6 @@ from ocpp.exceptions import (
     PropertyConstraintViolationError,
     ProtocolError,
 )
-from ocpp.messages import CallResult, _validate_payload
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import (
@@ -38,7 +37,8 @@ from controller.durable import DurableWriteError, all_written
 from controller.ocpp.firmware_handlers import register as register_maintenance
 from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.ports import Connection, SessionHost
-from controller.ocpp.transactions import storable_id
+from controller.ocpp.responses import check_response
+from controller.ocpp.transactions import check_profile_ids, profile_ids_storable, storable_id
 
 log = logging.getLogger(__name__)
 
@@ -144,19 +144,12 @@ class Session(ChargePoint):  # type: ignore[misc]
         await super()._send(message)
 
     def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:
-        """The CSMS's CALLRESULT checked against its schema; an invalid one becomes a
-        CALLERROR for the library and its error is raised from `call`."""
-        action = self._awaiting.get(message_id)
-        if action is None or len(parsed) != 3 or not isinstance(parsed[2], dict):
-            return parsed
-        try:
-            # Inline, not on the library's executor thread: an answer is small, and handing it
-            # to a thread costs more than checking it.
-            _validate_payload(CallResult(message_id, parsed[2], action), "1.6")
-        except OCPPError as exc:
-            self._invalid_responses[message_id] = exc
-            return [4, message_id, "FormatViolation", str(exc.description)[:200], {}]
-        return parsed
+        """The CSMS's CALLRESULT checked against its schema (`responses.check`); an invalid
+        one becomes a CALLERROR for the library and its error is raised from `call`."""
+        checked, error = check_response(self._awaiting.get(message_id), message_id, parsed)
+        if error is not None:
+            self._invalid_responses[message_id] = error
+        return checked
 
     def _drop_response(self, message_id: str, reason: str) -> None:
         self._svc.frame_counted(False)
@@ -184,7 +177,7 @@ class Session(ChargePoint):  # type: ignore[misc]
         charging_profile: dict[str, Any] | None = None,
         **_: Any,
     ) -> call_result.RemoteStartTransaction:
-        if charging_profile is not None and not _profile_ids_storable(charging_profile):
+        if charging_profile is not None and not profile_ids_storable(charging_profile):
             return call_result.RemoteStartTransaction(status=RemoteStartStopStatus.rejected)
         status = self._svc.remote_start(id_tag, connector_id, charging_profile)
         return call_result.RemoteStartTransaction(status=status)
@@ -246,7 +239,7 @@ class Session(ChargePoint):  # type: ignore[misc]
     def on_set_charging_profile(
         self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
     ) -> call_result.SetChargingProfile:
-        _check_profile_ids(cs_charging_profiles)
+        check_profile_ids(cs_charging_profiles)
         result = self._svc.set_charging_profile(connector_id, cs_charging_profiles)
         if result.call_error:
             raise _ERRORS.get(result.call_error, PropertyConstraintViolationError)(
@@ -299,18 +292,3 @@ class Session(ChargePoint):  # type: ignore[misc]
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> None:
         self._svc.trigger_later(requested_message, connector_id)
-
-
-def _profile_ids_storable(profile: dict[str, Any]) -> bool:
-    return all(
-        profile.get(key) is None or storable_id(profile.get(key))
-        for key in ("charging_profile_id", "transaction_id")
-    )
-
-
-def _check_profile_ids(profile: dict[str, Any]) -> None:
-    """An id the store cannot hold is the CSMS's error, answered as such, never a crash."""
-    if not _profile_ids_storable(profile):
-        raise PropertyConstraintViolationError(
-            description="chargingProfileId or transactionId outside the signed 64-bit range"
-        )

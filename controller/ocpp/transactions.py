@@ -10,6 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from ocpp.exceptions import PropertyConstraintViolationError
 
 from hw.base import MeterSample
 
@@ -89,3 +92,18 @@ def start_overdue(
     if confirmed or not link_up:
         return False
     return now_mono - waiting_since_mono > grace_s
+
+
+def profile_ids_storable(profile: dict[str, Any]) -> bool:
+    return all(
+        profile.get(key) is None or storable_id(profile.get(key))
+        for key in ("charging_profile_id", "transaction_id")
+    )
+
+
+def check_profile_ids(profile: dict[str, Any]) -> None:
+    """An id the store cannot hold is the CSMS's error, answered as such, never a crash."""
+    if not profile_ids_storable(profile):
+        raise PropertyConstraintViolationError(
+            description="chargingProfileId or transactionId outside the signed 64-bit range"
+        )

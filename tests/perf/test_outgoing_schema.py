@@ -27,7 +27,7 @@ def test_the_suite_catches_an_invalid_message_the_charger_sends(tmp_path, outgoi
         try:
             async with running(make_settings(url, tmp_path)) as charger:
                 await csms.wait_for("StatusNotification", timeout_s=30)
-                session = charger.ocpp._session
+                session = charger.ocpp.session
                 assert session is not None
                 # Not checked on the way out any more: the frame reaches the CSMS, whose own
                 # schema check answers with a CALLERROR.
@@ -72,12 +72,8 @@ def test_an_invalid_answer_from_the_csms_is_still_rejected():
             async with websockets.connect(
                 f"ws://127.0.0.1:{port}/{CP}", subprotocols=["ocpp1.6"]
             ) as ws:
-                svc = SimpleNamespace(
-                    settings=SimpleNamespace(charge_point_id=CP),
-                    frames_received=0,
-                    frames_rejected=0,
-                )
-                session = Session(svc, ws, timeout_s=5)  # type: ignore[arg-type]
+                host = SimpleNamespace(maintenance=None, frame_counted=lambda accepted: None)
+                session = Session(host, CP, ws, timeout_s=5)  # type: ignore[arg-type]
                 reader = asyncio.create_task(session.start())
                 try:
                     with pytest.raises(TypeConstraintViolationError):

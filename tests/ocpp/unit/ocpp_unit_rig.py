@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import random
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -205,11 +206,19 @@ async def settle(rounds: int = 200) -> None:
         await asyncio.sleep(0)
 
 
-async def until(condition: Callable[[], bool], rounds: int = 5000) -> None:
-    for _ in range(rounds):
+async def until(condition: Callable[[], bool], rounds: int = 5000, real_s: float = 10.0) -> None:
+    """Wait for `condition` without moving the fake clock. Durable writes finish on a writer
+    thread in real time (a message leaves only once its row is on disk), so after the first
+    `rounds` loop iterations the wait also yields a millisecond at a time, up to `real_s`."""
+    deadline = time.monotonic() + real_s
+    n = 0
+    while True:
         if condition():
             return
-        await asyncio.sleep(0)
+        n += 1
+        if n > rounds and time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0 if n <= rounds else 0.001)
     raise AssertionError(f"condition never came true: {condition.__code__.co_consts}")
 
 

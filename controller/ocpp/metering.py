@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from controller.ocpp.station import ConnectorSnapshot
 from controller.ocpp.transactions import sample_is_finite
+from controller.station.model import ConnectorSnapshot
 
 
 def sampled_values(

@@ -17,7 +17,6 @@ the queue goes on with the next message.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import threading
@@ -26,16 +25,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
-from ocpp.messages import MessageType, get_validator
-from ocpp.v16 import call
-
-from controller.durable import Damage, MirroredDb
+from controller.durable import Damage
+from controller.durable_writer import MirroredDb
+from controller.ocpp.queued_rows import decode_row
 
 log = logging.getLogger(__name__)
 
-# Filled in from the transaction's record when the message is sent.
-_FILLED_AT_SEND = frozenset({"transaction_id"})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -199,7 +194,7 @@ class OcppDb:
                 ).fetchone()
             if row is None:
                 return None
-            payload, problem = _decode(row[1], row[2], row[0] <= self._check_schema_upto)
+            payload, problem = decode_row(row[1], row[2], row[0] <= self._check_schema_upto)
             if payload is not None:
                 return Queued(row[0], row[1], payload, row[3], int(row[4] or 0))
             self._set_aside(row, problem)
@@ -338,61 +333,6 @@ class OcppDb:
 
     def set_config(self, key: str, value: str) -> None:
         self._tx([("INSERT OR REPLACE INTO config VALUES (?, ?)", (key, value))])
-
-
-def _decode(
-    action: object, raw: object, check_schema: bool = True
-) -> tuple[dict[str, Any] | None, str]:
-    """The row's payload if the message can be built from it, else why not."""
-    request = getattr(call, action, None) if isinstance(action, str) else None
-    if not isinstance(request, type) or not dataclasses.is_dataclass(request):
-        return None, f"unknown action {action!r}"
-    try:
-        payload = json.loads(raw) if isinstance(raw, str | bytes) else None
-    except ValueError as exc:
-        return None, f"payload is not JSON ({exc})"
-    if not isinstance(payload, dict):
-        return None, "payload is not a JSON object"
-    fields = dataclasses.fields(request)
-    names = {f.name for f in fields}
-    unknown = sorted(set(payload) - names)
-    if unknown:
-        return None, f"fields {action} does not have: {', '.join(unknown)}"
-    required = {
-        f.name
-        for f in fields
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-    }
-    missing = sorted(required - set(payload) - _FILLED_AT_SEND)
-    if missing:
-        return None, f"missing fields: {', '.join(missing)}"
-    problem = _schema_problem(request, payload, required) if check_schema else ""
-    if problem:
-        return None, problem
-    return payload, ""
-
-
-def _schema_problem(request: type, payload: dict[str, Any], required: set[str]) -> str:
-    """What the OCPP 1.6 schema says is wrong with the message, or "" if nothing.
-
-    Checked for rows found on disk at start: one that can never become valid is set aside
-    here, instead of being refused by the CSMS on every retry while the queue waits.
-    """
-    probe = dict(payload)
-    for name in _FILLED_AT_SEND & required:
-        probe.setdefault(name, 0)
-    try:
-        wire = remove_nones(snake_to_camel_case(serialize_as_dict(request(**probe))))
-        validator = get_validator(MessageType.Call, request.__name__, "1.6")
-    except (OSError, ValueError):
-        return ""  # no schema to check against: the CSMS will say
-    except TypeError as exc:
-        return f"cannot build the message: {exc}"
-    error = next(iter(validator.iter_errors(wire)), None)
-    if error is None:
-        return ""
-    where = "/".join(str(p) for p in error.absolute_path) or "payload"
-    return f"not valid OCPP 1.6 at {where}: {error.message[:200]}"
 
 
 def _register_statement(

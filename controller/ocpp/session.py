@@ -33,7 +33,7 @@ from ocpp.v16.enums import (
     ResetStatus,
 )
 
-from controller.durable import DurableWriteError, all_written
+from controller.durable_writer import DurableWriteError, all_written
 from controller.ocpp.firmware_handlers import register as register_maintenance
 from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.ports import Connection, SessionHost
@@ -128,7 +128,7 @@ class Session(ChargePoint):  # type: ignore[misc]
 
     async def _send(self, message: str) -> None:
         """Nothing leaves before the state it promises is on disk: an Accepted, a transaction
-        message. Commits run on writer threads (`controller.durable`), so waiting here holds
+        message. Commits run on writer threads (`controller.durable_writer`), so waiting here holds
         back only this message, never the control loop."""
         try:
             await all_written()

@@ -16,22 +16,19 @@ CSMS sends a profile again. That state is itself stored, so a second restart doe
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from controller.durable import Damage, DurableWriter, open_checked
+from controller.durable import Damage, Statement
 from controller.smart_charging import evaluator, rules
 from controller.smart_charging.convert import (
     ProfileFormatError,
     iso,
-    parse_datetime,
     profile_from_ocpp,
     profile_to_wire,
 )
@@ -45,6 +42,7 @@ from controller.smart_charging.model import (
     SmartChargingConfig,
     Transaction,
 )
+from controller.smart_charging.profile_file import ProfileFile, fallback_statement
 
 log = logging.getLogger(__name__)
 
@@ -52,26 +50,6 @@ log = logging.getLogger(__name__)
 # and the reply grow with the duration: 2^31-1 s took 50 s, a 25 MB reply and a 23 s event-loop
 # stall; a week of ten daily profiles of 24 periods is a few ms and ~10 kB.
 MAX_COMPOSITE_DURATION_S = 7 * 86400
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS profiles (
-    profile_id   INTEGER PRIMARY KEY,
-    connector_id INTEGER NOT NULL,
-    body         TEXT NOT NULL,
-    installed_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS transactions (
-    connector_id   INTEGER PRIMARY KEY,
-    transaction_id INTEGER,
-    start          TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-"""
-
-_FALLBACK = "fallback_since"
 
 
 def _whole_seconds(now: datetime) -> datetime:
@@ -93,24 +71,16 @@ class ProfileStore:
         self._transactions: dict[int, Transaction] = {}
         self._pending_remote: dict[int, ChargingProfile] = {}
         self._subscribers: list[Callable[[], None]] = []
-        self._db: sqlite3.Connection | None = None
-        self._writer: DurableWriter | None = None
+        self._file: ProfileFile | None = None
         self._fallback_since: str | None = None
         self.damage: Damage | None = None
         if db_path is not None:
-            self._db, self.damage = open_checked(db_path, _SCHEMA)
-            self._load()
-            self._writer = DurableWriter(self._db, db_path.name)
+            self._file = ProfileFile(db_path)
+            self.damage = self._file.damage
+            self._fallback_since, self._transactions, self._profiles = self._file.load()
             if self.damage is not None:
                 self._fallback_since = iso(datetime.now(UTC))
-                self._write(
-                    [
-                        (
-                            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                            (_FALLBACK, self._fallback_since),
-                        )
-                    ]
-                )
+                self._write([fallback_statement(self._fallback_since)])
 
     @property
     def fallback_active(self) -> bool:
@@ -119,64 +89,23 @@ class ProfileStore:
 
     # --- persistence ----------------------------------------------------------------------
 
-    def _load(self) -> None:
-        assert self._db is not None
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (_FALLBACK,)).fetchone()
-        self._fallback_since = None if row is None else str(row[0])
-        for cid, tid, start in self._db.execute(
-            "SELECT connector_id, transaction_id, start FROM transactions"
-        ):
-            try:
-                self._transactions[cid] = Transaction(cid, tid, parse_datetime(start, "start"))
-            except ProfileFormatError as exc:
-                log.error("ignoring an unreadable stored transaction on connector %s: %s", cid, exc)
-        for _pid, cid, body, at in self._db.execute(
-            "SELECT profile_id, connector_id, body, installed_at FROM profiles"
-        ):
-            try:
-                profile = profile_from_ocpp(json.loads(body))
-                ip = InstalledProfile(cid, profile, parse_datetime(at, "installed_at"))
-            except (ProfileFormatError, ValueError, TypeError) as exc:
-                log.error("dropping an unreadable stored profile: %s", exc)
-                continue
-            self._profiles[profile.profile_id] = ip
-
-    def _write(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _write(self, statements: list[Statement]) -> None:
         """A fact of this charger (a transaction began or ended): in memory now, on disk on
         the writer thread; nothing is sent to the CSMS before it is on disk."""
-        if self._writer is None:
-            return
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self._writer.commit_now(statements)
-            return
-        self._writer.submit(statements)
+        if self._file is not None:
+            self._file.write(statements)
 
-    def _write_then(
-        self, statements: list[tuple[str, tuple[Any, ...]]], apply: Callable[[], None]
-    ) -> None:
-        """What the CSMS asks for comes into force only once it is on disk: at once without
-        an event loop, else on the loop once the writer thread committed it, before the
-        Accepted is sent (see `durable.DurableWriter`). The loop never waits for the disk."""
-        if self._writer is None:
+    def _write_then(self, statements: list[Statement], apply: Callable[[], None]) -> None:
+        """What the CSMS asks for comes into force only once it is on disk."""
+        if self._file is None:
             apply()
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._writer.commit_now(statements)
-            apply()
-            return
-        self._writer.submit(statements, then=apply, loop=loop)
+        else:
+            self._file.write_then(statements, apply)
 
     def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     # --- changes --------------------------------------------------------------------------
 
@@ -231,7 +160,7 @@ class ProfileStore:
             # R5: a TxProfile without transactionId binds to the transaction running now.
             p = replace(p, transaction_id=tx.transaction_id)
         ip = InstalledProfile(connector_id, p, now)
-        statements: list[tuple[str, tuple[Any, ...]]] = [
+        statements: list[Statement] = [
             ("DELETE FROM profiles WHERE profile_id = ?", (pid,)) for pid in replaced
         ]
         statements.append(
@@ -242,7 +171,7 @@ class ProfileStore:
         )
         ending_fallback = end_fallback and self._fallback_since is not None
         if ending_fallback:
-            statements.append(("DELETE FROM meta WHERE key = ?", (_FALLBACK,)))
+            statements.append(fallback_statement(None))
 
         def apply() -> None:
             cur = self._transactions.get(connector_id)
@@ -364,7 +293,7 @@ class ProfileStore:
         if tx is None:
             return
         self._transactions[connector_id] = replace(tx, transaction_id=transaction_id)
-        statements: list[tuple[str, tuple[Any, ...]]] = [
+        statements: list[Statement] = [
             (
                 "UPDATE transactions SET transaction_id = ? WHERE connector_id = ?",
                 (transaction_id, connector_id),
@@ -409,9 +338,7 @@ class ProfileStore:
         self._transactions.pop(connector_id, None)
         self._changed()
 
-    def _drop_tx_profiles(
-        self, connector_id: int, extra: list[tuple[str, tuple[Any, ...]]]
-    ) -> None:
+    def _drop_tx_profiles(self, connector_id: int, extra: list[Statement]) -> None:
         victims = [
             pid
             for pid, ip in self._profiles.items()

@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from controller.durable import DurableWriteError, DurableWriter, MirroredDb, all_written
+from controller.durable_writer import DurableWriteError, DurableWriter, MirroredDb, all_written
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);"
 

@@ -34,6 +34,7 @@ from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.state_lock import StateDirLock
 from controller.station import ConnectorSnapshot
 from controller.status import StatusServer, socket_path
+from controller.status_document import connector_document, iso, profiles_document
 from controller.tags import ConnectorView, TagDesk
 from hw.clock import Clock, SystemClock
 
@@ -233,76 +234,31 @@ class Charger:
         connectors = []
         for cid in self.connector_ids:
             u = self.loop.unit(cid)
-            tx = self.ocpp.active_transaction(cid)
-            lim = u.limit
+            local = self.overrides.get(cid)
             connectors.append(
                 {
-                    "id": cid,
-                    "driver": self.hardware[cid].name,
-                    "ocpp_status": self.ocpp.connector_status(cid),
-                    "cp_state": u.status.cp_state.value if u.status else None,
-                    "offered_a": u.status.offered_a if u.status else None,
-                    "contactor_closed": u.status.contactor_closed if u.status else None,
-                    "drawn_a": max(u.sample.current_a) if u.sample else None,
-                    "power_w": u.sample.power_w if u.sample else None,
-                    "energy_wh": u.sample.energy_wh if u.sample else None,
-                    "fault": (str(u.status.fault or "") if u.status else "") or u.last_error,
-                    "fault_kind": u.status.fault.kind.value
-                    if u.status and u.status.fault
-                    else None,
-                    "limit_source": u.limit_source,
+                    **connector_document(
+                        cid,
+                        u,
+                        driver=self.hardware[cid].name,
+                        ocpp_status=self.ocpp.connector_status(cid),
+                        pause_reason=self.ocpp.pause_reason(cid),
+                        tx=self.ocpp.active_transaction(cid),
+                    ),
                     **fuse_status(u.limit_source, u.fuse_limit),
                     **phase_status(u),
-                    "local": {
-                        "cap_a": self.overrides.get(cid).cap_a,
-                        "paused": self.overrides.get(cid).paused,
-                    },
-                    "rating_a": u.max_current_a,
-                    "pause_reason": self.ocpp.pause_reason(cid),
-                    "limit": None
-                    if lim is None
-                    else {
-                        "value": lim.value,
-                        "unit": lim.unit,
-                        "source": None
-                        if lim.source is None
-                        else {
-                            "profile_id": lim.source.profile_id,
-                            "purpose": lim.source.purpose,
-                            "stack_level": lim.source.stack_level,
-                            "connector_id": lim.source.connector_id,
-                        },
-                        "next_change": _iso(lim.next_change),
-                    },
-                    "transaction": None
-                    if tx is None
-                    else {
-                        "transaction_id": tx.transaction_id,
-                        "id_tag": tx.id_tag,
-                        "start": _iso(tx.start),
-                        "meter_start_wh": tx.meter_start_wh,
-                    },
+                    "local": {"cap_a": local.cap_a, "paused": local.paused},
                 }
             )
-        profiles = [
-            {
-                "id": p.profile.profile_id,
-                "connector_id": p.connector_id,
-                "purpose": str(p.profile.purpose),
-                "stack_level": p.profile.stack_level,
-                "kind": str(p.profile.kind),
-            }
-            for p in self.profiles.installed()
-        ]
         return {
             "version": __version__,
             "pid": os.getpid(),
             "uptime_s": time.monotonic() - self._started_mono,
-            "now": _iso(now),
+            "now": iso(now),
             "csms": {
                 "url": mask_url(self._url()),
                 "state": self.ocpp.link_state,
-                "queued_messages": self.ocpp.status_document()["queued_messages"],
+                "queued_messages": self.ocpp.db.pending(),
                 "frames_received": self.ocpp.frames_received,
                 "frames_rejected": self.ocpp.frames_rejected,
             },
@@ -314,19 +270,12 @@ class Charger:
             "web": {"url": None if self.web is None else self.web.url},
             "connectors": connectors,
             "grid": grid_status(self.loop.main_fuse, self.clock.monotonic()),
-            "profiles": profiles,
+            "profiles": profiles_document(self.profiles.installed()),
             "fallback_limit_a": self.profiles.fallback_current_a
             if self.profiles.fallback_active
             else None,
             "hardware_checks": hardware_checks.load(self.state_dir),
         }
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    text: str = value.isoformat().replace("+00:00", "Z")
-    return text
 
 
 async def _first(waiter: Any, task: asyncio.Task[None]) -> None:

@@ -23,12 +23,14 @@ from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings, mask_url, masked_dump
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
-from controller.drivers import ConnectorHardware, build_main_fuse, build_readers, build_station
+from controller.drivers import ConnectorHardware, build_station
 from controller.energy_status import fuse_status, grid_status, phase_chooser, phase_status
+from controller.grid import build_main_fuse
 from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
+from controller.readers import build_readers
 from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.state_lock import StateDirLock

@@ -23,9 +23,7 @@ async def probe_grid_meter(settings: Settings) -> list[ProbeResult]:
     if g.type == "sim":
         fuse = settings.station.main_fuse_a
         return [ProbeResult("grid meter", True, f"simulated house, main fuse {fuse:g} A")]
-    from controller.modbus_lines import METER_GAP_S
-    from hw.grid_meter import ModbusGridMeter
-    from hw.modbus_bus import ModbusBus
+    from controller.grid import modbus_grid_meter
     from hw.modbus_probe import Link, classify, port_problem
 
     link = Link(g.port, g.host, g.tcp_port, g.device_id)
@@ -33,16 +31,7 @@ async def probe_grid_meter(settings: Settings) -> list[ProbeResult]:
     problem = port_problem(link)
     if problem is not None:
         return [ProbeResult(name, False, *problem)]
-    bus = ModbusBus(
-        port=g.port,
-        host=g.host,
-        tcp_port=g.tcp_port,
-        baudrate=g.baudrate,
-        parity=g.parity,
-        timeout_s=0.5,
-        gap_s=METER_GAP_S,
-    )
-    meter = ModbusGridMeter(bus, g.type, device_id=g.device_id)
+    meter = modbus_grid_meter(g, {})
     try:
         async with asyncio.timeout(PROBE_TIMEOUT_S):
             sample = await meter.read_grid()

@@ -108,7 +108,7 @@ def selftest_command(args: argparse.Namespace) -> int:
 
 def _rfid_check(args: argparse.Namespace, settings: Any, connector: Any) -> Any:
     """The card step on the connector's own reader, else the station's; None: no reader."""
-    from controller.drivers import READERS
+    from controller.readers import READERS
     from controller.selftest.rfid_card import read_test_card
 
     section = connector.rfid or settings.rfid

@@ -5,7 +5,8 @@ import asyncio
 import pytest
 
 from controller.config import ConfigError, load_settings
-from controller.drivers import build_main_fuse, build_station
+from controller.drivers import build_station
+from controller.grid import build_main_fuse
 from hw.base import PilotSignal
 from hw.clock import FakeClock
 from hw.sim_house import SimGridMeter

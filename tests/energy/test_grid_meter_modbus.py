@@ -86,7 +86,8 @@ def test_load_step_through_the_modbus_meter_and_the_meter_going_silent():
 
 def test_the_configured_grid_meter_is_read_through_the_driver_table(tmp_path):
     from controller.config import Settings
-    from controller.drivers import build_main_fuse, build_station
+    from controller.drivers import build_station
+    from controller.grid import build_main_fuse
     from hw.clock import FakeClock
 
     async def go():

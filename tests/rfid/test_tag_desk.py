@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from controller.config import ConfigError, Settings, load_settings
-from controller.drivers import build_readers
+from controller.readers import build_readers
 from controller.status import StatusServer, fetch_status, request_service
 from controller.tags import ConnectorView, TagDesk, check_id_tag, pick_connector
 from hw.base import RawUid

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import os
@@ -289,19 +290,14 @@ async def _first(waiter: Any, task: asyncio.Task[None]) -> None:
         await task  # re-raises its exception
 
 
+@functools.cache  # once per process: later objects are the running service's own
 def _freeze_startup_objects() -> None:
     """Move everything built at start-up (modules, settings, schemas) out of the collector's
     reach: a full collection then walks only what the service allocates while running. On
     the build machine a full pass with the dashboard on took 32-55 ms before, under 0.1 ms
     after: the longest pause of the event loop that runs the pilot."""
-    global _frozen
-    if not _frozen:  # once per process: later objects are the running service's own
-        _frozen = True
-        gc.collect()
-        gc.freeze()
-
-
-_frozen = False
+    gc.collect()
+    gc.freeze()
 
 
 def _ocpp_settings(settings: Settings) -> OcppSettings:

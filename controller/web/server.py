@@ -8,11 +8,10 @@ asset ships in `static/`; the Content-Security-Policy forbids loading anything f
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,42 +26,11 @@ from controller.web.auth import COOKIE, Auth, same_origin
 from controller.web.controls import ControlError, LocalControls, StationView
 from controller.web.guards import HeadersMiddleware, TooLarge, error, read_json, too_large
 from controller.web.stream import Feed, LogTail
+from controller.web.uvicorn_server import QuietServer
 
 log = logging.getLogger("chargectl.web")
 STATIC = Path(__file__).parent / "static"
 MAX_CONNECTIONS = 32
-
-
-class _Server(uvicorn.Server):
-    """uvicorn's server wakes ten times a second to look for an exit request, a fifth of an
-    idle charger's CPU; this one wakes once a second (the Date header) and at once on exit."""
-
-    _exit_requested = False
-    _exit: asyncio.Event | None = None
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # The service owns SIGTERM/SIGINT (it must leave the outputs safe); uvicorn must not.
-        yield
-
-    @property
-    def should_exit(self) -> bool:
-        return self._exit_requested
-
-    @should_exit.setter
-    def should_exit(self, value: bool) -> None:
-        self._exit_requested = value
-        if value and self._exit is not None:
-            self._exit.set()
-
-    async def main_loop(self) -> None:
-        self._exit = asyncio.Event()
-        counter = 0
-        while not await self.on_tick(counter):
-            counter += 10  # on_tick renews the Date header when counter % 10 == 0
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
-                    await self._exit.wait()
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -87,7 +55,7 @@ class Dashboard:
         self.feed = Feed(view, self._extra, time.time)
         self._config = config
         self._registry: Any = None  # prometheus_client is loaded on the first scrape
-        self._server: _Server | None = None
+        self._server: QuietServer | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.url: str | None = None
         self.app = Starlette(
@@ -140,7 +108,7 @@ class Dashboard:
             # A bounded number of connections: a flood gets 503, not the charger's memory.
             limit_concurrency=MAX_CONNECTIONS,
         )
-        self._server = _Server(config)
+        self._server = QuietServer(config)
         logging.getLogger().addHandler(self.logs)
         self.feed.sample()
         self._tasks = [

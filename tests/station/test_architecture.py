@@ -6,20 +6,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 300
 # Files over the limit that others are splitting; each may shrink, never grow.
-# Files over MAX_LINES today, each held at its current size: they may shrink, never grow. They
-# are the next to split (config by section, the store's SQL from its rules, the composition
-# root's status document into its own module).
 CEILINGS = {
-    "controller/config.py": 598,
-    "controller/smart_charging/store.py": 501,
-    "controller/drivers.py": 429,
-    "controller/ocpp/outbox.py": 408,
-    "controller/app.py": 389,
-    "controller/durable.py": 373,
+    "controller/config.py": 454,
+    "controller/smart_charging/store.py": 436,
+    "controller/ocpp/outbox.py": 398,
     "controller/charger/loop.py": 360,
     "controller/replay.py": 353,
+    "controller/app.py": 339,
     "controller/smart_charging/evaluator.py": 325,
-    "controller/web/server.py": 304,
 }
 
 

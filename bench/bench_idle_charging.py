@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 from ocpp.v16 import call
 
 from controller.demo.csms import DemoCsms
+from hw.emulators.server import free_port
 
 Row = tuple[str, str, str, str, str]
 
@@ -44,12 +44,6 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _config(tmp: Path, url: str, cp: str, charging: bool) -> Path:
     cfg = tmp / f"{cp}.toml"
     cfg.write_text(
@@ -68,7 +62,7 @@ def _config(tmp: Path, url: str, cp: str, charging: bool) -> Path:
         plugged_in = {"true" if charging else "false"}
         [web]
         enabled = true
-        listen = "127.0.0.1:{_free_port()}"
+        listen = "127.0.0.1:{free_port()}"
         """)
     )
     return cfg

@@ -17,8 +17,6 @@ from ocpp.v16.enums import (
     AvailabilityType,
     ClearChargingProfileStatus,
     ConfigurationStatus,
-    DiagnosticsStatus,
-    FirmwareStatus,
     RemoteStartStopStatus,
     TriggerMessageStatus,
     UnlockStatus,
@@ -235,6 +233,5 @@ class Handlers:
                 await caller.call(req, suppress=False)
         elif message in ("DiagnosticsStatusNotification", "FirmwareStatusNotification"):
             m = c.maintenance
-            idle = DiagnosticsStatus.idle if message[0] == "D" else FirmwareStatus.idle
-            status = str(idle) if m is None else m.current_status(message)
+            status = "Idle" if m is None else m.current_status(message)
             await caller.call(getattr(call, message)(status=status), suppress=False)

@@ -27,7 +27,11 @@ class MaintenancePort(Protocol):
 
     def boot_accepted(self) -> None: ...
 
-    def current_status(self, action: str) -> str: ...
+    def current_status(self, action: str) -> str:
+        """For TriggerMessage: the transfer under way, else "Idle"."""
+
+    def routes(self) -> dict[str, dict[str, Any]]:
+        """The session's route entries for UpdateFirmware and GetDiagnostics."""
 
 
 class Connection(Protocol):

@@ -52,8 +52,8 @@ class ScriptedCsms:
         self._server = await serve(
             self._handle, "127.0.0.1", 0, subprotocols=[websockets.Subprotocol("ocpp1.6")]
         )
-        port = self._server.sockets[0].getsockname()[1]
-        self.url = f"ws://127.0.0.1:{port}/ocpp"
+        self.port = self._server.sockets[0].getsockname()[1]
+        self.url = f"ws://127.0.0.1:{self.port}/ocpp"
         return self.url
 
     async def close(self):

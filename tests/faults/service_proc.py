@@ -23,15 +23,16 @@ CAP_10A = {
 }
 
 
-def write_config(tmp_path, port, extra="", connector=None):
+def write_config(tmp_path, port, extra="", connector=None, *, resume=False, cp=CP):
     cfg = tmp_path / "config.toml"
     connector = connector or '[[connector]]\nid = 1\ndriver = "sim"\n'
     cfg.write_text(
         textwrap.dedent(f"""
         [ocpp]
         url = "ws://127.0.0.1:{port}/ocpp"
-        charge_point_id = "{CP}"
+        charge_point_id = "{cp}"
         free_vend_id_tag = "FREE"
+        resume_transaction_after_power_loss = {str(resume).lower()}
         max_reconnect_interval_s = 1
         [state]
         dir = "{tmp_path / "state"}"
@@ -42,6 +43,20 @@ def write_config(tmp_path, port, extra="", connector=None):
         + extra
     )
     return cfg
+
+
+async def spawn(cfg):
+    """`chargectl run` with its output discarded, for tests that only kill it."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "controller",
+        "run",
+        "--config",
+        str(cfg),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 class Service:

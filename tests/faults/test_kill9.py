@@ -5,8 +5,8 @@ message reaches the CSMS once, in order."""
 import asyncio
 import signal
 import sys
-import textwrap
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from ocpp.v16 import call
@@ -14,42 +14,10 @@ from ocpp.v16 import call
 from controller.demo.csms import DemoCsms
 from hw.emulators.server import free_port
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from service_proc import spawn, write_config
+
 CP = "CP-K9"
-
-
-def _config(tmp_path, port, resume=False):
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(
-        textwrap.dedent(f"""
-        [ocpp]
-        url = "ws://127.0.0.1:{port}/ocpp"
-        charge_point_id = "{CP}"
-        free_vend_id_tag = "FREE"
-        resume_transaction_after_power_loss = {str(resume).lower()}
-        max_reconnect_interval_s = 1
-        [state]
-        dir = "{tmp_path / "state"}"
-        [[connector]]
-        id = 1
-        driver = "sim"
-        [simulator]
-        ev_response_s = 0.3
-        """)
-    )
-    return cfg
-
-
-async def _start(cfg):
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "controller",
-        "run",
-        "--config",
-        str(cfg),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
 
 
 def _meter_stamps(csms):
@@ -60,10 +28,10 @@ def _meter_stamps(csms):
 
 async def _story(tmp_path, resume):
     port = free_port()
-    cfg = _config(tmp_path, port, resume)
+    cfg = write_config(tmp_path, port, resume=resume, cp=CP)
     first = DemoCsms()
     await first.start(port=port)
-    proc = await _start(cfg)
+    proc = await spawn(cfg)
     try:
         await first.wait_for("StatusNotification", lambda r: r.payload["status"] == "Charging", 30)
         start = next(r for r in first.received if r.action == "StartTransaction")
@@ -98,7 +66,7 @@ async def _story(tmp_path, resume):
         await proc.wait()
         second = DemoCsms()
         await second.start(port=port)
-        proc = await _start(cfg)
+        proc = await spawn(cfg)
         await second.wait_for("BootNotification", timeout_s=30)
         if resume:
             await second.wait_for(

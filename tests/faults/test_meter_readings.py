@@ -5,7 +5,6 @@ import asyncio
 import math
 import signal
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from ocpp_helpers import running
 from scripted_csms import ScriptedCsms
+from service_proc import spawn, write_config
 
 from controller.config import Settings
 from hw.emulators.evse_wb import EvseWbEmulator
@@ -205,41 +205,6 @@ def test_nan_meter_with_free_vend_keeps_the_service_up(tmp_path):
     assert offered == 0.0  # no transaction without a meterStart, so no current
 
 
-def _sim_config(tmp_path, url, resume):
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(
-        textwrap.dedent(f"""
-        [ocpp]
-        url = "{url}"
-        charge_point_id = "{CP}"
-        free_vend_id_tag = "FREE"
-        resume_transaction_after_power_loss = {str(resume).lower()}
-        max_reconnect_interval_s = 1
-        [state]
-        dir = "{tmp_path / "state"}"
-        [[connector]]
-        id = 1
-        driver = "sim"
-        [simulator]
-        ev_response_s = 0.3
-        """)
-    )
-    return cfg
-
-
-async def _spawn(cfg):
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "controller",
-        "run",
-        "--config",
-        str(cfg),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-
-
 def _energies(payloads):
     out = []
     for p in payloads:
@@ -258,9 +223,9 @@ def test_kill9_never_reports_a_register_below_the_one_already_sent(tmp_path, res
 
     async def go():
         csms = ScriptedCsms()
-        url = await csms.start()
-        cfg = _sim_config(tmp_path, url, resume)
-        proc = await _spawn(cfg)
+        await csms.start()
+        cfg = write_config(tmp_path, csms.port, resume=resume, cp=CP)
+        proc = await spawn(cfg)
         try:
             await csms.wait_for("StartTransaction", timeout_s=30)
             r = await csms.call(
@@ -275,7 +240,7 @@ def test_kill9_never_reports_a_register_below_the_one_already_sent(tmp_path, res
             await proc.wait()
             before = _energies([p for p, _ in csms.of("MeterValues")])
             mark = len(csms.calls)
-            proc = await _spawn(cfg)
+            proc = await spawn(cfg)
             if resume:
                 await csms.wait_for(
                     "MeterValues", lambda p: p.get("transactionId") is not None, 30, since=mark

@@ -10,7 +10,6 @@ import asyncio
 import importlib.util
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
@@ -21,7 +20,7 @@ from test_modbus import PtyPair
 
 from hw.emulators.evse_wb import EvseWbEmulator
 from hw.emulators.sdm630 import Sdm630Emulator
-from hw.emulators.server import EmulatorServer
+from hw.emulators.server import EmulatorServer, free_port
 from hw.modbus_probe import Link, port_problem
 
 needs_socat = pytest.mark.skipif(shutil.which("socat") is None, reason="socat not installed")
@@ -107,14 +106,8 @@ def test_no_pin_factory_names_the_fix_and_every_pin_still_gets_a_row(tmp_path):
     assert "PinFactoryFallback" not in out.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_modbus_tcp_failure_gets_tcp_advice(tmp_path):
-    port = _free_port()
+    port = free_port()
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         textwrap.dedent(f"""

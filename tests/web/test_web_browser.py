@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import textwrap
@@ -24,6 +23,7 @@ from ocpp.v16 import call
 
 from controller.demo import PAUSE_PROFILE, RESUME_PROFILE
 from controller.demo.csms import DemoCsms
+from hw.emulators.server import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -39,12 +39,6 @@ pytestmark = [
         "chromium-driver; .ci/run installs them)",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _config(tmp_path: Path, url: str, port: int) -> Path:
@@ -196,7 +190,7 @@ async def _hardware_panel(page: Page, driver, state_dir: Path) -> None:
 async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
     csms = DemoCsms()
     url = await csms.start()
-    port = _free_port()
+    port = free_port()
     cfg = _config(tmp_path, url, port)
     _last_check_hw(tmp_path / "state")
     proc = await asyncio.create_subprocess_exec(

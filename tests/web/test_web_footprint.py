@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -19,17 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from hw.emulators.server import free_port
+
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc"),
 ]
 STEADY_S = 8.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _cpu_s(pid: int) -> float:
@@ -45,13 +40,13 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 def _measure(tmp_path: Path, web: bool) -> tuple[float, float]:
-    port = _free_port()
+    port = free_port()
     cfg = tmp_path / f"web-{web}.toml"
     cfg.write_text(
         textwrap.dedent(
             f"""
             [ocpp]
-            url = "ws://127.0.0.1:{_free_port()}/ocpp"
+            url = "ws://127.0.0.1:{free_port()}/ocpp"
             [state]
             dir = "{tmp_path / f"state-{web}"}"
             [[connector]]

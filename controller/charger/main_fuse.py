@@ -72,8 +72,9 @@ class MainFuse:
     def rotation(self, connector_id: int) -> tuple[int, ...]:
         return self._rotations.get(connector_id, (0, 1, 2))
 
-    def caps(self, connectors: Sequence[ConnectorDraw]) -> dict[int, FuseLimit]:
-        draws = [
+    def _own_draws(self, connectors: Sequence[ConnectorDraw]) -> list[OwnDraw]:
+        """What each connector draws, on the grid phases it is wired to."""
+        return [
             OwnDraw(
                 c.connector_id,
                 grid_phases(self.rotation(c.connector_id), c.phases_in_use),
@@ -81,6 +82,9 @@ class MainFuse:
             )
             for c in connectors
         ]
+
+    def caps(self, connectors: Sequence[ConnectorDraw]) -> dict[int, FuseLimit]:
+        draws = self._own_draws(connectors)
         return self.guard.caps(self.reading, draws, self._clock.monotonic())
 
     def cap_if(
@@ -91,14 +95,7 @@ class MainFuse:
         r = self.reading
         if r is None or self._clock.monotonic() - r.at_s > self.config.silent_after_s:
             return None
-        draws = [
-            OwnDraw(
-                c.connector_id,
-                grid_phases(self.rotation(c.connector_id), c.phases_in_use),
-                c.drawn_a,
-            )
-            for c in connectors
-        ]
+        draws = self._own_draws(connectors)
         wanted = grid_phases(self.rotation(connector_id), phases)
         return cap_on_phases(self.config, r.current_a, draws, connector_id, wanted)
 

@@ -15,7 +15,9 @@ from controller.config import Settings
 from controller.demo.csms import DemoCsms
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
-from test_web_browser import ARTIFACTS, Page, _driver, _free_port, pytestmark  # noqa: F401
+from test_web_browser import ARTIFACTS, Page, _driver, pytestmark  # noqa: F401
+
+from hw.emulators.server import free_port
 
 CP = "CP-FUSE-WEB"
 
@@ -23,7 +25,7 @@ CP = "CP-FUSE-WEB"
 async def _story(tmp_path, shots):
     csms = DemoCsms()
     url = await csms.start()
-    port = _free_port()
+    port = free_port()
     charger = Charger(
         Settings(
             ocpp={"url": url, "charge_point_id": CP},

@@ -35,8 +35,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Three workers, one test file each: most tests wait on sockets, timers and child processes
+# rather than the CPU, so the suite runs in well under half the time on two cores.
+PYTEST_WORKERS ?= 3
 unit: $(STAMP) peers
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck unit
 

@@ -8,7 +8,7 @@ MAX_LINES = 300
 # Files over the limit that others are splitting; each may shrink, never grow.
 CEILINGS = {
     "controller/config.py": 454,
-    "controller/smart_charging/store.py": 436,
+    "controller/smart_charging/store.py": 297,
     "controller/ocpp/outbox.py": 398,
     "controller/charger/loop.py": 360,
     "controller/replay.py": 353,

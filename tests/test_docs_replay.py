@@ -8,7 +8,7 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-from controller.replay import _CONFIG_KEYS, ACTIONS
+from controller.replay_scenario import _CONFIG_KEYS, ACTIONS
 from controller.smart_charging import SmartChargingConfig
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "replay.md"

@@ -10,10 +10,10 @@ say are polled every `poll_interval_s`. Polls are put on a grid of the wall cloc
 polls and the once-a-second evaluation share wake-ups: an idle station wakes about twice a
 second, not ten times.
 
-What a connector is offered is the minimum of: its smart-charging limit, its rating, the cable
-rating where the hardware reads it, the driver's own maximum, the main-fuse guard's cap
-(`controller.charger.main_fuse`) and its share of the station supply; and nothing without a
-permitted transaction. Anything under the minimum current pauses.
+What a connector is offered is decided in `targets` (the minimum of its smart-charging limit,
+its rating, the cable, the driver, the main-fuse guard's cap and its share of the station
+supply; nothing without a permitted transaction; anything under the minimum current pauses);
+its meter task and the safe state on the way out are in `unit_io`.
 """
 
 from __future__ import annotations
@@ -25,18 +25,11 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from controller.charger.binding import LimitSource, binding
 from controller.charger.main_fuse import MainFuse
-from controller.charger.phase_wiring import (
-    choose_all_phases,
-    fuse_caps,
-    per_phase_limit_a,
-    phases_in_use,
-)
 from controller.charger.schedule import is_due, next_wake, to_grid
-from controller.charger.sharing import Demand, share_station_limit
+from controller.charger.targets import offered_targets
 from controller.charger.unit import ConnectorUnit as ConnectorUnit  # re-exported
-from controller.logs import errors_logged
+from controller.charger.unit_io import meter_task, safe, shutdown_units
 from controller.smart_charging import ProfileStore
 from hw.base import CpState, EvseStatus, Fault, FaultKind, Polled
 from hw.clock import Clock
@@ -123,7 +116,11 @@ class ControlLoop:
         try:
             for u in self.units:
                 await u.driver.start()
-            meters = [asyncio.create_task(self._meter_task(u)) for u in self.units if u.meter]
+            meters = [
+                asyncio.create_task(meter_task(u, self._clock, self._meter_interval_s))
+                for u in self.units
+                if u.meter
+            ]
             if self.main_fuse is not None:
                 meters.append(asyncio.create_task(self.main_fuse.run(self.wake)))
             try:
@@ -143,30 +140,7 @@ class ControlLoop:
 
     async def shutdown(self) -> None:
         """Every output to the safe state; never raises."""
-        for u in self.units:
-            with errors_logged() as failures:
-                try:
-                    await u.driver.safe_state()
-                except Exception:
-                    log.exception("connector %d: safe state failed", u.connector_id)
-            if not u.shut_down:
-                u.shut_down = True
-                if failures:
-                    log.critical("connector %d: the safe state is NOT confirmed", u.connector_id)
-                else:
-                    log.info(
-                        "connector %d: safe state: pilot +12 V without PWM, contactor open",
-                        u.connector_id,
-                    )
-            try:
-                await u.driver.close()
-            except Exception:
-                log.exception("connector %d: close failed", u.connector_id)
-            if u.meter is not None:
-                try:
-                    await u.meter.close()
-                except Exception:
-                    log.exception("connector %d: meter close failed", u.connector_id)
+        await shutdown_units(self.units)
 
     async def tick(self) -> None:
         """Poll every driver, and evaluate and apply the limits when something asks for it."""
@@ -242,55 +216,18 @@ class ControlLoop:
 
     def targets(self, now: datetime) -> dict[int, float]:
         """The current each connector is to be offered now (0.0 = paused)."""
-        wanted: dict[int, float] = {}
-        demands: list[Demand] = []
-        fuse = fuse_caps(self.main_fuse, self.units)
-        for u in self.units:
-            limit = self._profiles.limit_at(u.connector_id, now, "A")
-            u.limit = limit
-            caps: list[tuple[float, LimitSource]] = []
-            local = self._local_cap_a(u.connector_id)
-            if local is not None:
-                caps.append((local, LimitSource.LOCAL_CAP))
-            profile_a = per_phase_limit_a(
-                limit, self._profiles, u.connector_id, phases_in_use(u.driver)
-            )
-            if profile_a is not None:
-                caps.append((profile_a, LimitSource.PROFILE))
-            caps += [
-                (u.max_current_a, LimitSource.RATING),
-                (u.driver.capabilities.max_current_a, LimitSource.DRIVER),
-            ]
-            if u.status is not None and u.status.cable_max_a is not None:
-                caps.append((u.status.cable_max_a, LimitSource.CABLE))
-            u.fuse_limit = fuse.get(u.connector_id)
-            if u.fuse_limit is not None:
-                caps.append((u.fuse_limit.cap_a, LimitSource.MAIN_FUSE))
-            cap, u.limit_source = binding(caps)
-            permitted = u.operative and self._permit(u.connector_id)
-            if not permitted:
-                u.limit_source = (
-                    LimitSource.INOPERATIVE if not u.operative else LimitSource.NO_TRANSACTION
-                )
-            if u.status is not None and u.status.fault is not None:
-                permitted = False
-                u.limit_source = LimitSource.FAULT
-            wanted[u.connector_id] = cap if permitted else 0.0
-            if permitted:
-                started = self._session_start(u.connector_id) or now
-                demands.append(Demand(u.connector_id, cap, started))
-        choose_all_phases(self.units, self.main_fuse, self._min_current_a, self._clock)
-        station = self._profiles.station_limit_at(now, "A").value
-        if self._station_max_a is not None:
-            station = self._station_max_a if station is None else min(station, self._station_max_a)
-        shares = share_station_limit(station, demands, self._min_current_a)
-        out: dict[int, float] = {}
-        for cid, want in wanted.items():
-            value = min(want, shares.get(cid, want))
-            if value < want:
-                self._by_id[cid].limit_source = LimitSource.SUPPLY_SHARE
-            out[cid] = _floor_tenth(value) if value >= self._min_current_a else 0.0
-        return out
+        return offered_targets(
+            self.units,
+            self._profiles,
+            now,
+            self._clock,
+            permit=self._permit,
+            session_start=self._session_start,
+            local_cap_a=self._local_cap_a,
+            main_fuse=self.main_fuse,
+            station_max_a=self._station_max_a,
+            min_current_a=self._min_current_a,
+        )
 
     async def _evaluate_and_apply(self, now: datetime) -> set[int]:
         """Apply the targets that changed; return the connectors whose driver was written to."""
@@ -308,7 +245,7 @@ class ControlLoop:
                 log.warning("connector %d: could not apply %.1f A: %s", cid, target, exc)
                 if target < self._min_current_a:
                     # A pause that did not reach the hardware: make it safe by other means.
-                    await _safe(u)
+                    await safe(u)
                 u.target_a = None  # unknown now: apply again once the hardware answers
                 continue
             if u.target_a is None or (target == 0.0) != (u.target_a == 0.0):
@@ -326,34 +263,3 @@ class ControlLoop:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._event.wait()
-
-    async def _meter_task(self, u: ConnectorUnit) -> None:
-        assert u.meter is not None
-        try:
-            await u.meter.start()
-        except HardwareError as exc:
-            log.warning("connector %d: meter unavailable: %s", u.connector_id, exc)
-        while True:
-            try:
-                u.sample = await u.meter.read()
-                u._meter_failures = 0
-            except HardwareError as exc:
-                u._meter_failures += 1
-                if u._meter_failures in (1, 10) or u._meter_failures % 600 == 0:
-                    log.warning("connector %d: meter read failed: %s", u.connector_id, exc)
-                if u._meter_failures >= 3:
-                    u.sample = None
-            # On the same wall-clock grid as the polls: one wake-up serves both.
-            wall = self._clock.now().timestamp()
-            await asyncio.sleep(to_grid(wall, self._meter_interval_s) + 0.001)
-
-
-async def _safe(u: ConnectorUnit) -> None:
-    try:
-        await u.driver.safe_state()
-    except Exception:
-        log.exception("connector %d: safe state failed", u.connector_id)
-
-
-def _floor_tenth(value_a: float) -> float:
-    return math.floor(value_a * 10 + 1e-9) / 10

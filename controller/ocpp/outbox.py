@@ -13,6 +13,9 @@ A row that cannot be sent as it stands (unreadable JSON, an unknown action, fiel
 does not have) would otherwise block the queue forever, or end every session with an exception
 and so reconnect forever. It is moved to the `dead` table (kept for diagnosis) with an error, and
 the queue goes on with the next message.
+
+The file's tables are in `queue_layout`; how a security event joins those waiting, in
+`security_queue`.
 """
 
 from __future__ import annotations
@@ -27,54 +30,11 @@ from typing import Any
 
 from controller.durable import Damage
 from controller.durable_writer import MirroredDb
+from controller.ocpp.queue_layout import SCHEMA
 from controller.ocpp.queued_rows import decode_row
+from controller.ocpp.security_queue import SECURITY_EVENT, coalesce
 
 log = logging.getLogger(__name__)
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS outbox (
-    seq      INTEGER PRIMARY KEY AUTOINCREMENT,
-    action   TEXT NOT NULL,
-    payload  TEXT NOT NULL,
-    tx_key   TEXT,
-    attempts INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS transactions (
-    tx_key          TEXT PRIMARY KEY,
-    connector_id    INTEGER NOT NULL,
-    transaction_id  INTEGER,
-    id_tag          TEXT NOT NULL,
-    start           TEXT NOT NULL,
-    meter_start_wh  REAL NOT NULL,
-    open            INTEGER NOT NULL DEFAULT 1
-);
-CREATE TABLE IF NOT EXISTS security_repeats (
-    seq    INTEGER PRIMARY KEY,
-    count  INTEGER NOT NULL,
-    first  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS meter_register (
-    connector_id INTEGER PRIMARY KEY,
-    energy_wh    REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS config (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS dead (
-    seq     INTEGER PRIMARY KEY,
-    action  TEXT,
-    payload TEXT,
-    tx_key  TEXT,
-    reason  TEXT NOT NULL
-);
-"""
-
-
-SECURITY_EVENT = "SecurityEventNotification"
-# Types of security events this charger raises are few; repeats of one type are coalesced.
-MAX_SECURITY_EVENTS = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +61,7 @@ class OcppDb:
 
     def __init__(self, path: Path) -> None:
         self.damage: Damage | None
-        self._db = MirroredDb(path, _SCHEMA)
+        self._db = MirroredDb(path, SCHEMA)
         self.damage = self._db.damage
         self._lock = threading.Lock()
         self.dead_rows = 0
@@ -139,10 +99,9 @@ class OcppDb:
         self._tx(statements)
 
     def enqueue_security_event(self, kind: str, timestamp: str, tech_info: str | None) -> None:
-        """Queue a SecurityEventNotification, coalesced: while one of the same type waits, it
-        is updated (latest timestamp, a count in techInfo) instead of queued again, and at most
-        MAX_SECURITY_EVENTS wait, the oldest dropped first. A CSMS refusing us every few seconds
-        must not fill the queue nor delay a transaction message."""
+        """Queue a SecurityEventNotification, coalesced with one of its type still waiting
+        (`security_queue.coalesce`): a CSMS refusing us every few seconds must not fill the
+        queue nor delay a transaction message."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT o.seq, o.payload, r.count, r.first FROM outbox o "
@@ -150,37 +109,7 @@ class OcppDb:
                 "WHERE o.action = ? ORDER BY o.seq",
                 (SECURITY_EVENT,),
             ).fetchall()
-        for seq, payload, count, first in rows:
-            if json.loads(payload).get("type") != kind:
-                continue
-            count = (count or 1) + 1
-            first = first or json.loads(payload)["timestamp"]
-            note = f"{count} times since {first}"
-            info = note if not tech_info else f"{tech_info} ({note})"
-            updated = {"type": kind, "timestamp": timestamp, "tech_info": info[:255]}
-            self._tx(
-                [
-                    ("UPDATE outbox SET payload = ? WHERE seq = ?", (json.dumps(updated), seq)),
-                    (
-                        "INSERT OR REPLACE INTO security_repeats VALUES (?, ?, ?)",
-                        (seq, count, first),
-                    ),
-                ]
-            )
-            return
-        payload = {"type": kind, "timestamp": timestamp, "tech_info": tech_info}
-        statements: list[tuple[str, tuple[Any, ...]]] = [
-            (
-                "INSERT INTO outbox (action, payload) VALUES (?, ?)",
-                (SECURITY_EVENT, json.dumps(payload)),
-            )
-        ]
-        for seq, *_ in rows[: max(0, len(rows) + 1 - MAX_SECURITY_EVENTS)]:
-            statements.append(("DELETE FROM outbox WHERE seq = ?", (seq,)))
-        statements.append(
-            ("DELETE FROM security_repeats WHERE seq NOT IN (SELECT seq FROM outbox)", ())
-        )
-        self._tx(statements)
+        self._tx(coalesce(rows, kind, timestamp, tech_info))
 
     def peek(self) -> Queued | None:
         """The next message to send, transaction messages before security events; rows that

@@ -20,6 +20,7 @@ from controller.ocpp.core import Core
 from controller.ocpp.statuses import Statuses
 from controller.ocpp.transactions import MeterStartSource, good_energy_wh, meter_stop_wh
 from controller.ocpp.tx_watch import NO_METER_TEXT
+from controller.smart_charging import Transaction
 from controller.station import (
     Authorization,
     EventKind,
@@ -47,16 +48,22 @@ class TransactionFlow:
     # --- restart --------------------------------------------------------------------------
 
     def restore(self) -> None:
+        """The book's open transactions come back from the journal; the profile store learns
+        them from it (it keeps no copy of its own) before the control loop asks for a limit."""
         c = self._core
-        for tx in c.book.restore(set(c.hardware.connector_ids)):
+        connector_ids = set(c.hardware.connector_ids)
+        restored = c.book.restore(connector_ids)
+        c.profiles.restore_transactions(
+            [Transaction(t.connector_id, t.transaction_id, t.start) for t in restored],
+            connector_ids,
+        )
+        for tx in restored:
             if tx.transaction_id is None:
                 c.watch.started(tx.connector_id, c.clock.monotonic())
             if c.settings.resume_transaction_after_power_loss:
                 log.warning(
                     "resuming transaction %s after a restart", tx.transaction_id or tx.tx_key
                 )
-                if c.profiles.transaction(tx.connector_id) is None:
-                    c.profiles.transaction_started(tx.connector_id, tx.transaction_id, tx.start)
             else:
                 self._to_power_loss.append(tx)
 

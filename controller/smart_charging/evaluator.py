@@ -7,11 +7,12 @@ the CSMS can never disagree.
 
 How a window is computed:
 1. each profile becomes a list of segments (start, end, limit) where it is *defined*: inside
-   its validity, its schedule window and its periods (Absolute, Recurring and Relative anchors);
-2. one "painting" pass per layer: profiles are laid down in priority order and each instant
-   takes the first profile defined there. The Tx layer's order is TxProfiles (highest stack
-   level first), then the connector's own TxDefaultProfiles, then connector 0's; the cap layer
-   is the ChargePointMaxProfiles, highest stack level first;
+   its validity, its schedule window and its periods (Absolute, Recurring and Relative anchors)
+   (`segments`);
+2. one "painting" pass per layer (`segments.paint`): profiles are laid down in priority order
+   and each instant takes the first profile defined there. The Tx layer's order is TxProfiles
+   (highest stack level first), then the connector's own TxDefaultProfiles, then connector
+   0's; the cap layer is the ChargePointMaxProfiles, highest stack level first;
 3. the two layers meet by minimum, after conversion to the requested unit.
 Times are integer UTC seconds since the epoch inside this module.
 """
@@ -19,40 +20,27 @@ Times are integer UTC seconds since the epoch inside this module.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import pairwise
 
 from controller.smart_charging.model import (
     InstalledProfile,
-    Kind,
     Limit,
     ProfileSource,
     Purpose,
     RateUnit,
-    Recurrency,
     SmartChargingConfig,
     Transaction,
 )
+from controller.smart_charging.segments import DAY_S, Segment, paint, profile_segments
+from controller.smart_charging.segments import epoch as epoch  # the evaluator's time helpers
+from controller.smart_charging.segments import from_epoch as from_epoch
 
-FOREVER = 1 << 62
-DAY_S = 86_400
-WEEK_S = 7 * DAY_S
 DEFAULT_PHASES = 3
 # How far ahead `limit_at` looks for the next change.
 NEXT_CHANGE_HORIZON_S = 8 * DAY_S
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    start: int
-    end: int
-    limit: float
-    unit: RateUnit
-    phases: int | None
-    source: ProfileSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,112 +54,8 @@ class Piece:
     source: ProfileSource | None
 
 
-def epoch(dt: datetime) -> int:
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime: the smart-charging engine works in aware UTC")
-    return math.floor(dt.timestamp())
-
-
-def from_epoch(t: int) -> datetime:
-    return datetime.fromtimestamp(t, UTC)
-
-
 def floor_tenth(value: float) -> float:
     return math.floor(value * 10 + 1e-9) / 10
-
-
-def _occurrences(
-    ip: InstalledProfile, tx: Transaction | None, lo: int, hi: int
-) -> Iterable[tuple[int, int]]:
-    """The schedule windows [anchor, end) of a profile that may overlap [lo, hi)."""
-    p = ip.profile
-    s = p.schedule
-    if p.kind is Kind.RELATIVE or (p.kind is Kind.ABSOLUTE and s.start_schedule is None):
-        # Relative, and Absolute without startSchedule (§7.13), count from the transaction start.
-        if tx is None:
-            return
-        a = epoch(tx.start)
-        yield a, FOREVER if s.duration_s is None else a + s.duration_s
-    elif p.kind is Kind.ABSOLUTE:
-        assert s.start_schedule is not None
-        a = epoch(s.start_schedule)
-        yield a, FOREVER if s.duration_s is None else a + s.duration_s
-    else:
-        assert s.start_schedule is not None
-        period = WEEK_S if p.recurrency is Recurrency.WEEKLY else DAY_S
-        length = period if s.duration_s is None else min(s.duration_s, period)
-        first = epoch(s.start_schedule)
-        k = max(0, (lo - first) // period)
-        while (a := first + k * period) < hi:
-            yield a, a + length
-            k += 1
-
-
-def profile_segments(
-    ip: InstalledProfile, tx: Transaction | None, lo: int, hi: int
-) -> list[Segment]:
-    """Where, inside [lo, hi), the profile is defined and with which limit."""
-    p = ip.profile
-    if p.valid_from is not None:
-        lo = max(lo, epoch(p.valid_from))
-    if p.valid_to is not None:
-        hi = min(hi, epoch(p.valid_to))
-    if lo >= hi:
-        return []
-    periods = p.schedule.periods
-    starts = [x.start_s for x in periods]
-    source = ProfileSource(p.profile_id, p.purpose.value, p.stack_level, ip.connector_id)
-    out: list[Segment] = []
-    for a, end in _occurrences(ip, tx, lo, hi):
-        w_lo, w_hi = max(lo, a), min(hi, end)
-        if w_lo >= w_hi:
-            continue
-        i = max(0, bisect_right(starts, w_lo - a) - 1)
-        while i < len(periods):
-            ps = a + periods[i].start_s
-            if ps >= w_hi:
-                break
-            pe = a + periods[i + 1].start_s if i + 1 < len(periods) else end
-            seg_lo, seg_hi = max(ps, w_lo), min(pe, w_hi)
-            if seg_lo < seg_hi:
-                x = periods[i]
-                out.append(
-                    Segment(seg_lo, seg_hi, x.limit, p.schedule.unit, x.number_phases, source)
-                )
-            i += 1
-    return out
-
-
-def paint(layers: Iterable[Sequence[Segment]], lo: int, hi: int) -> list[Segment]:
-    """Lay the layers down in order; every instant keeps the first layer defined there."""
-    gaps = [(lo, hi)]
-    out: list[Segment] = []
-    for segs in layers:
-        if not gaps:
-            break
-        if not segs:
-            continue
-        new_gaps: list[tuple[int, int]] = []
-        i = 0
-        for gs, ge in gaps:
-            cur = gs
-            while i < len(segs) and segs[i].end <= gs:
-                i += 1
-            j = i
-            while j < len(segs) and segs[j].start < ge:
-                s = segs[j]
-                a, b = max(s.start, cur), min(s.end, ge)
-                if a < b:
-                    if a > cur:
-                        new_gaps.append((cur, a))
-                    out.append(Segment(a, b, s.limit, s.unit, s.phases, s.source))
-                    cur = b
-                j += 1
-            if cur < ge:
-                new_gaps.append((cur, ge))
-        gaps = new_gaps
-    out.sort(key=lambda s: s.start)
-    return out
 
 
 def convert(seg: Segment, unit: RateUnit, config: SmartChargingConfig) -> float:

@@ -6,10 +6,12 @@ reason are in docs/smart-charging.md (rule numbers R1..R58 refer to that table).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from itertools import pairwise
 
 from controller.smart_charging.model import (
     ChargingProfile,
+    InstalledProfile,
     Kind,
     Purpose,
     SetResult,
@@ -134,3 +136,38 @@ def check_remote_start(
     if (err := check_schedule(p, config)) is not None:
         return err
     return SetResult("Accepted", "", profile=p)
+
+
+def replaced_by(
+    installed: Mapping[int, InstalledProfile], connector_id: int, p: ChargingProfile
+) -> list[int]:
+    """R15 same id anywhere; R16 same stack level and purpose on the same connector."""
+    return [
+        pid
+        for pid, ip in installed.items()
+        if pid == p.profile_id
+        or (
+            ip.connector_id == connector_id
+            and ip.profile.stack_level == p.stack_level
+            and ip.profile.purpose is p.purpose
+        )
+    ]
+
+
+def cleared_by(
+    installed: Mapping[int, InstalledProfile],
+    profile_id: int | None,
+    connector_id: int | None,
+    purpose: str | None,
+    stack_level: int | None,
+) -> list[int]:
+    """R50/R51: a ClearChargingProfile's `id` alone selects; otherwise an AND of the filters."""
+    if profile_id is not None:
+        return [profile_id] if profile_id in installed else []
+    return [
+        pid
+        for pid, ip in installed.items()
+        if (connector_id is None or ip.connector_id == connector_id)
+        and (purpose is None or ip.profile.purpose.value == purpose)
+        and (stack_level is None or ip.profile.stack_level == stack_level)
+    ]

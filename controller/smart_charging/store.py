@@ -1,31 +1,35 @@
-"""The profile store: the installed profiles and running transactions, persisted, and the
-questions the rest of the charger asks of them.
+"""The profile store: the installed profiles, persisted, and what follows from the CSMS's
+requests and from transactions; the questions asked of them are in `questions`.
 
-A thin stateful shell around the pure rules and evaluator. Every change is committed to SQLite
-(rollback journal, synchronous=FULL) on a writer thread, so a slow SD card never stalls the
-control loop: what the CSMS asks for comes into force once it is on disk, and the session sends
-nothing (no Accepted) before it is, so an Accepted that reached the CSMS is never lost to a
-power cut. Without a running event loop (tools, tests) the commit happens before the method
-returns. Subscribers are called after every change so the control loop
+Transactions are not the store's to keep: the station's `TransactionBook` owns them, persisted
+once in the OCPP journal. The store is told which one is open on which connector, at start-up
+(`restore_transactions`, from the restored book) and afterwards as they start, get their id and
+stop, and holds that in memory only: the anchor of Relative schedules and the life of
+TxProfiles. Which TxProfile belongs to which transaction id is its own business, kept in the
+profile's stored body (`tx_profiles`).
+
+Every change is committed to SQLite on a writer thread (`profile_file`), so a slow SD card
+never stalls the control loop: what the CSMS asks for comes into force once it is on disk, and
+the session sends nothing (no Accepted) before it is, so an Accepted that reached the CSMS is
+never lost to a power cut. Subscribers are called after every change so the control loop
 re-evaluates at once instead of on its next tick.
 
 If the file was damaged, the profiles it held (perhaps a ChargePointMaxProfile for the house's
 supply) are unknown, so every connector is held to a conservative fallback current until the
-CSMS sends a profile again. That state is itself stored, so a second restart does not forget it.
-"""
+CSMS sends a profile again. That state is itself stored, so a second restart does not forget it."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from controller.durable import Damage, Statement
-from controller.smart_charging import evaluator, rules
+from controller.smart_charging import rules, tx_profiles
 from controller.smart_charging.convert import (
     ProfileFormatError,
     iso,
@@ -35,21 +39,15 @@ from controller.smart_charging.convert import (
 from controller.smart_charging.model import (
     ChargingProfile,
     InstalledProfile,
-    Limit,
     Purpose,
-    RateUnit,
     SetResult,
     SmartChargingConfig,
     Transaction,
 )
 from controller.smart_charging.profile_file import ProfileFile, fallback_statement
+from controller.smart_charging.questions import ProfileQuestions
 
 log = logging.getLogger(__name__)
-
-# GetCompositeSchedule answers for at most a week (the reply's `duration` says so). The work
-# and the reply grow with the duration: 2^31-1 s took 50 s, a 25 MB reply and a 23 s event-loop
-# stall; a week of ten daily profiles of 24 periods is a few ms and ~10 kB.
-MAX_COMPOSITE_DURATION_S = 7 * 86400
 
 
 def _whole_seconds(now: datetime) -> datetime:
@@ -58,7 +56,7 @@ def _whole_seconds(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(microsecond=0)
 
 
-class ProfileStore:
+class ProfileStore(ProfileQuestions):
     def __init__(
         self,
         config: SmartChargingConfig,
@@ -69,7 +67,6 @@ class ProfileStore:
         self.fallback_current_a = fallback_current_a
         self._profiles: dict[int, InstalledProfile] = {}
         self._transactions: dict[int, Transaction] = {}
-        self._pending_remote: dict[int, ChargingProfile] = {}
         self._subscribers: list[Callable[[], None]] = []
         self._file: ProfileFile | None = None
         self._fallback_since: str | None = None
@@ -77,21 +74,16 @@ class ProfileStore:
         if db_path is not None:
             self._file = ProfileFile(db_path)
             self.damage = self._file.damage
-            self._fallback_since, self._transactions, self._profiles = self._file.load()
+            self._fallback_since, self._profiles = self._file.load()
             if self.damage is not None:
                 self._fallback_since = iso(datetime.now(UTC))
                 self._write([fallback_statement(self._fallback_since)])
 
-    @property
-    def fallback_active(self) -> bool:
-        """True while the stored profiles may have been lost and the CSMS has not sent new ones."""
-        return self._fallback_since is not None
-
     # --- persistence ----------------------------------------------------------------------
 
     def _write(self, statements: list[Statement]) -> None:
-        """A fact of this charger (a transaction began or ended): in memory now, on disk on
-        the writer thread; nothing is sent to the CSMS before it is on disk."""
+        """A fact of this charger (a transaction began or ended, so its TxProfiles go): in
+        memory now, on disk on the writer thread."""
         if self._file is not None:
             self._file.write(statements)
 
@@ -124,8 +116,7 @@ class ProfileStore:
         self, connector_id: int, profile: Mapping[str, Any], now: datetime
     ) -> SetResult:
         """A SetChargingProfile from the CSMS; an accepted one ends the fallback limit."""
-        result = self._set(connector_id, profile, now, end_fallback=True)
-        return result
+        return self._set(connector_id, profile, now, end_fallback=True)
 
     def _set(
         self,
@@ -151,7 +142,7 @@ class ProfileStore:
         from_csms: bool = True,
     ) -> SetResult:
         tx = self._transactions.get(connector_id)
-        replaced = self._replaced_by(connector_id, p)
+        replaced = rules.replaced_by(self._profiles, connector_id, p)
         count_after = len(self._profiles) - len(replaced) + 1
         result = rules.check_set(connector_id, p, self.config, tx, count_after)
         if not result.accepted:
@@ -201,19 +192,6 @@ class ProfileStore:
             apply()
         return SetResult("Accepted", "", profile=p)
 
-    def _replaced_by(self, connector_id: int, p: ChargingProfile) -> list[int]:
-        """R15 same id anywhere; R16 same stack level and purpose on the same connector."""
-        out = []
-        for pid, ip in self._profiles.items():
-            same_slot = (
-                ip.connector_id == connector_id
-                and ip.profile.stack_level == p.stack_level
-                and ip.profile.purpose is p.purpose
-            )
-            if pid == p.profile_id or same_slot:
-                out.append(pid)
-        return out
-
     def check_remote_start_profile(
         self, connector_id: int | None, profile: Mapping[str, Any], now: datetime
     ) -> SetResult:
@@ -232,16 +210,7 @@ class ProfileStore:
         stack_level: int | None = None,
     ) -> str:
         """R50/R51: `id` alone selects; otherwise an AND of the filters. Accepted | Unknown."""
-        if profile_id is not None:
-            victims = [profile_id] if profile_id in self._profiles else []
-        else:
-            victims = [
-                pid
-                for pid, ip in self._profiles.items()
-                if (connector_id is None or ip.connector_id == connector_id)
-                and (purpose is None or ip.profile.purpose.value == purpose)
-                and (stack_level is None or ip.profile.stack_level == stack_level)
-            ]
+        victims = rules.cleared_by(self._profiles, profile_id, connector_id, purpose, stack_level)
         if not victims:
             return "Unknown"
 
@@ -255,10 +224,18 @@ class ProfileStore:
         )
         return "Accepted"
 
-    # --- transactions ---------------------------------------------------------------------
+    # --- transactions: the station owns them, the store is told ----------------------------
 
-    def transaction(self, connector_id: int) -> Transaction | None:
-        return self._transactions.get(connector_id)
+    def restore_transactions(
+        self, open_transactions: Iterable[Transaction], connector_ids: Collection[int]
+    ) -> None:
+        """At start-up, the transactions the station restored from its journal: they anchor
+        Relative schedules again, and the stored TxProfiles of `connector_ids` are checked
+        against them (`tx_profiles.reconcile`)."""
+        for tx in open_transactions:
+            self._transactions[tx.connector_id] = replace(tx, start=_whole_seconds(tx.start))
+        self._rebind(tx_profiles.reconcile(self._profiles, self._transactions, connector_ids))
+        self._changed()
 
     def transaction_started(
         self,
@@ -269,17 +246,8 @@ class ProfileStore:
     ) -> SetResult | None:
         """Anchor Relative schedules; install the RemoteStart profile as the TxProfile."""
         start = _whole_seconds(start)
-        tx = Transaction(connector_id, transaction_id, start)
-        self._drop_tx_profiles(
-            connector_id,
-            extra=[
-                (
-                    "INSERT OR REPLACE INTO transactions VALUES (?, ?, ?)",
-                    (connector_id, transaction_id, iso(start)),
-                ),
-            ],
-        )
-        self._transactions[connector_id] = tx
+        self._drop_tx_profiles(connector_id)
+        self._transactions[connector_id] = Transaction(connector_id, transaction_id, start)
         result: SetResult | None = None
         if profile is not None:
             result = self._set(connector_id, profile, start, end_fallback=False, from_csms=False)
@@ -293,136 +261,36 @@ class ProfileStore:
         if tx is None:
             return
         self._transactions[connector_id] = replace(tx, transaction_id=transaction_id)
-        statements: list[Statement] = [
-            (
-                "UPDATE transactions SET transaction_id = ? WHERE connector_id = ?",
-                (transaction_id, connector_id),
-            ),
-        ]
-        dropped = []
-        for pid, ip in list(self._profiles.items()):
-            if ip.connector_id != connector_id or ip.profile.purpose is not Purpose.TX:
-                continue
-            quoted = ip.profile.transaction_id
-            if quoted is not None and quoted != transaction_id:
-                # Accepted while the id was unknown, for a transaction that is not this one.
-                log.warning(
-                    "dropping TxProfile %d: it names transaction %d, the CSMS assigned %d",
-                    pid,
-                    quoted,
-                    transaction_id,
-                )
-                dropped.append(pid)
-                statements.append(("DELETE FROM profiles WHERE profile_id = ?", (pid,)))
-                continue
-            p = replace(ip.profile, transaction_id=transaction_id)
-            self._profiles[pid] = replace(ip, profile=p)
-            statements.append(
-                (
-                    "UPDATE profiles SET body = ? WHERE profile_id = ?",
-                    (json.dumps(profile_to_wire(p)), pid),
-                )
-            )
-        self._write(statements)
-        for pid in dropped:
-            del self._profiles[pid]
-        if dropped:
-            self._changed()
+        self._rebind(tx_profiles.bind_to_id(self._profiles, connector_id, transaction_id))
 
     def transaction_stopped(self, connector_id: int) -> None:
         """R53: TxProfiles die with their transaction."""
-        self._drop_tx_profiles(
-            connector_id,
-            extra=[("DELETE FROM transactions WHERE connector_id = ?", (connector_id,))],
-        )
+        self._drop_tx_profiles(connector_id)
         self._transactions.pop(connector_id, None)
         self._changed()
 
-    def _drop_tx_profiles(self, connector_id: int, extra: list[Statement]) -> None:
-        victims = [
-            pid
-            for pid, ip in self._profiles.items()
-            if ip.connector_id == connector_id and ip.profile.purpose is Purpose.TX
+    def _drop_tx_profiles(self, connector_id: int) -> None:
+        self._rebind(
+            tx_profiles.Rebinding(dropped=tx_profiles.tx_profile_ids(self._profiles, connector_id))
+        )
+
+    def _rebind(self, change: tx_profiles.Rebinding) -> None:
+        """Store and apply a change of TxProfiles that follows a fact of the charger."""
+        if not change:
+            return
+        statements: list[Statement] = [
+            ("DELETE FROM profiles WHERE profile_id = ?", (pid,)) for pid in change.dropped
         ]
-        self._write(
-            [("DELETE FROM profiles WHERE profile_id = ?", (pid,)) for pid in victims] + extra
-        )
-        for pid in victims:
-            del self._profiles[pid]
-
-    # --- questions ------------------------------------------------------------------------
-
-    def installed(self) -> list[InstalledProfile]:
-        return sorted(
-            self._profiles.values(), key=lambda ip: (ip.connector_id, ip.profile.profile_id)
-        )
-
-    def limit_at(self, connector_id: int, now: datetime, unit: str = "A") -> Limit:
-        limit = evaluator.limit_at(
-            list(self._profiles.values()),
-            connector_id,
-            self._transactions.get(connector_id),
-            now,
-            RateUnit(unit),
-            self.config,
-        )
-        cap = self._fallback_cap(unit)
-        if cap is None or (limit.value is not None and limit.value <= cap):
-            return limit
-        return Limit(cap, limit.unit, None, None)
-
-    def _fallback_cap(self, unit: str) -> float | None:
-        """The fallback limit of one connector in `unit`, while it is in force."""
-        if self._fallback_since is None:
-            return None
-        cap = self.fallback_current_a
-        if RateUnit(unit) is RateUnit.W:
-            cap *= self.config.voltage_v * self.config.phases
-        return cap
-
-    def station_limit_at(self, now: datetime, unit: str = "A") -> Limit:
-        """The ChargePointMaxProfile alone: the cap on the whole station."""
-        return evaluator.limit_at(
-            list(self._profiles.values()), 0, None, now, RateUnit(unit), self.config
-        )
-
-    def composite_pieces(
-        self, connector_id: int, now: datetime, duration_s: int, unit: str
-    ) -> list[evaluator.Piece]:
-        lo = evaluator.epoch(now)
-        hi = lo + max(1, min(duration_s, MAX_COMPOSITE_DURATION_S))
-        target = connector_id
-        if connector_id == 0 and self.config.number_of_connectors == 1:
-            target = 1  # R46: for one connector, the station total is that connector's
-        pieces = evaluator.composite(
-            list(self._profiles.values()),
-            target,
-            self._transactions.get(target),
-            lo,
-            hi,
-            RateUnit(unit),
-            self.config,
-        )
-        cap = self._fallback_cap(unit)
-        if cap is None or target == 0:
-            return pieces
-        # What the CSMS is told is what the connector does: the fallback included.
-        return [
-            p if p.value is not None and p.value <= cap else replace(p, value=cap, source=None)
-            for p in pieces
+        statements += [
+            (
+                "UPDATE profiles SET body = ? WHERE profile_id = ?",
+                (json.dumps(profile_to_wire(ip.profile)), pid),
+            )
+            for pid, ip in change.bound.items()
         ]
-
-    def composite_schedule(
-        self, connector_id: int, now: datetime, duration_s: int, unit: str | None
-    ) -> dict[str, Any] | None:
-        """GetCompositeSchedule.conf's chargingSchedule; None = Rejected (unknown connector)."""
-        if not 0 <= connector_id <= self.config.number_of_connectors or duration_s < 0:
-            return None
-        rate = RateUnit(unit or "A")
-        duration_s = min(duration_s, MAX_COMPOSITE_DURATION_S)
-        pieces = self.composite_pieces(connector_id, now, duration_s, rate.value)
-        if duration_s == 0:
-            pieces = pieces[:1]
-        return evaluator.schedule_payload(
-            pieces, evaluator.epoch(now), duration_s, rate, self.config, connector_id
-        )
+        self._write(statements)
+        for pid in change.dropped:
+            self._profiles.pop(pid, None)
+        self._profiles.update(change.bound)
+        if change.dropped:
+            self._changed()

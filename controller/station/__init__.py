@@ -12,7 +12,10 @@ Public interface
     The one owner of open transactions (`TransactionInfo`). `start(tx)`, `confirm(tx_key, id)`,
     `stop(cid, StopReason, meter_stop_wh, at)`, `get(cid)`, `by_transaction_id(id)`,
     `restore(connector_ids)`. Persistence goes through a `TransactionJournal`, one commit per
-    change, in which the adapter also queues its own messages: state is persisted once.
+    change, in which the adapter also queues its own messages: state is persisted once. Nobody
+    else stores a copy: the profile store (`controller.smart_charging`) is told the restored
+    transactions at start-up (`ProfileStore.restore_transactions`) and each start, id and stop
+    afterwards, and keeps in its own file only which TxProfile belongs to which transaction id.
 `ConnectorStates` (connectors)
     Availability (`operative`, `set_operative`, a `schedule`d change waiting for the session to
     end), `finishing` (stopped, car still plugged in) and short-lived `Authorization`s

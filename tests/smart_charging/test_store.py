@@ -7,7 +7,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
 
-from controller.smart_charging import ProfileStore, SmartChargingConfig
+from controller.smart_charging import ProfileStore, SmartChargingConfig, Transaction
 
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -47,6 +47,9 @@ def test_profiles_and_the_anchor_survive_a_restart(tmp_path):
     ).accepted
     s.close()
     again = ProfileStore(SmartChargingConfig(), db)
+    # The station owns the transaction; at start-up the store is told of it from the journal.
+    assert again.transaction(1) is None
+    again.restore_transactions([Transaction(1, 42, T0 + timedelta(microseconds=700))], {1})
     assert again.transaction(1).start == T0
     assert again.limit_at(1, T0 + timedelta(minutes=5)).value == 16.0
     stored = {ip.profile.profile_id: ip.profile for ip in again.installed()}

@@ -5,15 +5,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 300
-# Files over the limit that others are splitting; each may shrink, never grow.
+# Files over the limit that others are splitting, and those split, at their sizes; each may
+# shrink, never grow.
 CEILINGS = {
     "controller/config.py": 454,
-    "controller/smart_charging/store.py": 436,
-    "controller/ocpp/outbox.py": 398,
-    "controller/charger/loop.py": 360,
-    "controller/replay.py": 353,
+    "controller/smart_charging/store.py": 296,
+    "controller/ocpp/outbox.py": 277,
+    "controller/charger/loop.py": 265,
+    "controller/replay.py": 244,
     "controller/app.py": 339,
-    "controller/smart_charging/evaluator.py": 325,
+    "controller/smart_charging/evaluator.py": 209,
 }
 
 

@@ -22,7 +22,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("controller.replay", "replay_command"),
     "status": ("controller.status", "status_command"),
     "check-hw": ("controller.check_hw", "check_hw_command"),
-    "check-config": ("controller.config", "check_config_command"),
+    "check-config": ("controller.config_check", "check_config_command"),
     "failsafe": ("controller.failsafe", "failsafe_command"),
     "selftest": ("controller.selftest", "selftest_command"),
     "tag": ("controller.tag_command", "tag_command"),

@@ -9,14 +9,11 @@ Secrets (the OCPP password) are `SecretStr`, so they never show in a repr or a l
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import (
     Field,
@@ -40,6 +37,8 @@ from controller.config_hw import PhaseSwitchSection as PhaseSwitchSection
 from controller.config_hw import PilotBandsSection as PilotBandsSection
 from controller.config_hw import PilotSection as PilotSection
 from controller.config_hw import RfidSection as RfidSection
+from controller.config_text import describe_errors
+from controller.config_text import mask_url as mask_url
 from hw.sim import SimulatorSettings
 
 EX_CONFIG = 78
@@ -286,34 +285,6 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
 
-def _format_loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _describe(exc: ValidationError, source: str) -> str:
-    lines = [f"{source}: invalid configuration"]
-    for err in exc.errors():
-        key = _format_loc(tuple(err["loc"])) or "(top level)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (misspelt? see systemd/config.example.toml for every key)"
-        value = err.get("input")
-        shown = "" if isinstance(value, dict | list) or value is None else f" = {value!r}"
-        if err["type"] == "extra_forbidden" or _looks_secret(key):
-            # An unknown key may be a misspelt secret (`pasword`): never echo its value.
-            shown = " = ****" if shown else ""
-        elif isinstance(value, str) and "://" in value:
-            shown = f" = {mask_url(value)!r}"
-        lines.append(f"  {key}{shown}: {msg}")
-    return "\n".join(lines)
-
-
 def load_settings(path: str | os.PathLike[str] | None) -> Settings:
     """Read, merge with the environment and validate; raise ConfigError for the user to read."""
     data: dict[str, Any] = {}
@@ -340,24 +311,7 @@ def load_settings(path: str | os.PathLike[str] | None) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from None
-
-
-_SECRET_WORDS = ("pass", "pwd", "secret", "token", "authorization")
-
-
-def _looks_secret(key: str) -> bool:
-    last = key.rsplit(".", 1)[-1].lower()
-    return any(word in last for word in _SECRET_WORDS)
-
-
-def mask_url(url: str) -> str:
-    """The URL with any `user:password@` replaced by `****@`, for logs and output."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"****@{host}"))
+        raise ConfigError(describe_errors(exc, source)) from None
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
@@ -367,16 +321,3 @@ def masked_dump(settings: Settings) -> dict[str, Any]:
         data["ocpp"]["password"] = "****"
     data["ocpp"]["url"] = mask_url(settings.ocpp.url)
     return data
-
-
-def check_config_command(args: argparse.Namespace) -> int:
-    try:
-        settings = load_settings(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return EX_CONFIG
-    print(json.dumps(masked_dump(settings), indent=2))
-    from controller.config_sources import report_sources
-
-    print(report_sources(masked_dump(settings), args.config), file=sys.stderr)
-    return 0

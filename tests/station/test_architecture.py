@@ -8,12 +8,12 @@ MAX_LINES = 300
 # Files over the limit that others are splitting, and those split, at their sizes; each may
 # shrink, never grow.
 CEILINGS = {
-    "controller/config.py": 454,
+    "controller/config.py": 323,
     "controller/smart_charging/store.py": 296,
     "controller/ocpp/outbox.py": 277,
     "controller/charger/loop.py": 265,
     "controller/replay.py": 244,
-    "controller/app.py": 339,
+    "controller/app.py": 336,
     "controller/smart_charging/evaluator.py": 209,
 }
 

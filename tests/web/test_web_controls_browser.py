@@ -33,6 +33,12 @@ from tests.web.webrig import PASSWORD, running, until
 pytestmark = [*browser_marks, pytest.mark.asyncio(loop_scope="module")]
 
 TAG = "WEB-TAG-0042"
+# Requests the page's own policy (CSP) blocks never reach the network log; this records them.
+CSP_WATCH = (
+    "window.blockedByCsp = [];"
+    "document.addEventListener('securitypolicyviolation',"
+    " (e) => window.blockedByCsp.push(e.blockedURI + ' (' + e.violatedDirective + ')'));"
+)
 MIN_PAUSE_S = 5  # webrig's [pilot] min_pause_s
 
 
@@ -109,6 +115,7 @@ def _in_order(request: pytest.FixtureRequest, rig: Rig) -> Iterator[None]:
 
 async def test_controls_are_refused_until_the_right_password(rig: Rig) -> None:
     page, d = rig.page, rig.page.d
+    await page.do(d.execute_cdp_cmd, "Page.addScriptToEvaluateOnNewDocument", {"source": CSP_WATCH})
     await page.do(d.get, rig.base + "/")
     await page.wait_text("headline-1", "Car connected — waiting for authorisation", 10)
     await rig.showing(login=True, actions=False)
@@ -244,3 +251,5 @@ async def test_the_page_asked_nothing_of_anyone_but_the_charger(rig: Rig) -> Non
         assert f"{rig.base}/api/connectors/1/{action}" in network, action
     foreign = [u for u in network if not u.startswith(rig.base + "/")]
     assert not foreign, foreign
+    # ...nor tried to: a request the CSP stopped in the browser is a broken page all the same.
+    assert await rig.page.do(rig.page.d.execute_script, "return window.blockedByCsp") == []

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -48,7 +48,7 @@ class Rig:
     charger: Charger
     page: Page
     base: str
-    broken: str | None = None
+    done: list[str] = field(default_factory=list)
     tx_id: int | None = None
     paused_at: float | None = None
 
@@ -104,13 +104,17 @@ async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
 
 @pytest.fixture(autouse=True)
 def _in_order(request: pytest.FixtureRequest, rig: Rig) -> Iterator[None]:
-    """The steps are one story: after a failed one the rest would only fail for its sake."""
-    if rig.broken:
-        pytest.skip(f"the step before failed: {rig.broken}")
+    """The steps are one story, each starting where the one before left the charger: after a
+    failed (or deselected) step the rest would only fail for its sake."""
+    steps = [name for name in globals() if name.startswith("test_")]
+    before = steps[: steps.index(request.node.name)]
+    if rig.done != before:
+        missing = next(s for s in before if s not in rig.done)
+        pytest.skip(f"needs the step before it: {missing} did not pass (run the whole file)")
     failed = request.session.testsfailed
     yield
-    if request.session.testsfailed > failed:
-        rig.broken = request.node.name
+    if request.session.testsfailed == failed:
+        rig.done.append(request.node.name)
 
 
 async def test_controls_are_refused_until_the_right_password(rig: Rig) -> None:

@@ -97,6 +97,14 @@ def _driver(profile_dir: str):
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
 
 
+# Requests the page's own policy (CSP) blocks never reach the network log; this records them.
+CSP_WATCH = (
+    "window.blockedByCsp = [];"
+    "document.addEventListener('securitypolicyviolation',"
+    " (e) => window.blockedByCsp.push(e.blockedURI + ' (' + e.violatedDirective + ')'));"
+)
+
+
 class Page:
     def __init__(self, driver, shots: Path) -> None:
         self.d = driver
@@ -207,6 +215,9 @@ async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
         driver = await asyncio.to_thread(_driver, profile_dir)
         page = Page(driver, shots)
         base = f"http://127.0.0.1:{port}"
+        await page.do(
+            driver.execute_cdp_cmd, "Page.addScriptToEvaluateOnNewDocument", {"source": CSP_WATCH}
+        )
         await page.do(driver.get, base + "/")
         await page.wait_text("headline-1", "Car connected — waiting for authorisation", 10)
         await _hardware_panel(page, driver, tmp_path / "state")
@@ -274,6 +285,8 @@ async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
         foreign = [u for u in network if not u.startswith(base + "/")]
         assert base + "/static/uPlot.iife.min.js" in network and base + "/events" in network
         assert not foreign, foreign
+        # A request the page's own policy blocks never reaches the network log: counted here.
+        assert await page.do(driver.execute_script, "return window.blockedByCsp") == []
 
         # On a phone screen.
         await page.do(driver.set_window_size, 390, 1600)

@@ -26,19 +26,13 @@ from controller.app import Charger
 from controller.demo.csms import DemoCsms, Received
 from hw.base import PilotMode
 from hw.sim_ev import SimulatedEv
-from tests.web.test_web_browser import ARTIFACTS, Page, _driver, _requests
+from tests.web.test_web_browser import ARTIFACTS, CSP_WATCH, Page, _driver, _requests
 from tests.web.test_web_browser import pytestmark as browser_marks
 from tests.web.webrig import PASSWORD, running, until
 
 pytestmark = [*browser_marks, pytest.mark.asyncio(loop_scope="module")]
 
 TAG = "WEB-TAG-0042"
-# Requests the page's own policy (CSP) blocks never reach the network log; this records them.
-CSP_WATCH = (
-    "window.blockedByCsp = [];"
-    "document.addEventListener('securitypolicyviolation',"
-    " (e) => window.blockedByCsp.push(e.blockedURI + ' (' + e.violatedDirective + ')'));"
-)
 MIN_PAUSE_S = 5  # webrig's [pilot] min_pause_s
 
 

@@ -32,7 +32,7 @@ from controller.station import EventKind, StationEvent, StopReason
 from hw.base import CpState
 
 if TYPE_CHECKING:
-    from controller.ocpp.ports import MaintenancePort
+    from controller.ocpp.ports import MaintenancePort, RoutesPort
 
 log = logging.getLogger(__name__)
 
@@ -70,10 +70,15 @@ class Handlers:
         self._metering = metering
         self.frames_received = 0
         self.frames_rejected = 0
+        self.auth_routes: RoutesPort | None = None
 
     @property
     def maintenance(self) -> MaintenancePort | None:
         return self._core.maintenance
+
+    @property
+    def auth(self) -> RoutesPort | None:
+        return self.auth_routes
 
     def frame_counted(self, accepted: bool) -> None:
         if accepted:
@@ -103,7 +108,14 @@ class Handlers:
             if not check.accepted:
                 log.warning("RemoteStartTransaction refused: %s", check.reason)
                 return Rejected
-        self._flow.authorize(connector_id, id_tag, profile)
+        held = c.reservations.on_connector(connector_id)
+        if held is not None and not held.admits(id_tag, self._flow.group_of(id_tag)):
+            log.warning("RemoteStartTransaction refused: connector %d is reserved", connector_id)
+            return Rejected
+        if c.keys.get_bool("AuthorizeRemoteTxRequests"):
+            c.spawn(self._flow.authorize_remote(connector_id, id_tag, profile), "authorize")
+        else:
+            self._flow.authorize(connector_id, id_tag, profile, self._flow.group_of(id_tag))
         return Accepted
 
     def remote_stop(self, transaction_id: int) -> RemoteStartStopStatus:

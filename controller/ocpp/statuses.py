@@ -37,6 +37,7 @@ class Statuses:
             operative=c.connectors.operative(connector_id),
             finishing=c.connectors.finishing(connector_id),
             authorized=c.connectors.authorized(connector_id),
+            reserved=c.reservations.on_connector(connector_id) is not None,
         )
 
     def update(self, connector_id: int) -> None:

@@ -11,11 +11,10 @@ import logging
 import uuid
 from typing import Any
 
-import websockets
-from ocpp.exceptions import OCPPError
-from ocpp.v16 import call
 from ocpp.v16.enums import AuthorizationStatus
 
+from controller.auth.model import same_tag
+from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.core import Core
 from controller.ocpp.statuses import Statuses
 from controller.ocpp.transactions import MeterStartSource, good_energy_wh, meter_stop_wh
@@ -33,9 +32,10 @@ log = logging.getLogger(__name__)
 
 
 class TransactionFlow:
-    def __init__(self, core: Core, statuses: Statuses) -> None:
+    def __init__(self, core: Core, statuses: Statuses, auth: LocalAuth) -> None:
         self._core = core
         self._statuses = statuses
+        self._auth = auth
         self._to_power_loss: list[TransactionInfo] = []
 
     def _changed(self, connector_id: int) -> None:
@@ -104,33 +104,58 @@ class TransactionFlow:
         self._changed(connector_id)
 
     async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        """A local card or button: stops the session it started, else authorises a new one."""
+        """A local card or button: stops the session it (or a card of its group) started,
+        else authorises a new one (`LocalAuth`: list, cache, Authorize, offline rules)."""
         c = self._core
         tx = c.book.get(connector_id)
         if tx is not None:
-            if tx.id_tag == id_tag:
-                self.stop(connector_id, StopReason.LOCAL)
-                return True
+            if not same_tag(tx.id_tag, id_tag):
+                # Another card stops it only if the two share a parentIdTag (§3.10).
+                decision = await self._auth.authorize(id_tag)
+                parent = decision.info.parent_id_tag if decision.info else None
+                started_by = tx.parent_id_tag or self.group_of(tx.id_tag)
+                if not decision.accepted or not same_tag(parent, started_by):
+                    return False
+            if c.book.get(connector_id) is not tx:
+                return False  # ended while the central system was asked
+            self.stop(connector_id, StopReason.LOCAL, id_tag)
+            return True
+        decision = await self._auth.authorize(id_tag)
+        if not decision.accepted:
             return False
-        accepted = c.keys.get_bool("AllowOfflineTxForUnknownId")
-        caller = c.caller()
-        if caller is not None:
-            try:
-                resp = await caller.call(call.Authorize(id_tag=id_tag), suppress=False)
-                accepted = resp.id_tag_info.get("status") == AuthorizationStatus.accepted
-            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
-                log.warning("Authorize failed (%s); deciding offline", exc)
-        if not accepted:
+        parent = decision.info.parent_id_tag if decision.info else None
+        if not c.reservations.may_start(connector_id, Authorization(id_tag, None, 0.0, parent)):
+            log.info("connector %d is reserved for another idTag: %s refused", connector_id, id_tag)
             return False
-        self.authorize(connector_id, id_tag, None)
+        self.authorize(connector_id, id_tag, None, parent)
         return True
+
+    def group_of(self, id_tag: str) -> str | None:
+        info = self._auth.local(id_tag)
+        return None if info is None else info.parent_id_tag
+
+    async def authorize_remote(
+        self, connector_id: int, id_tag: str, profile: dict[str, Any] | None
+    ) -> None:
+        """A RemoteStartTransaction with AuthorizeRemoteTxRequests: authorised like a card."""
+        decision = await self._auth.authorize(id_tag)
+        if decision.accepted:
+            parent = decision.info.parent_id_tag if decision.info else None
+            self.authorize(connector_id, id_tag, profile, parent)
 
     # --- start ----------------------------------------------------------------------------
 
-    def authorize(self, connector_id: int, id_tag: str, profile: dict[str, Any] | None) -> None:
+    def authorize(
+        self,
+        connector_id: int,
+        id_tag: str,
+        profile: dict[str, Any] | None,
+        parent_id_tag: str | None = None,
+    ) -> None:
         c = self._core
         expires = c.clock.monotonic() + c.keys.get_int("ConnectionTimeOut")
-        c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires))
+        c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires, parent_id_tag))
+        c.deadlines_changed.set()
         self.maybe_start(connector_id)
         self._changed(connector_id)
 
@@ -160,7 +185,17 @@ class TransactionFlow:
             return  # retried by the metering task until a value is known
         c.connectors.consume(connector_id)
         now = c.now()
-        tx = TransactionInfo(connector_id, None, auth.id_tag, now, meter_wh, uuid.uuid4().hex)
+        held = c.reservations.claim(connector_id, auth.id_tag, auth.parent_id_tag)
+        tx = TransactionInfo(
+            connector_id,
+            None,
+            auth.id_tag,
+            now,
+            meter_wh,
+            uuid.uuid4().hex,
+            None if held is None else held.reservation_id,
+            auth.parent_id_tag,
+        )
         c.book.start(tx)
         c.watch.started(connector_id, c.clock.monotonic())
         log.info("transaction started on connector %d for %s", connector_id, auth.id_tag)
@@ -199,6 +234,7 @@ class TransactionFlow:
         for tx in c.book.confirm(tx_key, transaction_id):
             c.watch.confirmed(tx.connector_id)
             c.profiles.transaction_id_assigned(tx.connector_id, transaction_id)
+            self._auth.learn(tx.id_tag, id_tag_info)
             status = (id_tag_info or {}).get("status", AuthorizationStatus.accepted)
             if status != AuthorizationStatus.accepted and c.keys.get_bool(
                 "StopTransactionOnInvalidId"
@@ -206,7 +242,8 @@ class TransactionFlow:
                 log.warning("CSMS answered %s for the transaction's idTag: stopping", status)
                 self.stop(tx.connector_id, StopReason.DEAUTHORIZED)
 
-    def stop(self, connector_id: int, reason: StopReason) -> None:
+    def stop(self, connector_id: int, reason: StopReason, id_tag: str | None = None) -> None:
+        """End the session; `id_tag` is the card that ended it, if not the one that started it."""
         c = self._core
         tx = c.book.get(connector_id)
         if tx is None:
@@ -215,7 +252,7 @@ class TransactionFlow:
         meter_stop = meter_stop_wh(
             self.energy_wh(connector_id), c.db.last_register_wh(connector_id), tx.meter_start_wh
         )
-        c.book.stop(connector_id, reason, meter_stop, c.now())
+        c.book.stop(connector_id, reason, meter_stop, c.now(), id_tag)
         log.info(
             "transaction %s on connector %d stopped: %s",
             tx.transaction_id or tx.tx_key,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ocpp.v16 import call
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
@@ -17,6 +19,10 @@ class Statuses:
         self._core = core
         self._status: dict[int, ConnectorStatus] = {}
         self._sent: dict[int, ConnectorStatus] = {}
+        # One send at a time: a change that comes while the previous status is on its way is
+        # compared with what was sent, not with what was sent before that (Reserved then
+        # Available again must not end as Reserved at the central system).
+        self._sending = asyncio.Lock()
         core.events.subscribe(self._on_event)
 
     def _on_event(self, event: StationEvent) -> None:
@@ -61,6 +67,10 @@ class Statuses:
         return ChargePointStatus.available, ChargePointErrorCode.no_error
 
     async def send(self, caller: Caller, connector_id: int, force: bool = False) -> None:
+        async with self._sending:
+            await self._send(caller, connector_id, force)
+
+    async def _send(self, caller: Caller, connector_id: int, force: bool) -> None:
         if connector_id == 0:
             status = self._station_status()
         else:

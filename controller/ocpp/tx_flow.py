@@ -116,7 +116,8 @@ class TransactionFlow:
                 started_by = tx.parent_id_tag or self.group_of(tx.id_tag)
                 if not decision.accepted or not same_tag(parent, started_by):
                     return False
-            if c.book.get(connector_id) is not tx:
+            now_open = c.book.get(connector_id)
+            if now_open is None or now_open.tx_key != tx.tx_key:
                 return False  # ended while the central system was asked
             self.stop(connector_id, StopReason.LOCAL, id_tag)
             return True

@@ -28,7 +28,7 @@ from controller.ocpp.meter_loop import Metering
 from controller.ocpp.statuses import Statuses
 from controller.ocpp.tx_flow import TransactionFlow
 from controller.smart_charging import SetResult
-from controller.station import EventKind, StationEvent, StopReason
+from controller.station import Authorization, EventKind, StationEvent, StopReason
 from hw.base import CpState
 
 if TYPE_CHECKING:
@@ -94,7 +94,15 @@ class Handlers:
         if connector_id is None:
             if profile is not None:
                 return Rejected  # R14: a profile needs a connector to bind to
-            free = [x for x in ids if x not in c.book and c.connectors.operative(x)]
+            free = [
+                x
+                for x in ids
+                if x not in c.book
+                and c.connectors.operative(x)
+                and c.reservations.may_start(
+                    x, Authorization(id_tag, None, 0.0, self._flow.group_of(id_tag))
+                )
+            ]
             if not free:
                 return Rejected
             plugged = [x for x in free if c.hardware.snapshot(x).status.cp_state is not CpState.A]

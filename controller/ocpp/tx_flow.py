@@ -37,6 +37,9 @@ class TransactionFlow:
         self._statuses = statuses
         self._auth = auth
         self._to_power_loss: list[TransactionInfo] = []
+        # Sessions whose idTag the CSMS refused at the start, kept open without energy
+        # (StopTransactionOnInvalidId false): their local keys.
+        self._refused: set[str] = set()
 
     def _changed(self, connector_id: int) -> None:
         self._core.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, connector_id))
@@ -80,8 +83,10 @@ class TransactionFlow:
 
     def charging_permitted(self, connector_id: int) -> bool:
         c = self._core
+        tx = c.book.get(connector_id)
         return (
-            connector_id in c.book
+            tx is not None
+            and tx.tx_key not in self._refused
             and (c.connectors.operative(connector_id) or c.connectors.scheduled(connector_id))
             and not any(t.connector_id == connector_id for t in self._to_power_loss)
             and not c.watch.overdue(
@@ -92,6 +97,9 @@ class TransactionFlow:
     def pause_reason(self, connector_id: int) -> str | None:
         """Why the charger itself holds back a connector, for people reading `status`."""
         c = self._core
+        tx = c.book.get(connector_id)
+        if tx is not None and tx.tx_key in self._refused:
+            return "the central system refused the idTag (StopTransactionOnInvalidId is false)"
         return c.watch.reason(connector_id, link_up=c.session is not None, mono=c.clock.monotonic())
 
     def connector_changed(self, connector_id: int) -> None:
@@ -237,11 +245,15 @@ class TransactionFlow:
             c.profiles.transaction_id_assigned(tx.connector_id, transaction_id)
             self._auth.learn(tx.id_tag, id_tag_info)
             status = (id_tag_info or {}).get("status", AuthorizationStatus.accepted)
-            if status != AuthorizationStatus.accepted and c.keys.get_bool(
-                "StopTransactionOnInvalidId"
-            ):
+            if status == AuthorizationStatus.accepted:
+                continue
+            if c.keys.get_bool("StopTransactionOnInvalidId"):
                 log.warning("CSMS answered %s for the transaction's idTag: stopping", status)
                 self.stop(tx.connector_id, StopReason.DEAUTHORIZED)
+            else:
+                log.warning("CSMS answered %s for the transaction's idTag: no energy", status)
+                self._refused.add(tx.tx_key)
+                self._changed(tx.connector_id)
 
     def stop(self, connector_id: int, reason: StopReason, id_tag: str | None = None) -> None:
         """End the session; `id_tag` is the card that ended it, if not the one that started it."""
@@ -254,6 +266,7 @@ class TransactionFlow:
             self.energy_wh(connector_id), c.db.last_register_wh(connector_id), tx.meter_start_wh
         )
         c.book.stop(connector_id, reason, meter_stop, c.now(), id_tag)
+        self._refused.discard(tx.tx_key)
         log.info(
             "transaction %s on connector %d stopped: %s",
             tx.transaction_id or tx.tx_key,

@@ -6,6 +6,7 @@ from typing import Any
 
 from ocpp_unit_rig import booted, default_answer, rig, settle, until
 
+from controller.station import StopReason
 from hw.base import CpState
 
 GROUP = {"AA11": "FLEET", "BB22": "FLEET", "CC33": "OTHER"}
@@ -186,3 +187,18 @@ async def test_connection_timeout_tag_first_back_to_available_plug_first_finishi
         await until(lambda: _statuses(r)[-1:] == ["Finishing"])
         _plug(r, CpState.A)
         await until(lambda: _statuses(r)[-1:] == ["Available"])
+
+
+async def test_without_stop_on_invalid_id_a_refused_session_stays_open_without_energy(tmp_path):
+    async with rig(tmp_path, answer=group_answer) as r:
+        await booted(r)
+        r.service.handlers.change_configuration("StopTransactionOnInvalidId", "false")
+        _plug(r)
+        assert r.service.handlers.remote_start("DEAD", 1, None) == "Accepted"
+        await _started(r)
+        await until(lambda: not r.service.charging_permitted(1))
+        assert r.service.active_transaction(1) is not None
+        assert _calls(r, "StopTransaction") == []
+        assert "refused the idTag" in r.service.pause_reason(1)
+        r.service.stop_transaction(1, StopReason.LOCAL)
+        assert r.service.active_transaction(1) is None

@@ -116,3 +116,11 @@ async def test_reservation_and_local_list_survive_a_restart(tmp_path):
         assert held is not None and held.parent_id_tag == "GROUP"
         assert r.service.handlers.auth_routes.on_get_local_list_version().list_version == 4
         assert r.service.auth.listed("l1") is not None
+
+
+async def test_a_remote_start_without_connector_skips_a_connector_reserved_for_another(tmp_path):
+    async with rig(tmp_path) as r:
+        await booted(r)
+        assert _reserve(r, 3, "OWNER") == "Accepted"
+        assert r.service.handlers.remote_start("STRANGER", None, None) == "Rejected"
+        assert r.service.handlers.remote_start("OWNER", None, None) == "Accepted"

@@ -7,6 +7,7 @@ from datetime import timedelta
 from ocpp_unit_rig import booted, rig, until
 
 from controller.ocpp.core import utc_iso
+from controller.status import render
 from hw.base import CpState, Fault, FaultKind
 
 
@@ -35,6 +36,8 @@ async def test_a_reserved_connector_takes_only_its_card_and_the_start_carries_th
         assert _reserve(r, 11, "OWNER") == "Accepted"
         await until(lambda: _statuses(r)[-1:] == ["Reserved"])
         assert r.service.auth_status(1)["reservation"]["reservation_id"] == 11
+        shown = render({"connectors": [{"id": 1, **r.service.auth_status(1)}]})
+        assert "reserved for OWNER until 2024-05-01T10:10:00.000Z (reservation 11)" in shown
         assert _reserve(r, 12, "OTHER") == "Occupied"
         assert _reserve(r, 11, "OWNER2") == "Accepted"  # the same id replaces it
         assert r.service.core.reservations.get(11).id_tag == "OWNER2"

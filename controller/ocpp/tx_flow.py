@@ -139,6 +139,10 @@ class TransactionFlow:
         self.authorize(connector_id, id_tag, None, parent)
         return True
 
+    def learn(self, id_tag: str, id_tag_info: dict[str, Any]) -> None:
+        """An idTagInfo the central system sent with another answer (StopTransaction.conf)."""
+        self._auth.learn(id_tag, id_tag_info)
+
     def group_of(self, id_tag: str) -> str | None:
         info = self._auth.local(id_tag)
         return None if info is None else info.parent_id_tag

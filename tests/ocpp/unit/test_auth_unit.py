@@ -202,3 +202,19 @@ async def test_without_stop_on_invalid_id_a_refused_session_stays_open_without_e
         assert "refused the idTag" in r.service.pause_reason(1)
         r.service.stop_transaction(1, StopReason.LOCAL)
         assert r.service.active_transaction(1) is None
+
+
+async def test_a_stop_answer_updates_the_cache(tmp_path):
+    def blocked_at_stop(action, payload):
+        if action == "StopTransaction":
+            return {"idTagInfo": {"status": "Blocked"}}
+        return default_answer(action, payload)
+
+    async with rig(tmp_path, answer=blocked_at_stop) as r:
+        await booted(r)
+        _plug(r)
+        assert await r.service.present_id_tag(1, "S1")
+        await _started(r)
+        assert await r.service.present_id_tag(1, "S1")
+        await until(lambda: len(r.csms.answered) and r.csms.answered[-1][0] == "StopTransaction")
+        await until(lambda: r.service.auth.cache.get("S1", r.service.now()).status == "Blocked")

@@ -112,6 +112,7 @@ async def test_reservation_and_local_list_survive_a_restart(tmp_path):
         entries = [{"id_tag": "L1", "id_tag_info": {"status": "Accepted"}}]
         assert routes.on_send_local_list(4, "Full", entries).status == "Accepted"
         assert routes.on_send_local_list(4, "Differential", []).status == "VersionMismatch"
+        assert (await r.service.auth.authorize("CACHED")).accepted  # Authorize: cached
     async with rig(tmp_path) as r:
         await booted(r)
         await until(lambda: _statuses(r)[-1:] == ["Reserved"])
@@ -119,6 +120,8 @@ async def test_reservation_and_local_list_survive_a_restart(tmp_path):
         assert held is not None and held.parent_id_tag == "GROUP"
         assert r.service.handlers.auth_routes.on_get_local_list_version().list_version == 4
         assert r.service.auth.listed("l1") is not None
+        cached = r.service.auth.cache.get("cached", r.service.now())
+        assert cached is not None and cached.status == "Accepted"
 
 
 async def test_a_remote_start_without_connector_skips_a_connector_reserved_for_another(tmp_path):

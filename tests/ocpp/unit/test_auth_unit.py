@@ -55,7 +55,7 @@ async def test_a_card_starts_and_the_same_card_in_other_letters_stops(tmp_path):
         await _started(r)
         assert _calls(r, "Authorize") == [{"idTag": "aa11"}]
         assert await r.service.present_id_tag(1, "AA11")
-        await until(lambda: len(_calls(r, "StopTransaction")) == 1)
+        await until(lambda: len(_calls(r, "StopTransaction")) == 1 and not r.service.db.pending())
         assert len(_calls(r, "Authorize")) == 1  # the same card needs no second Authorize
         stop = _calls(r, "StopTransaction")[0]
         assert stop["reason"] == "Local" and stop["idTag"] == "AA11"
@@ -71,7 +71,7 @@ async def test_a_card_of_the_same_group_stops_and_another_group_does_not(tmp_pat
         assert not await r.service.present_id_tag(1, "ZZ99")  # no group at all
         assert r.service.active_transaction(1) is not None
         assert await r.service.present_id_tag(1, "BB22")
-        await until(lambda: len(_calls(r, "StopTransaction")) == 1)
+        await until(lambda: len(_calls(r, "StopTransaction")) == 1 and not r.service.db.pending())
         assert _calls(r, "StopTransaction")[0]["idTag"] == "BB22"
 
 
@@ -136,7 +136,7 @@ async def test_an_invalid_start_answer_deauthorizes_and_is_cached(tmp_path):
         # a RemoteStart is not authorised first (AuthorizeRemoteTxRequests is false)
         _plug(r)
         assert r.service.handlers.remote_start("DEAD", 1, None) == "Accepted"
-        await until(lambda: len(_calls(r, "StopTransaction")) == 1)
+        await until(lambda: len(_calls(r, "StopTransaction")) == 1 and not r.service.db.pending())
         assert _calls(r, "StopTransaction")[0]["reason"] == "DeAuthorized"
         cached = r.service.auth.cache.get("dead", r.service.now())
         assert cached is not None and cached.status == "Invalid"

@@ -45,7 +45,7 @@ async def test_a_reserved_connector_takes_only_its_card_and_the_start_carries_th
         assert not await r.service.present_id_tag(1, "STRANGER")
         assert r.service.handlers.remote_start("STRANGER", 1, None) == "Rejected"
         assert await r.service.present_id_tag(1, "owner2")
-        await until(lambda: len(_calls(r, "StartTransaction")) == 1)
+        await until(lambda: len(_calls(r, "StartTransaction")) == 1 and not r.service.db.pending())
         assert _calls(r, "StartTransaction")[0]["reservationId"] == 11
         assert r.service.core.reservations.all() == []
         assert r.service.auth_status(1)["reservation"] is None
@@ -99,7 +99,7 @@ async def test_connector_zero_keeps_the_only_connector_for_its_card(tmp_path):
         _plug(r)
         assert not await r.service.present_id_tag(1, "STRANGER")
         assert await r.service.present_id_tag(1, "ZERO")
-        await until(lambda: len(_calls(r, "StartTransaction")) == 1)
+        await until(lambda: len(_calls(r, "StartTransaction")) == 1 and not r.service.db.pending())
         assert _calls(r, "StartTransaction")[0]["reservationId"] == 5
         assert r.service.core.reservations.all() == []
 

@@ -49,6 +49,13 @@ def _info(status: str, expiry: str | None, parent: str | None) -> IdTagInfo:
     )
 
 
+def _number(text: str | None) -> int:
+    try:
+        return int(text or "0")
+    except ValueError:
+        return 0
+
+
 def _config(key: str, value: str) -> Statement:
     return ("INSERT OR REPLACE INTO config VALUES (?, ?)", (key, value))
 
@@ -57,13 +64,10 @@ class AuthDb:
     def __init__(self, db: OcppDb) -> None:
         self._db = db
         stored = db.config_items()
-        done = int(stored.get(SCHEMA_KEY, "0") or 0)
+        done = _number(stored.get(SCHEMA_KEY))  # a garbled mark: the migrations are idempotent
         for n, migration in enumerate(_MIGRATIONS[done:], start=done + 1):
             db.commit([*((sql, ()) for sql in migration), _config(SCHEMA_KEY, str(n))])
-        try:
-            self._version = int(stored.get(VERSION_KEY, "0"))
-        except ValueError:
-            self._version = 0
+        self._version = _number(stored.get(VERSION_KEY))
 
     # --- the local list -----------------------------------------------------------------
 

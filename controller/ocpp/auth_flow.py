@@ -123,6 +123,16 @@ class LocalAuth:
             self.db.cache_put(tag_key(id_tag), entry, evicted)
         return info
 
+    def contradicts(self, id_tag: str, info: IdTagInfo) -> bool:
+        """The central system's answer disagrees with the local list (LocalListConflict)."""
+        listed = self.listed(id_tag)
+        now = self._core.now()
+        return (
+            listed is not None
+            and self._core.keys.get_bool("LocalAuthListEnabled")
+            and listed.valid_at(now) != info.valid_at(now)
+        )
+
     def clear_cache(self) -> None:
         self.cache.clear()
         self.db.cache_clear()

@@ -58,6 +58,26 @@ class Statuses:
         if caller is not None:
             self._core.spawn(self.send(caller, connector_id, force), "status")
 
+    def local_list_conflict(self, id_tag: str) -> None:
+        """Connector 0 with errorCode LocalListConflict: the local list said one thing of
+        `id_tag`, the central system's StartTransaction answer another (OCPP 1.6 §3.5.2)."""
+        caller = self._core.caller()
+        if caller is not None:
+            self._core.spawn(self._send_conflict(caller, id_tag), "status")
+
+    async def _send_conflict(self, caller: Caller, id_tag: str) -> None:
+        async with self._sending:
+            await caller.call(
+                call.StatusNotification(
+                    connector_id=0,
+                    error_code=ChargePointErrorCode.local_list_conflict,
+                    status=self._station_status()[0],
+                    timestamp=utc_iso(self._core.now()),
+                    info=f"local list differs for {id_tag}"[:50],
+                ),
+                suppress=False,
+            )
+
     def link_up(self) -> None:
         self._sent.clear()
 

@@ -247,7 +247,8 @@ class TransactionFlow:
         for tx in c.book.confirm(tx_key, transaction_id):
             c.watch.confirmed(tx.connector_id)
             c.profiles.transaction_id_assigned(tx.connector_id, transaction_id)
-            self._auth.learn(tx.id_tag, id_tag_info)
+            if self._auth.contradicts(tx.id_tag, self._auth.learn(tx.id_tag, id_tag_info)):
+                self._statuses.local_list_conflict(tx.id_tag)
             status = (id_tag_info or {}).get("status", AuthorizationStatus.accepted)
             if status == AuthorizationStatus.accepted:
                 continue

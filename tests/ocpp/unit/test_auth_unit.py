@@ -218,3 +218,29 @@ async def test_a_stop_answer_updates_the_cache(tmp_path):
         assert await r.service.present_id_tag(1, "S1")
         await until(lambda: len(r.csms.answered) and r.csms.answered[-1][0] == "StopTransaction")
         await until(lambda: r.service.auth.cache.get("S1", r.service.now()).status == "Blocked")
+
+
+async def test_a_start_answer_that_contradicts_the_local_list_is_reported(tmp_path):
+    def blocked_at_start(action, payload):
+        out = default_answer(action, payload)
+        if action == "StartTransaction":
+            out["idTagInfo"]["status"] = "Blocked"
+        return out
+
+    async with rig(tmp_path, answer=blocked_at_start) as r:
+        await booted(r)
+        r.service.handlers.change_configuration("LocalPreAuthorize", "true")
+        entries = [{"id_tag": "L1", "id_tag_info": {"status": "Accepted"}}]
+        assert _routes(r).on_send_local_list(1, "Full", entries).status == "Accepted"
+        _plug(r)
+        assert await r.service.present_id_tag(1, "L1")
+        await until(lambda: len(_calls(r, "StopTransaction")) == 1 and not r.service.db.pending())
+
+        def conflicts():
+            return [p for a, p in r.csms.answered if p.get("errorCode") == "LocalListConflict"]
+
+        await until(lambda: bool(conflicts()))
+        assert [(p["connectorId"], p["info"]) for p in conflicts()] == [
+            (0, "local list differs for L1")
+        ]
+        assert r.service.auth.listed("L1").status == "Accepted"  # only SendLocalList changes it

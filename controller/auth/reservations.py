@@ -17,6 +17,9 @@ from enum import StrEnum
 from controller.auth.model import same_tag
 from controller.station.model import Authorization
 
+# A card no reservation admits: what `holds` asks the gate about.
+_NOBODY = Authorization("", None, 0.0)
+
 
 class ReserveStatus(StrEnum):
     """OCPP 1.6 ReservationStatus."""
@@ -136,6 +139,11 @@ class Reservations:
             if r.connector_id == 0 and r.admits(id_tag, parent):
                 return r
         return None
+
+    def holds(self, connector_id: int) -> bool:
+        """The connector is kept for a reservation: its own, or the last free one a
+        connector-0 reservation needs. It shows Reserved."""
+        return not self.may_start(connector_id, _NOBODY)
 
     def may_start(self, connector_id: int, auth: Authorization) -> bool:
         own = self.on_connector(connector_id)

@@ -58,9 +58,10 @@ class ReservationFlow:
         return n
 
     def _changed(self, connector_id: int) -> None:
-        if connector_id != 0:
-            self._core.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, connector_id))
-        self._core.deadlines_changed.set()
+        c = self._core
+        for cid in c.hardware.connector_ids if connector_id == 0 else [connector_id]:
+            c.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, cid))
+        c.deadlines_changed.set()
 
     def reserve(
         self,

@@ -43,7 +43,7 @@ class Statuses:
             operative=c.connectors.operative(connector_id),
             finishing=c.connectors.finishing(connector_id),
             authorized=c.connectors.authorized(connector_id),
-            reserved=c.reservations.on_connector(connector_id) is not None,
+            reserved=c.reservations.holds(connector_id),
         )
 
     def update(self, connector_id: int) -> None:

@@ -64,6 +64,7 @@ def test_connector_zero_keeps_one_connector_free():
     stranger = Authorization("zz99", None, 0.0)
     assert held.may_start(1, stranger)  # connector 2 stays free for the reservation
     assert not held.may_start(2, stranger)  # it would take the last free connector
+    assert not held.holds(1) and held.holds(2)  # which shows Reserved
     assert held.may_start(2, Authorization("AA11", None, 0.0))
     claimed = held.claim(2, "aa11", None)
     assert claimed is not None and claimed.reservation_id == 7

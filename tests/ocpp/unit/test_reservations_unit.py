@@ -96,6 +96,7 @@ async def test_connector_zero_keeps_the_only_connector_for_its_card(tmp_path):
         await booted(r)
         assert _reserve(r, 5, "ZERO", connector=0) == "Accepted"
         assert _reserve(r, 6, "ZERO2", connector=0) == "Occupied"
+        await until(lambda: _statuses(r)[-1:] == ["Reserved"])  # the only free connector
         _plug(r)
         assert not await r.service.present_id_tag(1, "STRANGER")
         assert await r.service.present_id_tag(1, "ZERO")

@@ -116,14 +116,14 @@ class Handlers:
             if not check.accepted:
                 log.warning("RemoteStartTransaction refused: %s", check.reason)
                 return Rejected
-        held = c.reservations.on_connector(connector_id)
-        if held is not None and not held.admits(id_tag, self._flow.group_of(id_tag)):
+        group = self._flow.group_of(id_tag)
+        if not c.reservations.may_start(connector_id, Authorization(id_tag, None, 0.0, group)):
             log.warning("RemoteStartTransaction refused: connector %d is reserved", connector_id)
             return Rejected
         if c.keys.get_bool("AuthorizeRemoteTxRequests"):
             c.spawn(self._flow.authorize_remote(connector_id, id_tag, profile), "authorize")
         else:
-            self._flow.authorize(connector_id, id_tag, profile, self._flow.group_of(id_tag))
+            self._flow.authorize(connector_id, id_tag, profile, group)
         return Accepted
 
     def remote_stop(self, transaction_id: int) -> RemoteStartStopStatus:

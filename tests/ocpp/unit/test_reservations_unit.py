@@ -99,6 +99,7 @@ async def test_connector_zero_keeps_the_only_connector_for_its_card(tmp_path):
         await until(lambda: _statuses(r)[-1:] == ["Reserved"])  # the only free connector
         _plug(r)
         assert not await r.service.present_id_tag(1, "STRANGER")
+        assert r.service.handlers.remote_start("STRANGER", 1, None) == "Rejected"
         assert await r.service.present_id_tag(1, "ZERO")
         await until(lambda: len(_calls(r, "StartTransaction")) == 1 and not r.service.db.pending())
         assert _calls(r, "StartTransaction")[0]["reservationId"] == 5

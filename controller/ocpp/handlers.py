@@ -23,12 +23,13 @@ from ocpp.v16.enums import (
 )
 
 from controller.ocpp.boot import Boot
+from controller.ocpp.cards import Cards
 from controller.ocpp.core import Core, utc_iso
 from controller.ocpp.meter_loop import Metering
 from controller.ocpp.statuses import Statuses
 from controller.ocpp.tx_flow import TransactionFlow
 from controller.smart_charging import SetResult
-from controller.station import Authorization, EventKind, StationEvent, StopReason
+from controller.station import EventKind, StationEvent, StopReason
 from hw.base import CpState
 
 if TYPE_CHECKING:
@@ -62,9 +63,11 @@ class Handlers:
         statuses: Statuses,
         boot: Boot,
         metering: Metering,
+        cards: Cards,
     ) -> None:
         self._core = core
         self._flow = flow
+        self._cards = cards
         self._statuses = statuses
         self._boot = boot
         self._metering = metering
@@ -99,9 +102,7 @@ class Handlers:
                 for x in ids
                 if x not in c.book
                 and c.connectors.operative(x)
-                and c.reservations.may_start(
-                    x, Authorization(id_tag, None, 0.0, self._flow.group_of(id_tag))
-                )
+                and self._cards.reservation_admits(x, id_tag)
             ]
             if not free:
                 return Rejected
@@ -116,14 +117,13 @@ class Handlers:
             if not check.accepted:
                 log.warning("RemoteStartTransaction refused: %s", check.reason)
                 return Rejected
-        group = self._flow.group_of(id_tag)
-        if not c.reservations.may_start(connector_id, Authorization(id_tag, None, 0.0, group)):
+        if not self._cards.reservation_admits(connector_id, id_tag):
             log.warning("RemoteStartTransaction refused: connector %d is reserved", connector_id)
             return Rejected
         if c.keys.get_bool("AuthorizeRemoteTxRequests"):
-            c.spawn(self._flow.authorize_remote(connector_id, id_tag, profile), "authorize")
+            c.spawn(self._cards.authorize_remote(connector_id, id_tag, profile), "authorize")
         else:
-            self._flow.authorize(connector_id, id_tag, profile, group)
+            self._flow.authorize(connector_id, id_tag, profile, self._cards.group_of(id_tag))
         return Accepted
 
     def remote_stop(self, transaction_id: int) -> RemoteStartStopStatus:

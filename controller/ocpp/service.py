@@ -23,6 +23,7 @@ from controller.logs import install_ocpp_filter
 from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.auth_handlers import AuthHandlers
 from controller.ocpp.boot import Boot
+from controller.ocpp.cards import Cards
 from controller.ocpp.config_keys import ConfigKeys, definitions
 from controller.ocpp.core import AsyncioTimers, Core, Timers, utc_iso
 from controller.ocpp.delivery import Delivery
@@ -120,7 +121,10 @@ class ChargePointService:
         self.delivery = Delivery(self.core, self.flow)
         self.boot = Boot(self.core, self.statuses, self.delivery)
         self.metering = Metering(self.core, self.flow, self.statuses)
-        self.handlers = Handlers(self.core, self.flow, self.statuses, self.boot, self.metering)
+        self.cards = Cards(self.core, self.flow, self.auth)
+        self.handlers = Handlers(
+            self.core, self.flow, self.statuses, self.boot, self.metering, self.cards
+        )
         self.handlers.auth_routes = AuthHandlers(self.auth, self.reserving)
         self.link = Link(
             self.core,
@@ -232,7 +236,7 @@ class ChargePointService:
         self.flow.connector_changed(connector_id)
 
     async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        return await self.flow.present_id_tag(connector_id, id_tag)
+        return await self.cards.present(connector_id, id_tag)
 
     def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
         self.flow.stop(connector_id, reason)

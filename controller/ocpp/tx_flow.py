@@ -13,7 +13,6 @@ from typing import Any
 
 from ocpp.v16.enums import AuthorizationStatus
 
-from controller.auth.model import same_tag
 from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.core import Core
 from controller.ocpp.statuses import Statuses
@@ -111,50 +110,9 @@ class TransactionFlow:
         self.maybe_start(connector_id)
         self._changed(connector_id)
 
-    async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        """A local card or button: stops the session it (or a card of its group) started,
-        else authorises a new one (`LocalAuth`: list, cache, Authorize, offline rules)."""
-        c = self._core
-        tx = c.book.get(connector_id)
-        if tx is not None:
-            if not same_tag(tx.id_tag, id_tag):
-                # Another card stops it only if the two share a parentIdTag (§3.10).
-                decision = await self._auth.authorize(id_tag)
-                parent = decision.info.parent_id_tag if decision.info else None
-                started_by = tx.parent_id_tag or self.group_of(tx.id_tag)
-                if not decision.accepted or not same_tag(parent, started_by):
-                    return False
-            now_open = c.book.get(connector_id)
-            if now_open is None or now_open.tx_key != tx.tx_key:
-                return False  # ended while the central system was asked
-            self.stop(connector_id, StopReason.LOCAL, id_tag)
-            return True
-        decision = await self._auth.authorize(id_tag)
-        if not decision.accepted:
-            return False
-        parent = decision.info.parent_id_tag if decision.info else None
-        if not c.reservations.may_start(connector_id, Authorization(id_tag, None, 0.0, parent)):
-            log.info("connector %d is reserved for another idTag: %s refused", connector_id, id_tag)
-            return False
-        self.authorize(connector_id, id_tag, None, parent)
-        return True
-
     def learn(self, id_tag: str, id_tag_info: dict[str, Any]) -> None:
         """An idTagInfo the central system sent with another answer (StopTransaction.conf)."""
         self._auth.learn(id_tag, id_tag_info)
-
-    def group_of(self, id_tag: str) -> str | None:
-        info = self._auth.local(id_tag)
-        return None if info is None else info.parent_id_tag
-
-    async def authorize_remote(
-        self, connector_id: int, id_tag: str, profile: dict[str, Any] | None
-    ) -> None:
-        """A RemoteStartTransaction with AuthorizeRemoteTxRequests: authorised like a card."""
-        decision = await self._auth.authorize(id_tag)
-        if decision.accepted:
-            parent = decision.info.parent_id_tag if decision.info else None
-            self.authorize(connector_id, id_tag, profile, parent)
 
     # --- start ----------------------------------------------------------------------------
 

@@ -251,6 +251,7 @@ class Charger:
                     **fuse_status(u.limit_source, u.fuse_limit),
                     **phase_status(u),
                     "local": {"cap_a": local.cap_a, "paused": local.paused},
+                    **self.ocpp.auth_status(cid),
                 }
             )
         return {
@@ -264,6 +265,7 @@ class Charger:
                 "queued_messages": self.ocpp.db.pending(),
                 "frames_received": self.ocpp.frames_received,
                 "frames_rejected": self.ocpp.frames_rejected,
+                **self.ocpp.auth_status(),
             },
             "loop": {
                 "tick_age_s": None

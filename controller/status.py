@@ -169,6 +169,12 @@ def render(status: dict[str, Any]) -> str:
                 f"({ps.get('reason')}), {ps.get('switches')} switch(es)"
                 + (f"; {ps['last_result']}" if ps.get("last_result") else "")
             )
+        res = c.get("reservation")
+        if res:
+            lines.append(
+                f"  reserved for {res['id_tag']} until {res['expiry']}"
+                f" (reservation {res['reservation_id']})"
+            )
         tx = c.get("transaction")
         if tx:
             tid = tx.get("transaction_id")

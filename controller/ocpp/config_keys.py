@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ocpp.v16.enums import ConfigurationStatus
 
+from controller.ocpp.auth_keys import AUTH_KEYS, AUTH_PROFILES
 from controller.ocpp.outbox import OcppDb
 from controller.ocpp.security import Transport, profile_refusal
 
@@ -111,7 +112,6 @@ def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
     )
     return [
         KeyDef("AllowOfflineTxForUnknownId", "false", False, _bool),
-        KeyDef("AuthorizationCacheEnabled", "false", True),
         KeyDef("AuthorizeRemoteTxRequests", "false", False, _bool),
         KeyDef("ClockAlignedDataInterval", "0", False, _int(0, 86400)),
         KeyDef("ConnectionTimeOut", "60", False, _int(10, 3600)),
@@ -133,7 +133,11 @@ def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
         KeyDef("StopTxnAlignedDataMaxLength", str(len(MEASURANDS)), True),
         KeyDef("StopTxnSampledData", "Energy.Active.Import.Register", False, _measurands(False)),
         KeyDef("StopTxnSampledDataMaxLength", str(len(MEASURANDS)), True),
-        KeyDef("SupportedFeatureProfiles", "Core,SmartCharging,RemoteTrigger", True),
+        KeyDef(
+            "SupportedFeatureProfiles",
+            ",".join(("Core,SmartCharging,RemoteTrigger", *AUTH_PROFILES)),
+            True,
+        ),
         KeyDef("TransactionMessageAttempts", "3", False, _int(1, 100)),
         KeyDef("TransactionMessageRetryInterval", "30", False, _int(1, 3600)),
         KeyDef("UnlockConnectorOnEVSideDisconnect", "false", True),
@@ -149,6 +153,7 @@ def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
         KeyDef("ConnectorSwitch3to1PhaseSupported", "false", True),
         KeyDef("SecurityProfile", "0", False, _int(0, 3), reboot=True),
         KeyDef("AuthorizationKey", "", False, _hex_key, reboot=True, secret=True),
+        *(KeyDef(*row) for row in AUTH_KEYS),
     ]
 
 

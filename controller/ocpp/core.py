@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ocpp.v16.enums import RegistrationStatus
 
+from controller.auth.reservations import Reservations
 from controller.ocpp.config_keys import ConfigKeys
 from controller.ocpp.outbox import OcppDb
 from controller.ocpp.ports import Caller
@@ -87,6 +88,9 @@ class Core:
     """Set once the boot was accepted on the current connection; None while offline."""
     outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
     heartbeat_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    deadlines_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when a reservation or a ConnectionTimeOut wait begins or ends (`reserving`)."""
+    reservations: Reservations = field(default_factory=Reservations)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     maintenance: MaintenancePort | None = None
     """Firmware update and diagnostics upload (`firmware_handlers`), set by the app."""

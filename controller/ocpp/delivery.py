@@ -81,6 +81,8 @@ class Delivery:
             db.ack(msg.seq)
             if msg.action == "StopTransaction":
                 db.forget_closed()
+                if resp.id_tag_info and payload.get("id_tag"):
+                    self._flow.learn(str(payload["id_tag"]), resp.id_tag_info)
 
     async def _failed_attempt(self, seq: int, action: str, tx_key: str | None, why: str) -> None:
         db, keys = self._core.db, self._core.keys

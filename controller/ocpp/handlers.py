@@ -23,6 +23,7 @@ from ocpp.v16.enums import (
 )
 
 from controller.ocpp.boot import Boot
+from controller.ocpp.cards import Cards
 from controller.ocpp.core import Core, utc_iso
 from controller.ocpp.meter_loop import Metering
 from controller.ocpp.statuses import Statuses
@@ -32,7 +33,7 @@ from controller.station import EventKind, StationEvent, StopReason
 from hw.base import CpState
 
 if TYPE_CHECKING:
-    from controller.ocpp.ports import MaintenancePort
+    from controller.ocpp.ports import MaintenancePort, RoutesPort
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +63,25 @@ class Handlers:
         statuses: Statuses,
         boot: Boot,
         metering: Metering,
+        cards: Cards,
     ) -> None:
         self._core = core
         self._flow = flow
+        self._cards = cards
         self._statuses = statuses
         self._boot = boot
         self._metering = metering
         self.frames_received = 0
         self.frames_rejected = 0
+        self.auth_routes: RoutesPort | None = None
 
     @property
     def maintenance(self) -> MaintenancePort | None:
         return self._core.maintenance
+
+    @property
+    def auth(self) -> RoutesPort | None:
+        return self.auth_routes
 
     def frame_counted(self, accepted: bool) -> None:
         if accepted:
@@ -89,7 +97,13 @@ class Handlers:
         if connector_id is None:
             if profile is not None:
                 return Rejected  # R14: a profile needs a connector to bind to
-            free = [x for x in ids if x not in c.book and c.connectors.operative(x)]
+            free = [
+                x
+                for x in ids
+                if x not in c.book
+                and c.connectors.operative(x)
+                and self._cards.reservation_admits(x, id_tag)
+            ]
             if not free:
                 return Rejected
             plugged = [x for x in free if c.hardware.snapshot(x).status.cp_state is not CpState.A]
@@ -103,7 +117,13 @@ class Handlers:
             if not check.accepted:
                 log.warning("RemoteStartTransaction refused: %s", check.reason)
                 return Rejected
-        self._flow.authorize(connector_id, id_tag, profile)
+        if not self._cards.reservation_admits(connector_id, id_tag):
+            log.warning("RemoteStartTransaction refused: connector %d is reserved", connector_id)
+            return Rejected
+        if c.keys.get_bool("AuthorizeRemoteTxRequests"):
+            c.spawn(self._cards.authorize_remote(connector_id, id_tag, profile), "authorize")
+        else:
+            self._flow.authorize(connector_id, id_tag, profile, self._cards.group_of(id_tag))
         return Accepted
 
     def remote_stop(self, transaction_id: int) -> RemoteStartStopStatus:

@@ -29,30 +29,38 @@ class OcppJournal:
         ]
 
     def record_start(self, tx: TransactionInfo) -> None:
+        start: dict[str, Any] = {
+            "connector_id": tx.connector_id,
+            "id_tag": tx.id_tag,
+            "meter_start": round(tx.meter_start_wh),
+            "timestamp": utc_iso(tx.start),
+        }
+        if tx.reservation_id is not None:
+            start["reservation_id"] = tx.reservation_id
         self._db.open_transaction(
             StoredTransaction(
                 tx.tx_key, tx.connector_id, None, tx.id_tag, tx.start, tx.meter_start_wh
             ),
-            {
-                "connector_id": tx.connector_id,
-                "id_tag": tx.id_tag,
-                "meter_start": round(tx.meter_start_wh),
-                "timestamp": utc_iso(tx.start),
-            },
+            start,
         )
 
     def record_id(self, tx_key: str, transaction_id: int) -> None:
         self._db.assign_transaction_id(tx_key, transaction_id)
 
     def record_stop(
-        self, tx: TransactionInfo, meter_stop_wh: float, reason: StopReason, at: datetime
+        self,
+        tx: TransactionInfo,
+        meter_stop_wh: float,
+        reason: StopReason,
+        at: datetime,
+        stop_id_tag: str | None = None,
     ) -> None:
         payload: dict[str, Any] = {
             "meter_stop": round(meter_stop_wh),
             "timestamp": utc_iso(at),
             "transaction_id": tx.transaction_id,
             "reason": reason.value,
-            "id_tag": tx.id_tag,
+            "id_tag": stop_id_tag or tx.id_tag,
         }
         stop_data = self._stop_values(tx.connector_id)
         if stop_data:

@@ -254,6 +254,16 @@ class OcppDb:
             ).fetchone()
         return None if row is None else float(row[0])
 
+    # --- tables of other parts (see auth_db) ---------------------------------------------
+
+    def commit(self, statements: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Statements of a part with its own tables, in one commit."""
+        self._tx(statements)
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, params).fetchall())
+
     # --- configuration keys ---------------------------------------------------------------
 
     def config_items(self) -> dict[str, str]:

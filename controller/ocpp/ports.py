@@ -34,6 +34,12 @@ class MaintenancePort(Protocol):
         """The session's route entries for UpdateFirmware and GetDiagnostics."""
 
 
+class RoutesPort(Protocol):
+    """A profile's handlers, added to each session's routes (`auth_handlers.AuthHandlers`)."""
+
+    def routes(self) -> dict[str, dict[str, Any]]: ...
+
+
 class Connection(Protocol):
     async def send(self, message: str) -> None: ...
 
@@ -86,3 +92,7 @@ class SessionHost(Protocol):
     @property
     def maintenance(self) -> MaintenancePort | None:
         """Firmware update and diagnostics upload, if the app set them up."""
+
+    @property
+    def auth(self) -> RoutesPort | None:
+        """Local list, cache and reservation requests (`auth_handlers`)."""

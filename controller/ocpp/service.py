@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from controller.logs import install_ocpp_filter
+from controller.ocpp.auth_flow import LocalAuth
+from controller.ocpp.auth_handlers import AuthHandlers
 from controller.ocpp.boot import Boot
+from controller.ocpp.cards import Cards
 from controller.ocpp.config_keys import ConfigKeys, definitions
-from controller.ocpp.core import AsyncioTimers, Core, Timers
+from controller.ocpp.core import AsyncioTimers, Core, Timers, utc_iso
 from controller.ocpp.delivery import Delivery
 from controller.ocpp.handlers import Handlers
 from controller.ocpp.journal import OcppJournal
@@ -31,6 +34,7 @@ from controller.ocpp.meter_loop import Metering
 from controller.ocpp.metering import sampled_values
 from controller.ocpp.outbox import OcppDb
 from controller.ocpp.ports import Caller
+from controller.ocpp.reserving import ReservationFlow
 from controller.ocpp.security import Transport
 from controller.ocpp.session import Session
 from controller.ocpp.settings import OcppSettings
@@ -110,12 +114,18 @@ class ChargePointService:
             timers=timers or AsyncioTimers(),
         )
         self.statuses = Statuses(self.core)
-        self.flow = TransactionFlow(self.core, self.statuses)
+        self.auth = LocalAuth(self.core)
+        self.reserving = ReservationFlow(self.core, self.auth.db)
+        self.flow = TransactionFlow(self.core, self.statuses, self.auth)
         self.flow.restore()
         self.delivery = Delivery(self.core, self.flow)
         self.boot = Boot(self.core, self.statuses, self.delivery)
         self.metering = Metering(self.core, self.flow, self.statuses)
-        self.handlers = Handlers(self.core, self.flow, self.statuses, self.boot, self.metering)
+        self.cards = Cards(self.core, self.flow, self.auth)
+        self.handlers = Handlers(
+            self.core, self.flow, self.statuses, self.boot, self.metering, self.cards
+        )
+        self.handlers.auth_routes = AuthHandlers(self.auth, self.reserving)
         self.link = Link(
             self.core,
             self.boot,
@@ -183,6 +193,26 @@ class ChargePointService:
             "clock_offset_s": round(self.boot.clock_offset_s, 1),
         }
 
+    def auth_status(self, connector_id: int | None = None) -> dict[str, Any]:
+        """For `status --json`: a connector's reservation, or (None) the list and the cache."""
+        if connector_id is None:
+            return {
+                "local_list_version": self.auth.list_version(),
+                "local_list_entries": self.auth.list_size(),
+                "auth_cache_entries": len(self.auth.cache),
+            }
+        r = self.core.reservations.on_connector(connector_id)
+        return {
+            "reservation": None
+            if r is None
+            else {
+                "reservation_id": r.reservation_id,
+                "id_tag": r.id_tag,
+                "parent_id_tag": r.parent_id_tag,
+                "expiry": utc_iso(r.expiry),
+            }
+        }
+
     @property
     def maintenance(self) -> MaintenancePort | None:
         return self.core.maintenance
@@ -206,7 +236,7 @@ class ChargePointService:
         self.flow.connector_changed(connector_id)
 
     async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        return await self.flow.present_id_tag(connector_id, id_tag)
+        return await self.cards.present(connector_id, id_tag)
 
     def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
         self.flow.stop(connector_id, reason)
@@ -216,6 +246,7 @@ class ChargePointService:
     async def run(self) -> None:
         """Connect, and reconnect forever; cancel to stop."""
         self.core.spawn(self.flow.stop_power_loss(), "power-loss")
+        self.core.spawn(self.reserving.run(), "auth-timers")
         metering = asyncio.create_task(self.metering.run(), name="metering")
         try:
             await self.link.run()

@@ -25,7 +25,6 @@ from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import (
     Action,
     ChargingProfileStatus,
-    ClearCacheStatus,
     ClearChargingProfileStatus,
     DataTransferStatus,
     GetCompositeScheduleStatus,
@@ -34,6 +33,7 @@ from ocpp.v16.enums import (
 )
 
 from controller.durable_writer import DurableWriteError, all_written
+from controller.ocpp.auth_handlers import register as register_auth
 from controller.ocpp.firmware_handlers import register as register_maintenance
 from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.ports import Connection, SessionHost
@@ -59,6 +59,7 @@ class Session(ChargePoint):  # type: ignore[misc]
         self._invalid_responses: dict[str, OCPPError] = {}
         self.responses_dropped = 0
         register_maintenance(self, host.maintenance)
+        register_auth(self, host.auth)
 
     async def route_message(self, raw_msg: str) -> None:
         """Screen every frame first (see `frames`): a bad CALL gets a CALLERROR, a response
@@ -211,11 +212,6 @@ class Session(ChargePoint):  # type: ignore[misc]
         return call_result.GetConfiguration(
             configuration_key=known or None, unknown_key=unknown or None
         )
-
-    @on(Action.clear_cache)
-    def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
-        # No authorisation cache is kept.
-        return call_result.ClearCache(status=ClearCacheStatus.accepted)
 
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:

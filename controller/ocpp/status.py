@@ -33,6 +33,7 @@ def connector_status(
     operative: bool,
     finishing: bool,
     authorized: bool,
+    reserved: bool = False,
 ) -> ConnectorStatus:
     """(ChargePointStatus, ChargePointErrorCode)."""
     if status.fault is not None:
@@ -50,4 +51,6 @@ def connector_status(
         return ChargePointStatus.finishing, _OK
     if plugged or authorized:
         return ChargePointStatus.preparing, _OK
+    if reserved:
+        return ChargePointStatus.reserved, _OK
     return ChargePointStatus.available, _OK

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ocpp.v16 import call
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
@@ -17,6 +19,10 @@ class Statuses:
         self._core = core
         self._status: dict[int, ConnectorStatus] = {}
         self._sent: dict[int, ConnectorStatus] = {}
+        # One send at a time: a change that comes while the previous status is on its way is
+        # compared with what was sent, not with what was sent before that (Reserved then
+        # Available again must not end as Reserved at the central system).
+        self._sending = asyncio.Lock()
         core.events.subscribe(self._on_event)
 
     def _on_event(self, event: StationEvent) -> None:
@@ -37,6 +43,7 @@ class Statuses:
             operative=c.connectors.operative(connector_id),
             finishing=c.connectors.finishing(connector_id),
             authorized=c.connectors.authorized(connector_id),
+            reserved=c.reservations.holds(connector_id),
         )
 
     def update(self, connector_id: int) -> None:
@@ -51,6 +58,26 @@ class Statuses:
         if caller is not None:
             self._core.spawn(self.send(caller, connector_id, force), "status")
 
+    def local_list_conflict(self, id_tag: str) -> None:
+        """Connector 0 with errorCode LocalListConflict: the local list said one thing of
+        `id_tag`, the central system's StartTransaction answer another (OCPP 1.6 §3.5.2)."""
+        caller = self._core.caller()
+        if caller is not None:
+            self._core.spawn(self._send_conflict(caller, id_tag), "status")
+
+    async def _send_conflict(self, caller: Caller, id_tag: str) -> None:
+        async with self._sending:
+            await caller.call(
+                call.StatusNotification(
+                    connector_id=0,
+                    error_code=ChargePointErrorCode.local_list_conflict,
+                    status=self._station_status()[0],
+                    timestamp=utc_iso(self._core.now()),
+                    info=f"local list differs for {id_tag}"[:50],
+                ),
+                suppress=False,
+            )
+
     def link_up(self) -> None:
         self._sent.clear()
 
@@ -60,6 +87,10 @@ class Statuses:
         return ChargePointStatus.available, ChargePointErrorCode.no_error
 
     async def send(self, caller: Caller, connector_id: int, force: bool = False) -> None:
+        async with self._sending:
+            await self._send(caller, connector_id, force)
+
+    async def _send(self, caller: Caller, connector_id: int, force: bool) -> None:
         if connector_id == 0:
             status = self._station_status()
         else:

@@ -11,11 +11,9 @@ import logging
 import uuid
 from typing import Any
 
-import websockets
-from ocpp.exceptions import OCPPError
-from ocpp.v16 import call
 from ocpp.v16.enums import AuthorizationStatus
 
+from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.core import Core
 from controller.ocpp.statuses import Statuses
 from controller.ocpp.transactions import MeterStartSource, good_energy_wh, meter_stop_wh
@@ -34,10 +32,14 @@ log = logging.getLogger(__name__)
 
 
 class TransactionFlow:
-    def __init__(self, core: Core, statuses: Statuses) -> None:
+    def __init__(self, core: Core, statuses: Statuses, auth: LocalAuth) -> None:
         self._core = core
         self._statuses = statuses
+        self._auth = auth
         self._to_power_loss: list[TransactionInfo] = []
+        # Sessions whose idTag the CSMS refused at the start, kept open without energy
+        # (StopTransactionOnInvalidId false): their local keys.
+        self._refused: set[str] = set()
 
     def _changed(self, connector_id: int) -> None:
         self._core.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, connector_id))
@@ -87,8 +89,10 @@ class TransactionFlow:
 
     def charging_permitted(self, connector_id: int) -> bool:
         c = self._core
+        tx = c.book.get(connector_id)
         return (
-            connector_id in c.book
+            tx is not None
+            and tx.tx_key not in self._refused
             and (c.connectors.operative(connector_id) or c.connectors.scheduled(connector_id))
             and not any(t.connector_id == connector_id for t in self._to_power_loss)
             and not c.watch.overdue(
@@ -99,6 +103,9 @@ class TransactionFlow:
     def pause_reason(self, connector_id: int) -> str | None:
         """Why the charger itself holds back a connector, for people reading `status`."""
         c = self._core
+        tx = c.book.get(connector_id)
+        if tx is not None and tx.tx_key in self._refused:
+            return "the central system refused the idTag (StopTransactionOnInvalidId is false)"
         return c.watch.reason(connector_id, link_up=c.session is not None, mono=c.clock.monotonic())
 
     def connector_changed(self, connector_id: int) -> None:
@@ -110,34 +117,23 @@ class TransactionFlow:
         self.maybe_start(connector_id)
         self._changed(connector_id)
 
-    async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        """A local card or button: stops the session it started, else authorises a new one."""
-        c = self._core
-        tx = c.book.get(connector_id)
-        if tx is not None:
-            if tx.id_tag == id_tag:
-                self.stop(connector_id, StopReason.LOCAL)
-                return True
-            return False
-        accepted = c.keys.get_bool("AllowOfflineTxForUnknownId")
-        caller = c.caller()
-        if caller is not None:
-            try:
-                resp = await caller.call(call.Authorize(id_tag=id_tag), suppress=False)
-                accepted = resp.id_tag_info.get("status") == AuthorizationStatus.accepted
-            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
-                log.warning("Authorize failed (%s); deciding offline", exc)
-        if not accepted:
-            return False
-        self.authorize(connector_id, id_tag, None)
-        return True
+    def learn(self, id_tag: str, id_tag_info: dict[str, Any]) -> None:
+        """An idTagInfo the central system sent with another answer (StopTransaction.conf)."""
+        self._auth.learn(id_tag, id_tag_info)
 
     # --- start ----------------------------------------------------------------------------
 
-    def authorize(self, connector_id: int, id_tag: str, profile: dict[str, Any] | None) -> None:
+    def authorize(
+        self,
+        connector_id: int,
+        id_tag: str,
+        profile: dict[str, Any] | None,
+        parent_id_tag: str | None = None,
+    ) -> None:
         c = self._core
         expires = c.clock.monotonic() + c.keys.get_int("ConnectionTimeOut")
-        c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires))
+        c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires, parent_id_tag))
+        c.deadlines_changed.set()
         self.maybe_start(connector_id)
         self._changed(connector_id)
 
@@ -167,7 +163,17 @@ class TransactionFlow:
             return  # retried by the metering task until a value is known
         c.connectors.consume(connector_id)
         now = c.now()
-        tx = TransactionInfo(connector_id, None, auth.id_tag, now, meter_wh, uuid.uuid4().hex)
+        held = c.reservations.claim(connector_id, auth.id_tag, auth.parent_id_tag)
+        tx = TransactionInfo(
+            connector_id,
+            None,
+            auth.id_tag,
+            now,
+            meter_wh,
+            uuid.uuid4().hex,
+            None if held is None else held.reservation_id,
+            auth.parent_id_tag,
+        )
         c.book.start(tx)
         c.watch.started(connector_id, c.clock.monotonic())
         log.info("transaction started on connector %d for %s", connector_id, auth.id_tag)
@@ -206,14 +212,21 @@ class TransactionFlow:
         for tx in c.book.confirm(tx_key, transaction_id):
             c.watch.confirmed(tx.connector_id)
             c.profiles.transaction_id_assigned(tx.connector_id, transaction_id)
+            if self._auth.contradicts(tx.id_tag, self._auth.learn(tx.id_tag, id_tag_info)):
+                self._statuses.local_list_conflict(tx.id_tag)
             status = (id_tag_info or {}).get("status", AuthorizationStatus.accepted)
-            if status != AuthorizationStatus.accepted and c.keys.get_bool(
-                "StopTransactionOnInvalidId"
-            ):
+            if status == AuthorizationStatus.accepted:
+                continue
+            if c.keys.get_bool("StopTransactionOnInvalidId"):
                 log.warning("CSMS answered %s for the transaction's idTag: stopping", status)
                 self.stop(tx.connector_id, StopReason.DEAUTHORIZED)
+            else:
+                log.warning("CSMS answered %s for the transaction's idTag: no energy", status)
+                self._refused.add(tx.tx_key)
+                self._changed(tx.connector_id)
 
-    def stop(self, connector_id: int, reason: StopReason) -> None:
+    def stop(self, connector_id: int, reason: StopReason, id_tag: str | None = None) -> None:
+        """End the session; `id_tag` is the card that ended it, if not the one that started it."""
         c = self._core
         tx = c.book.get(connector_id)
         if tx is None:
@@ -222,7 +235,8 @@ class TransactionFlow:
         meter_stop = meter_stop_wh(
             self.energy_wh(connector_id), c.db.last_register_wh(connector_id), tx.meter_start_wh
         )
-        c.book.stop(connector_id, reason, meter_stop, c.now())
+        c.book.stop(connector_id, reason, meter_stop, c.now(), id_tag)
+        self._refused.discard(tx.tx_key)
         log.info(
             "transaction %s on connector %d stopped: %s",
             tx.transaction_id or tx.tx_key,

@@ -26,11 +26,10 @@ Public interface
 
 Where to extend
 ---------------
-* Local authorization (a local list, a cache, an RFID reader): a `StartGate` decides on the
-  idTag at the start; the OCPP adapter's `TransactionFlow.present_id_tag` is where a card is
-  presented and the central system asked.
-* Reservations: a `StartGate` holding a connector for one idTag until a time, with its state
-  beside availability in `ConnectorStates`.
+* Local authorization and reservations are built on this model in `controller.auth` (pure:
+  the decision, the local list, the cache, `Reservations` as a `StartGate`); the OCPP
+  adapter's `Cards.present` (`ocpp/cards.py`) is where a card is presented and the central
+  system asked. Another gate (a main-fuse guard, say) is added the same way.
 * OCPP 2.0.1: a second adapter subscribing to `Events` and translating `TransactionInfo` into
   TransactionEvent messages; `StopReason` values are shared by both versions.
 """

@@ -51,13 +51,17 @@ class TransactionInfo:
     start: datetime
     meter_start_wh: float
     tx_key: str = ""
+    reservation_id: int | None = None  # the reservation this session fulfils
+    parent_id_tag: str | None = None  # the group of `id_tag`, when known at the start
 
 
 @dataclass(frozen=True, slots=True)
 class Authorization:
     """An idTag allowed to start on a connector until `expires_mono`; `profile` is a charging
-    profile that came with a remote start (kept opaque here)."""
+    profile that came with a remote start (kept opaque here); `parent_id_tag` is the tag's
+    group, when known, which a reservation for the group admits."""
 
     id_tag: str
     profile: dict[str, Any] | None
     expires_mono: float
+    parent_id_tag: str | None = None

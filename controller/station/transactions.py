@@ -27,7 +27,12 @@ class TransactionJournal(Protocol):
     def record_id(self, tx_key: str, transaction_id: int) -> None: ...
 
     def record_stop(
-        self, tx: TransactionInfo, meter_stop_wh: float, reason: StopReason, at: datetime
+        self,
+        tx: TransactionInfo,
+        meter_stop_wh: float,
+        reason: StopReason,
+        at: datetime,
+        stop_id_tag: str | None = None,
     ) -> None: ...
 
 
@@ -86,12 +91,18 @@ class TransactionBook:
         return confirmed
 
     def stop(
-        self, connector_id: int, reason: StopReason, meter_stop_wh: float, at: datetime
+        self,
+        connector_id: int,
+        reason: StopReason,
+        meter_stop_wh: float,
+        at: datetime,
+        stop_id_tag: str | None = None,
     ) -> TransactionInfo | None:
+        """`stop_id_tag`: the card that ended it, when another than the one that started it."""
         tx = self._open.get(connector_id)
         if tx is None:
             return None
-        self._journal.record_stop(tx, meter_stop_wh, reason, at)
+        self._journal.record_stop(tx, meter_stop_wh, reason, at, stop_id_tag)
         del self._open[connector_id]
         self._events.emit(
             StationEvent(

@@ -23,13 +23,15 @@ from controller.logs import JournalFormatter
 
 CP = "CP-JOURNAL"
 UNSUPPORTED = {
-    "ReserveNow": call.ReserveNow(
-        connector_id=1,
-        expiry_date=datetime(2030, 1, 1, tzinfo=UTC).isoformat(),
-        id_tag="RES-TAG",
-        reservation_id=7,
+    "GetLog": call.GetLog(
+        log={
+            "remote_location": "ftp://127.0.0.1/logs/",
+            "oldest_timestamp": datetime(2030, 1, 1, tzinfo=UTC).isoformat(),
+        },
+        log_type="DiagnosticsLog",
+        request_id=7,
     ),
-    "SendLocalList": call.SendLocalList(list_version=1, update_type="Full"),
+    "ExtendedTriggerMessage": call.ExtendedTriggerMessage(requested_message="Heartbeat"),
 }
 _LINE = re.compile(r"^<[0-7]>\S+: ")
 
@@ -103,6 +105,7 @@ def test_unsupported_requests_log_one_line_and_sigterm_logs_the_safe_state(tmp_p
     assert lines and all(_LINE.match(line) for line in lines), text[-3000:]
     assert "Traceback" not in text
     not_implemented = [a for a, r in answers.items() if isinstance(r, OCPPError)]
+    assert set(not_implemented) == set(UNSUPPORTED), answers
     for action in not_implemented:
         mentions = [line for line in lines if action in line]
         assert len(mentions) == 1, (action, mentions)

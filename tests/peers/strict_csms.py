@@ -148,8 +148,14 @@ class StrictCsms:
     def violations(self) -> list[dict[str, Any]]:
         return [e for e in self.events if e["event"] in ("strictValidationFailure", "badCall")]
 
-    async def set_response(self, action: str, payload: dict[str, Any]) -> None:
-        await self._command({"cmd": "setResponse", "action": action, "payload": payload})
+    async def set_response(
+        self, action: str, payload: dict[str, Any], id_tag: str | None = None
+    ) -> None:
+        """Answer `action` with `payload` from now on; with `id_tag`, only calls for that tag."""
+        cmd = {"cmd": "setResponse", "action": action, "payload": payload}
+        if id_tag is not None:
+            cmd["idTag"] = id_tag
+        await self._command(cmd)
 
     async def set_password(self, password: str | None) -> None:
         await self._command({"cmd": "setAuth", "password": password})

@@ -35,7 +35,7 @@ class MemoryJournal:
     def record_id(self, tx_key: str, transaction_id: int) -> None:
         self.records.append(("id", transaction_id))
 
-    def record_stop(self, tx, meter_stop_wh, reason, at) -> None:
+    def record_stop(self, tx, meter_stop_wh, reason, at, stop_id_tag=None) -> None:
         self.records.append(("stop", (tx.tx_key, meter_stop_wh, reason)))
 
 

@@ -55,7 +55,10 @@ server.on('client', (client) => {
   client.handle(async ({ method, params, messageId }) => {
     emit({ event: 'call', identity, action: method, payload: params, messageId });
     if (muted.has(identity)) { await new Promise(() => {}); }
-    const make = overrides.has(method) ? () => overrides.get(method) : defaults[method];
+    // An answer set for one idTag (Authorize of a given card) wins over one for the action.
+    const perTag = params && params.idTag !== undefined ? `${method}|${params.idTag}` : null;
+    const make = perTag && overrides.has(perTag) ? () => overrides.get(perTag)
+      : overrides.has(method) ? () => overrides.get(method) : defaults[method];
     if (!make) throw createRPCError('NotImplemented', `no handler for ${method}`);
     const result = make(params);
     emit({ event: 'answered', identity, action: method, messageId });
@@ -78,7 +81,7 @@ rl.on('line', async (line) => {
         emit({ event: 'error', id: cmd.id, code: err.rpcErrorCode || err.name, message: String(err.message) });
       }
     } else if (cmd.cmd === 'setResponse') {
-      overrides.set(cmd.action, cmd.payload);
+      overrides.set(cmd.idTag !== undefined ? `${cmd.action}|${cmd.idTag}` : cmd.action, cmd.payload);
       emit({ event: 'ok', id: cmd.id });
     } else if (cmd.cmd === 'setAuth') {
       password = cmd.password;

@@ -1,0 +1,31 @@
+"""Configuration keys of local authorization, the local list and reservations (OCPP 1.6 §9.1-9.3).
+
+A table of its own that `config_keys.definitions` merges: each row is (name, default, readonly,
+check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# The feature profiles these keys belong to, for SupportedFeatureProfiles.
+AUTH_PROFILES = ("LocalAuthListManagement", "Reservation")
+
+# Sizes the Pi's SQLite file handles without effort; a CSMS splits a longer list (it reads
+# SendLocalListMaxLength) into one Full and Differential updates.
+LOCAL_LIST_MAX = 1000
+SEND_LIST_MAX = 100
+CACHE_MAX = 500
+
+
+def _bool(v: str) -> bool:
+    return v.lower() in ("true", "false")
+
+
+AUTH_KEYS: tuple[tuple[str, str, bool, Callable[[str], bool] | None], ...] = (
+    ("AuthorizationCacheEnabled", "true", False, _bool),
+    ("LocalAuthListEnabled", "true", False, _bool),
+    ("LocalAuthListMaxLength", str(LOCAL_LIST_MAX), True, None),
+    ("SendLocalListMaxLength", str(SEND_LIST_MAX), True, None),
+    ("ReserveConnectorZeroSupported", "true", True, None),
+)

@@ -40,6 +40,7 @@ from controller.config_hw import PhaseSwitchSection as PhaseSwitchSection
 from controller.config_hw import PilotBandsSection as PilotBandsSection
 from controller.config_hw import PilotSection as PilotSection
 from controller.config_hw import RfidSection as RfidSection
+from controller.ocpp.feature_profiles import default_profiles, parse_profiles
 from hw.sim import SimulatorSettings
 
 EX_CONFIG = 78
@@ -67,6 +68,15 @@ class OcppSection(_Section):
     call_timeout_s: float = Field(30.0, gt=0, le=300)
     max_reconnect_interval_s: float = Field(60.0, ge=1, le=3600)
     start_grace_s: float = Field(60.0, ge=0, le=3600)
+    feature_profiles: list[str] = Field(
+        default_factory=lambda: [p.value for p in default_profiles()],
+        description="OCPP feature profiles the CSMS may use; Core is always on",
+    )
+
+    @field_validator("feature_profiles")
+    @classmethod
+    def _profiles(cls, v: list[str]) -> list[str]:
+        return [p.value for p in parse_profiles(v)]  # its ValueError names what is allowed
 
     @field_validator("url")
     @classmethod

@@ -17,6 +17,7 @@ from ocpp.v16.enums import (
     AvailabilityType,
     ClearChargingProfileStatus,
     ConfigurationStatus,
+    RegistrationStatus,
     RemoteStartStopStatus,
     TriggerMessageStatus,
     UnlockStatus,
@@ -24,6 +25,7 @@ from ocpp.v16.enums import (
 
 from controller.ocpp.boot import Boot
 from controller.ocpp.core import Core, utc_iso
+from controller.ocpp.feature_profiles import FeatureProfile
 from controller.ocpp.meter_loop import Metering
 from controller.ocpp.statuses import Statuses
 from controller.ocpp.tx_flow import TransactionFlow
@@ -81,10 +83,32 @@ class Handlers:
         else:
             self.frames_rejected += 1
 
+    def boot_answered(self, status: str) -> None:
+        self._core.boot_status = status
+
+    def answers_calls(self) -> bool:
+        return bool(self._core.boot_status != RegistrationStatus.rejected)
+
+    @property
+    def feature_profiles(self) -> frozenset[FeatureProfile]:
+        """The configured profiles, less Firmware Management when the app set up none."""
+        enabled = set(self._core.settings.feature_profiles)
+        if self._core.maintenance is None:
+            enabled.discard(FeatureProfile.FIRMWARE_MANAGEMENT)
+        return frozenset(enabled)
+
+    def _booted(self) -> bool:
+        """Before an Accepted boot (Pending, or no answer yet) the CSMS may configure the
+        charger, but no session starts or stops on its word (OCPP 1.6 §4.2.1)."""
+        return bool(self._core.boot_status == RegistrationStatus.accepted)
+
     def remote_start(
         self, id_tag: str, connector_id: int | None, profile: dict[str, Any] | None
     ) -> RemoteStartStopStatus:
         c = self._core
+        if not self._booted():
+            log.warning("RemoteStartTransaction refused: the boot is not Accepted yet")
+            return Rejected
         ids = list(c.hardware.connector_ids)
         if connector_id is None:
             if profile is not None:
@@ -108,7 +132,7 @@ class Handlers:
 
     def remote_stop(self, transaction_id: int) -> RemoteStartStopStatus:
         cid = self._core.book.by_transaction_id(transaction_id)
-        if cid is None:
+        if cid is None or not self._booted():
             return Rejected
         self._flow.stop(cid, StopReason.REMOTE)
         return Accepted
@@ -161,6 +185,7 @@ class Handlers:
 
     def change_configuration(self, key: str, value: str) -> ConfigurationStatus:
         status = self._core.keys.change(key, value)
+        key = self._core.keys.canonical(key) or key
         if status in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required):
             if key == "HeartbeatInterval":
                 self._core.heartbeat_changed.set()

@@ -24,6 +24,7 @@ from controller.ocpp.boot import Boot
 from controller.ocpp.config_keys import ConfigKeys, definitions
 from controller.ocpp.core import AsyncioTimers, Core, Timers
 from controller.ocpp.delivery import Delivery
+from controller.ocpp.feature_profiles import supported_value
 from controller.ocpp.handlers import Handlers
 from controller.ocpp.journal import OcppJournal
 from controller.ocpp.link import Link, Opener
@@ -85,6 +86,8 @@ class ChargePointService:
                     "ChargingScheduleMaxPeriods": str(cfg.max_periods),
                     "MaxChargingProfilesInstalled": str(cfg.max_profiles),
                 },
+                rotation=settings.phase_rotation,
+                switch_3to1=settings.switch_3to1_supported,
             ),
             Transport.of(settings),
         )
@@ -116,6 +119,7 @@ class ChargePointService:
         self.boot = Boot(self.core, self.statuses, self.delivery)
         self.metering = Metering(self.core, self.flow, self.statuses)
         self.handlers = Handlers(self.core, self.flow, self.statuses, self.boot, self.metering)
+        self._profiles_changed()
         self.link = Link(
             self.core,
             self.boot,
@@ -190,6 +194,13 @@ class ChargePointService:
     @maintenance.setter
     def maintenance(self, value: MaintenancePort | None) -> None:
         self.core.maintenance = value
+        self._profiles_changed()
+
+    def _profiles_changed(self) -> None:
+        """SupportedFeatureProfiles lists exactly what the session will handle."""
+        self.keys.set_fixed(
+            "SupportedFeatureProfiles", supported_value(self.handlers.feature_profiles)
+        )
 
     def now(self) -> datetime:
         return self.core.now()

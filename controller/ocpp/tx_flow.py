@@ -129,10 +129,19 @@ class TransactionFlow:
 
     def authorize(self, connector_id: int, id_tag: str, profile: dict[str, Any] | None) -> None:
         c = self._core
-        expires = c.clock.monotonic() + c.keys.get_int("ConnectionTimeOut")
+        timeout_s = c.keys.get_int("ConnectionTimeOut")
+        expires = c.clock.monotonic() + timeout_s
         c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires))
         self.maybe_start(connector_id)
         self._changed(connector_id)
+        if c.connectors.authorized(connector_id):
+            c.spawn(self._expire_after(timeout_s), "connection-timeout")
+
+    async def _expire_after(self, timeout_s: float) -> None:
+        await self._core.timers.sleep(timeout_s)
+        expired = self._core.connectors.expire(self._core.clock.monotonic())
+        for cid in expired:
+            log.info("connector %d: no car within ConnectionTimeOut, authorization dropped", cid)
 
     def maybe_start(self, connector_id: int) -> None:
         c = self._core

@@ -162,11 +162,8 @@ class ConnectorSection(_Section):
         if ps is not None:
             if self.phases != 3:
                 raise ValueError("a phase switch needs a three-phase connector (phases = 3)")
-            if self.driver == "modbus":
-                raise ValueError(
-                    "none of the Modbus board presets can switch phases: remove "
-                    "[connector.phase_switch]"
-                )
+            if self.driver == "modbus" and self.modbus is not None:
+                _modbus_can_switch(self.modbus)
             if self.driver in ("sysfs_pwm", "gpiozero_pwm") and ps.gpio is None:
                 raise ValueError("[connector.phase_switch] needs gpio (the relay's GPIO)")
         if self.phases == 3 and len(self.phase_rotation) == 2:
@@ -175,6 +172,20 @@ class ConnectorSection(_Section):
                 f"e.g. {self.phase_rotation}L3L1 rather than {self.phase_rotation}"
             )
         return self
+
+
+def _modbus_can_switch(m: ModbusSection) -> None:
+    """A phase switch on a Modbus connector needs the board's own relay (`hw.modbus_phase`)."""
+    from controller.modbus_lines import board_register_map
+    from hw.modbus_evse import PHASE_CAPABLE_PRESETS
+
+    if board_register_map(m).phase_relay is None:
+        can = ", ".join(repr(b) for b in PHASE_CAPABLE_PRESETS) or "none of the presets"
+        raise ValueError(
+            f"board {m.board!r} has no phase relay to switch with (boards that have one: "
+            f"{can}; a 'generic' board declares its relay with modbus.phase_relay_register): "
+            "remove [connector.phase_switch]"
+        )
 
 
 class SimulatorSection(_Section):

@@ -204,6 +204,8 @@ def _modbus(
         min_current_a=settings.pilot.min_current_a,
         phases=c.phases,
         poll_interval_s=m.poll_interval_s,
+        phase_switch_config=phase_switch_config(c),
+        clock=clock,
     )
     meter = _meter(c, buses) if with_meter else None
     return ConnectorHardware(f"modbus:{m.board}", board, meter, c.max_current_a)

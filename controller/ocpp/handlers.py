@@ -85,6 +85,9 @@ class Handlers:
 
     def boot_answered(self, status: str) -> None:
         self._core.boot_status = status
+        if status == RegistrationStatus.accepted:
+            for cid in self._core.hardware.connector_ids:
+                self._flow.maybe_start(cid)  # a car that waited for the CSMS's yes
 
     def answers_calls(self) -> bool:
         return bool(self._core.boot_status != RegistrationStatus.rejected)
@@ -235,7 +238,10 @@ class Handlers:
 
     async def send_triggered(self, message: str, connector_id: int | None) -> None:
         c = self._core
-        caller = c.session
+        # While Pending, a triggered message is the one thing the charger may send besides
+        # its BootNotification (OCPP 1.6 §4.2.1).
+        pending = c.boot_status == RegistrationStatus.pending
+        caller = c.session or (c.link_session if pending else None)
         if caller is None:
             return
         ids = [connector_id] if connector_id else list(c.hardware.connector_ids)

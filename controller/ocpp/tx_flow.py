@@ -14,7 +14,7 @@ from typing import Any
 import websockets
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
-from ocpp.v16.enums import AuthorizationStatus
+from ocpp.v16.enums import AuthorizationStatus, RegistrationStatus
 
 from controller.ocpp.core import Core
 from controller.ocpp.statuses import Statuses
@@ -30,6 +30,10 @@ from controller.station import (
 from hw.base import CpState
 
 log = logging.getLogger(__name__)
+
+# A CSMS that answered the boot Pending or Rejected has said "not yet": no session starts
+# (a free-vend tag, a local card) until it accepts. Offline, never answered, starts go on.
+_NOT_YET = frozenset({RegistrationStatus.pending, RegistrationStatus.rejected})
 
 
 class TransactionFlow:
@@ -155,6 +159,7 @@ class TransactionFlow:
             or not c.connectors.operative(connector_id)
             or not plugged
             or c.connectors.finishing(connector_id)  # the car of the ended session is still in
+            or c.boot_status in _NOT_YET  # the CSMS answered, but not yet with Accepted
         ):
             c.watch.forget_wait(connector_id)
             return

@@ -81,6 +81,22 @@ async def test_while_pending_remote_start_and_stop_are_rejected_and_nothing_star
         await until(lambda: "StartTransaction" in r.csms.actions())
 
 
+async def test_while_pending_a_triggered_message_is_sent_and_free_vend_waits(tmp_path):
+    script = _boot_script(("Pending", 60), ("Accepted", 300))
+    async with rig(tmp_path, script, free_vend_id_tag="FREE") as r:
+        r.hardware.cp_state = CpState.B
+        await until(lambda: r.service.link_state == "pending")
+        r.service.connector_changed(1)  # the car is seen while the CSMS says Pending
+        trigger = await _ask(r, "t1", "TriggerMessage", {"requestedMessage": "Heartbeat"})
+        assert trigger[2] == {"status": "Accepted"}
+        await until(lambda: "Heartbeat" in r.csms.actions())  # sent although Pending
+        await settle()
+        assert r.service.active_transaction(1) is None
+        assert set(r.csms.actions()) == {"BootNotification", "Heartbeat"}
+        await r.timers.advance(60)
+        await until(lambda: "StartTransaction" in r.csms.actions())  # once Accepted
+
+
 # --- 8: ConnectionTimeOut -----------------------------------------------------------------------
 
 

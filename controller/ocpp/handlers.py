@@ -48,6 +48,7 @@ _TRIGGERABLE = frozenset(
         "FirmwareStatusNotification",
     }
 )
+_FIRMWARE_NOTICES = frozenset({"DiagnosticsStatusNotification", "FirmwareStatusNotification"})
 _METER_KEYS = frozenset({"MeterValueSampleInterval", "ClockAlignedDataInterval"})
 
 Accepted = RemoteStartStopStatus.accepted
@@ -228,6 +229,10 @@ class Handlers:
             *self._core.hardware.connector_ids,
         ):
             return TriggerMessageStatus.rejected
+        if message in _FIRMWARE_NOTICES and (
+            FeatureProfile.FIRMWARE_MANAGEMENT not in self.feature_profiles
+        ):
+            return TriggerMessageStatus.not_implemented  # no firmware management to report on
         if message in _TRIGGERABLE:
             return TriggerMessageStatus.accepted
         return TriggerMessageStatus.not_implemented

@@ -232,3 +232,7 @@ async def test_supported_feature_profiles_lists_what_is_enabled(tmp_path):
         assert rep[0] == 4 and rep[2] == "NotSupported"
         rep = await _ask(r, "t", "TriggerMessage", {"requestedMessage": "Heartbeat"})
         assert rep[2] == {"status": "Accepted"}
+        rep = await _ask(
+            r, "f", "TriggerMessage", {"requestedMessage": "FirmwareStatusNotification"}
+        )
+        assert rep[2] == {"status": "NotImplemented"}

@@ -197,3 +197,19 @@ def test_an_authorization_expires_as_an_event_at_its_time():
     assert states.expire(clock.monotonic()) == []  # once
     clock.advance(30)
     assert states.expire(clock.monotonic()) == [2]
+
+
+def test_the_service_lists_firmware_management_once_it_is_set_up(tmp_path):
+    from controller.app import Charger
+
+    settings = load_settings(write(tmp_path, "[web]\nenabled = false\n"))
+    charger = Charger(settings)
+    try:
+        keys = charger.ocpp.keys
+        assert keys.get("SupportedFeatureProfiles") == (
+            "Core,FirmwareManagement,SmartCharging,RemoteTrigger"
+        )
+        assert keys.get("ConnectorPhaseRotation") == "1.Unknown"
+    finally:
+        charger.ocpp.db.close()
+        charger.profiles.close()

@@ -12,6 +12,10 @@ Presets (register maps from the boards' manuals and what evcc and openWB do):
   failsafe current (holding 262, set to 0 here) when polls stop, and standby (258) is disabled.
 * `generic`: any board, from a `RegisterMap`.
 
+Phases: a preset may declare the board's own 1p/3p relay (`RegisterMap.phase_relay`, see
+`hw.modbus_phase`); none of the above has one (`PHASE_CAPABLE_PRESETS`), a `generic` board
+may. With one, the driver is `hw.base.PhaseSwitching` through the common switching sequence.
+
 Wiring: RS-485 A to A, B to B, 120 Ohm termination at both ends of the bus; several boards (and
 meters) can share one bus with distinct device ids (see docs/modbus.md).
 

@@ -213,3 +213,15 @@ def test_the_service_lists_firmware_management_once_it_is_set_up(tmp_path):
     finally:
         charger.ocpp.db.close()
         charger.profiles.close()
+
+
+def test_a_phase_switch_whose_hardware_is_missing_at_start_is_still_declared(tmp_path):
+    # No PWM chip on this machine: the service's stand-in driver retries the Pi's pilot,
+    # and the phase keys say what the configuration promises meanwhile.
+    text = '[[connector]]\nid = 1\ndriver = "sysfs_pwm"\n[connector.phase_switch]\ngpio = 23\n'
+    settings = load_settings(write(tmp_path, text))
+    hardware = build_station(settings, FakeClock())
+    wrapped = hardware[1].driver
+    if getattr(wrapped, "hardware", None) is not None:
+        pytest.skip("this machine has the PWM hardware")
+    assert ocpp_settings(settings, hardware).switch_3to1_supported is True

@@ -101,7 +101,7 @@ def test_rejected_boot_answers_nothing_and_pending_starts_nothing(tmp_path):
 async def _timeout_and_connector_zero(tmp_path):
     async with StrictCsms.start() as csms, _charger(csms, tmp_path, plugged_in=False):
         await csms.wait_for_call("StatusNotification", _status_is("Available", 0), 30)
-        r = await csms.call(CP, "ChangeConfiguration", {"key": "connectiontimeout", "value": "10"})
+        r = await csms.call(CP, "ChangeConfiguration", {"key": "ConnectionTimeOut", "value": "10"})
         assert r["status"] == "Accepted"
         mark = len(csms.events)
         r = await csms.call(CP, "RemoteStartTransaction", {"idTag": "T", "connectorId": 1})

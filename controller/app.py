@@ -30,7 +30,7 @@ from controller.grid import build_main_fuse
 from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
-from controller.ocpp.settings import OcppSettings
+from controller.ocpp_setup import ocpp_settings
 from controller.readers import build_readers
 from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
@@ -84,7 +84,7 @@ class Charger:
             fallback_current_a=settings.station.fallback_current_a,
         )
         self.ocpp = ChargePointService(
-            _ocpp_settings(settings), self, self.profiles, self.state_dir, self.clock
+            ocpp_settings(settings, self.hardware), self, self.profiles, self.state_dir, self.clock
         )
         damages = [
             (kind, d)
@@ -300,27 +300,6 @@ def _freeze_startup_objects() -> None:
     after: the longest pause of the event loop that runs the pilot."""
     gc.collect()
     gc.freeze()
-
-
-def _ocpp_settings(settings: Settings) -> OcppSettings:
-    o = settings.ocpp
-    return OcppSettings(
-        url=o.url,
-        charge_point_id=o.charge_point_id,
-        password=o.password.get_secret_value() if o.password else None,
-        ca_file=o.ca_file,
-        client_cert=o.client_cert,
-        client_key=o.client_key,
-        vendor=o.vendor,
-        model=o.model,
-        serial_number=o.serial_number,
-        firmware_version=__version__,
-        free_vend_id_tag=o.free_vend_id_tag,
-        resume_transaction_after_power_loss=o.resume_transaction_after_power_loss,
-        call_timeout_s=o.call_timeout_s,
-        start_grace_s=o.start_grace_s,
-        max_backoff_s=o.max_reconnect_interval_s,
-    )
 
 
 async def serve(settings: Settings) -> int:

@@ -39,6 +39,7 @@ from controller.config_hw import PilotSection as PilotSection
 from controller.config_hw import RfidSection as RfidSection
 from controller.config_text import describe_errors
 from controller.config_text import mask_url as mask_url
+from controller.ocpp.feature_profiles import default_profiles, parse_profiles
 from hw.sim import SimulatorSettings
 
 EX_CONFIG = 78
@@ -66,6 +67,15 @@ class OcppSection(_Section):
     call_timeout_s: float = Field(30.0, gt=0, le=300)
     max_reconnect_interval_s: float = Field(60.0, ge=1, le=3600)
     start_grace_s: float = Field(60.0, ge=0, le=3600)
+    feature_profiles: list[str] = Field(
+        default_factory=lambda: [p.value for p in default_profiles()],
+        description="OCPP feature profiles the CSMS may use; Core is always on",
+    )
+
+    @field_validator("feature_profiles")
+    @classmethod
+    def _profiles(cls, v: list[str]) -> list[str]:
+        return [p.value for p in parse_profiles(v)]  # its ValueError names what is allowed
 
     @field_validator("url")
     @classmethod
@@ -151,11 +161,8 @@ class ConnectorSection(_Section):
         if ps is not None:
             if self.phases != 3:
                 raise ValueError("a phase switch needs a three-phase connector (phases = 3)")
-            if self.driver == "modbus":
-                raise ValueError(
-                    "none of the Modbus board presets can switch phases: remove "
-                    "[connector.phase_switch]"
-                )
+            if self.driver == "modbus" and self.modbus is not None:
+                _modbus_can_switch(self.modbus)
             if self.driver in ("sysfs_pwm", "gpiozero_pwm") and ps.gpio is None:
                 raise ValueError("[connector.phase_switch] needs gpio (the relay's GPIO)")
         if self.phases == 3 and len(self.phase_rotation) == 2:
@@ -164,6 +171,20 @@ class ConnectorSection(_Section):
                 f"e.g. {self.phase_rotation}L3L1 rather than {self.phase_rotation}"
             )
         return self
+
+
+def _modbus_can_switch(m: ModbusSection) -> None:
+    """A phase switch on a Modbus connector needs the board's own relay (`hw.modbus_phase`)."""
+    from controller.modbus_lines import board_register_map
+    from hw.modbus_evse import PHASE_CAPABLE_PRESETS
+
+    if board_register_map(m).phase_relay is None:
+        can = ", ".join(repr(b) for b in PHASE_CAPABLE_PRESETS) or "none of the presets"
+        raise ValueError(
+            f"board {m.board!r} has no phase relay to switch with (boards that have one: "
+            f"{can}; a 'generic' board declares its relay with modbus.phase_relay_register): "
+            "remove [connector.phase_switch]"
+        )
 
 
 class SimulatorSection(_Section):

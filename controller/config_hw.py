@@ -159,6 +159,15 @@ class ModbusSection(_Section):
     poll_interval_s: float = Field(
         1.0, ge=0.2, le=10, description="the board runs the pilot; limits are written at once"
     )
+    phase_relay_register: int | None = Field(
+        None, ge=0, le=65535, description="generic board: its 1p/3p relay's coil or register"
+    )
+    phase_relay_coil: bool = Field(False, description="generic board: the relay is a coil")
+    phase_relay_device_id: int | None = Field(
+        None, ge=1, le=247, description="generic board: a relay unit with its own device id"
+    )
+    phase_relay_one_phase: int = Field(0, ge=0, le=65535, description="value for one phase")
+    phase_relay_three_phases: int = Field(1, ge=0, le=65535, description="value for three")
 
     @model_validator(mode="after")
     def _one_transport(self) -> ModbusSection:
@@ -168,6 +177,20 @@ class ModbusSection(_Section):
             self.current_register is None or self.state_register is None
         ):
             raise ValueError("board = 'generic' needs current_register and state_register")
+        relay_keys = {"phase_relay_coil", "phase_relay_device_id", "phase_relay_one_phase"}
+        relay_keys |= {"phase_relay_three_phases", "phase_relay_register"}
+        if relay_keys & self.model_fields_set and self.board != "generic":
+            raise ValueError(
+                f"phase_relay_* describe a 'generic' board's relay; board {self.board!r} "
+                "has its relay (or none) in its preset"
+            )
+        if self.phase_relay_one_phase == self.phase_relay_three_phases:
+            raise ValueError("phase_relay_one_phase and phase_relay_three_phases must differ")
+        if self.phase_relay_coil and {
+            self.phase_relay_one_phase,
+            self.phase_relay_three_phases,
+        } != {0, 1}:
+            raise ValueError("a coil is off or on: phase_relay_one_phase and _three_phases 0, 1")
         return self
 
 

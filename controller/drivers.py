@@ -115,6 +115,8 @@ def build_for_service(
             min_current_a=settings.pilot.min_current_a,
             max_current_a=c.max_current_a,
             phases=c.phases,
+            # what the configuration promises (checked) while the hardware is still missing
+            can_switch_phases=c.phase_switch is not None and c.phases == 3,
         ),
         clock,
     )
@@ -204,6 +206,8 @@ def _modbus(
         min_current_a=settings.pilot.min_current_a,
         phases=c.phases,
         poll_interval_s=m.poll_interval_s,
+        phase_switch_config=phase_switch_config(c),
+        clock=clock,
     )
     meter = _meter(c, buses) if with_meter else None
     return ConnectorHardware(f"modbus:{m.board}", board, meter, c.max_current_a)

@@ -18,6 +18,7 @@ from hw.modbus_budget import (
     line_budget,
 )
 from hw.modbus_evse import PRESETS, RegisterMap, poll_requests
+from hw.modbus_phase import PhaseRelay
 
 if TYPE_CHECKING:
     from controller.config import ModbusSection, Settings
@@ -28,11 +29,21 @@ METER_GAP_S = 0.05
 def board_register_map(m: ModbusSection) -> RegisterMap:
     if m.board == "generic":
         assert m.current_register is not None and m.state_register is not None
+        relay = None
+        if m.phase_relay_register is not None:
+            relay = PhaseRelay(
+                m.phase_relay_register,
+                coil=m.phase_relay_coil,
+                one_phase=m.phase_relay_one_phase,
+                three_phases=m.phase_relay_three_phases,
+                device_id=m.phase_relay_device_id,
+            )
         return RegisterMap(
             m.current_register,
             m.state_register,
             dict(PRESETS["evse_wb"].state_map),
             current_scale=m.current_scale,
+            phase_relay=relay,
         )
     return PRESETS["evse_wb" if m.board == "evse_din" else m.board]
 

@@ -179,6 +179,16 @@ class ModbusBus:
             device_id=device_id,
         )
 
+    async def write_coil(self, address: int, value: bool, device_id: int) -> None:
+        await self._request(
+            f"write coil {address}={value} to device {device_id}",
+            _WRITE,
+            self.client.write_coil,
+            address,
+            value,
+            device_id=device_id,
+        )
+
     def close(self) -> None:
         # Closing a dead port must not mask the error that brought us here.
         with contextlib.suppress(Exception):

@@ -12,6 +12,10 @@ Presets (register maps from the boards' manuals and what evcc and openWB do):
   failsafe current (holding 262, set to 0 here) when polls stop, and standby (258) is disabled.
 * `generic`: any board, from a `RegisterMap`.
 
+Phases: a preset may declare the board's own 1p/3p relay (`RegisterMap.phase_relay`, see
+`hw.modbus_phase`); none of the above has one (`PHASE_CAPABLE_PRESETS`), a `generic` board
+may. With one, the driver is `hw.base.PhaseSwitching` through the common switching sequence.
+
 Wiring: RS-485 A to A, B to B, 120 Ohm termination at both ends of the bus; several boards (and
 meters) can share one bus with distinct device ids (see docs/modbus.md).
 
@@ -33,9 +37,12 @@ import math
 from dataclasses import dataclass, field, replace
 
 from hw.base import Capabilities, CpState, EvseStatus, Fault, FaultKind
+from hw.clock import Clock, SystemClock
 from hw.errors import DriverIOError, HardwareError
 from hw.modbus_budget import Function, Request
 from hw.modbus_bus import ModbusBus
+from hw.modbus_phase import ModbusPhaseRelay, PhaseRelay, board_pilot_status
+from hw.phase_switch import PhaseSwitchConfig, PhaseSwitchSequencer, SwitchReport
 
 # Widest span read in one request to get state and current together (older EVSE-WB firmware
 # answers exception 2 to 8 registers from 1000; 3 is what openWB reads).
@@ -60,6 +67,8 @@ class RegisterMap:
     standby_register: int | None = None
     standby_disable_value: int = 4
     extra_status: dict[str, int] = field(default_factory=dict)
+    phase_relay: PhaseRelay | None = None
+    """The board's own 1p/3p relay (`hw.modbus_phase`); None: it cannot switch phases."""
 
 
 _EVSE_WB_STATES: dict[int, CpState | None] = {
@@ -100,6 +109,10 @@ PRESETS: dict[str, RegisterMap] = {
 }
 
 
+# The presets whose board has a phase relay of its own; a `generic` board may declare one.
+PHASE_CAPABLE_PRESETS = tuple(name for name, rm in PRESETS.items() if rm.phase_relay is not None)
+
+
 def state_block(rm: RegisterMap) -> tuple[int, int] | None:
     """(first register, count) when one read returns both the state and the current."""
     if rm.state_is_input:
@@ -129,7 +142,11 @@ class ModbusEvseDriver:
         phases: int = 3,
         fault_after: int = 3,
         poll_interval_s: float = 1.0,
+        phase_switch_config: PhaseSwitchConfig | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """`phase_switch_config`: switch phases with the board's relay (`regmap.phase_relay`,
+        required then) through `hw.phase_switch`, on `clock`."""
         if poll_interval_s <= 0:
             raise ValueError(f"poll_interval_s must be > 0, got {poll_interval_s!r}")
         self.bus = bus
@@ -138,12 +155,23 @@ class ModbusEvseDriver:
         self.device_id = device_id
         self.fault_after = fault_after
         self._min_a = min_current_a
+        self._relay: ModbusPhaseRelay | None = None
+        self._sequencer: PhaseSwitchSequencer | None = None
+        if phase_switch_config is not None and phases == 3:
+            if regmap.phase_relay is None:
+                raise ValueError("this board has no phase relay to switch phases with")
+            self._relay = ModbusPhaseRelay(bus, regmap.phase_relay, device_id)
+            self._sequencer = PhaseSwitchSequencer(
+                self._relay, clock or SystemClock(), phase_switch_config, phases=3
+            )
+        self._limit_a = 0.0
         self._capabilities = Capabilities(
             min_current_a=min_current_a,
             max_current_a=max_current_a,
             phases=phases,
             can_wake_up=False,
             has_contactor_feedback=False,
+            can_switch_phases=self._sequencer is not None,
         )
         self._wanted_value = regmap.pause_value
         self._written: int | None = None
@@ -158,6 +186,24 @@ class ModbusEvseDriver:
     @property
     def capabilities(self) -> Capabilities:
         return self._capabilities
+
+    @property
+    def phases_in_use(self) -> int:
+        """`hw.base.PhaseSwitching`: the phases the car is connected to now."""
+        return self._capabilities.phases if self._sequencer is None else self._sequencer.phases
+
+    def request_phases(self, phases: int) -> None:
+        """`hw.base.PhaseSwitching`: switch when it is safe and allowed (`hw.phase_switch`)."""
+        if self._sequencer is not None:
+            self._sequencer.request(phases)
+
+    def phase_switch_report(self) -> SwitchReport | None:
+        return None if self._sequencer is None else self._sequencer.report()
+
+    def _holding(self) -> bool:
+        """The pause a phase switch needs: from the request until the relay is written."""
+        relay, seq = self._relay, self._sequencer
+        return seq is not None and relay is not None and (seq.holding_pause or relay.pending)
 
     def poll_interval_s(self) -> float:
         """`hw.base.Polled`: the board keeps its own pilot timing, so the same in every state."""
@@ -191,6 +237,10 @@ class ModbusEvseDriver:
             await self.bus.write_registers(rm.watchdog_register, [rm.watchdog_ms], self.device_id)
         self._started = True
         await self._write(rm.pause_value)
+        if self._sequencer is not None:
+            # Where the relay stands is not known: three phases, written once the car is
+            # not charging (the pause holds until then).
+            self._sequencer.apply_initial()
 
     def _value_for(self, limit_a: float) -> int:
         if limit_a < self._min_a or math.isnan(limit_a):
@@ -203,9 +253,24 @@ class ModbusEvseDriver:
         self._written = value
 
     async def set_limit(self, limit_a: float) -> None:
-        self._wanted_value = self._value_for(limit_a)
+        self._limit_a = limit_a
+        hold = self._holding()
+        self._wanted_value = self.regmap.pause_value if hold else self._value_for(limit_a)
         if self._wanted_value != self._written:
             await self._write(self._wanted_value)
+
+    async def _step_phases(self) -> None:
+        """One step of the switching sequence on the board's state; the relay is written
+        only while the pause is on the board and no car is in C or D."""
+        seq, relay = self._sequencer, self._relay
+        if seq is None or relay is None or self._fault is not None:
+            return
+        paused = self._written == self.regmap.pause_value
+        open_ = paused and self._last_state not in (CpState.C, CpState.D)
+        seq.step(board_pilot_status(self._last_state, self._status().offered_a, paused), open_)
+        if open_:
+            await relay.apply()
+        await self.set_limit(self._limit_a)  # the pause held, or the offer back
 
     async def poll(self) -> EvseStatus:
         rm = self.regmap
@@ -248,6 +313,10 @@ class ModbusEvseDriver:
         else:
             self._fault = None
             self._last_state = state
+        try:
+            await self._step_phases()
+        except HardwareError as exc:
+            log.warning("EVSE board %d: phase relay: %s (pause held)", self.device_id, exc)
         return self._status()
 
     def _status(self) -> EvseStatus:
@@ -263,6 +332,8 @@ class ModbusEvseDriver:
 
     async def safe_state(self) -> None:
         self._wanted_value = self.regmap.pause_value
+        if self._sequencer is not None:
+            self._sequencer.abort()
         try:
             await self._write(self.regmap.pause_value)
         except DriverIOError as exc:

@@ -12,10 +12,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import cast
 
-from hw.base import Capabilities, CpState, EvseDriver, EvseStatus, Fault, FaultKind, Polled
+from hw.base import (
+    Capabilities,
+    CpState,
+    EvseDriver,
+    EvseStatus,
+    Fault,
+    FaultKind,
+    PhaseSwitching,
+    Polled,
+)
 from hw.clock import Clock
 from hw.errors import HardwareError
+from hw.phase_switch import SwitchReport
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +72,24 @@ class RetryingDriver:
     def hardware(self) -> EvseDriver | None:
         """The real driver once it could be built."""
         return self._real
+
+    @property
+    def phases_in_use(self) -> int:
+        """`hw.base.PhaseSwitching`, passed on: without it the loop would never ask a wrapped
+        driver (a Pi's relay, a Modbus board's) to switch phases."""
+        real: object = self._real
+        if isinstance(real, PhaseSwitching):
+            return real.phases_in_use
+        return self.capabilities.phases
+
+    def request_phases(self, phases: int) -> None:
+        real: object = self._real
+        if isinstance(real, PhaseSwitching):
+            real.request_phases(phases)
+
+    def phase_switch_report(self) -> SwitchReport | None:
+        report = getattr(self._real, "phase_switch_report", None)
+        return None if report is None else cast("SwitchReport | None", report())
 
     def poll_interval_s(self) -> float:
         """The real driver's own polling needs; while the hardware is missing, once a second

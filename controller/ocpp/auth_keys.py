@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# The feature profiles these keys belong to, for SupportedFeatureProfiles.
-AUTH_PROFILES = ("LocalAuthListManagement", "Reservation")
-
 # Sizes the Pi's SQLite file handles without effort; a CSMS splits a longer list (it reads
 # SendLocalListMaxLength) into one Full and Differential updates.
 LOCAL_LIST_MAX = 1000

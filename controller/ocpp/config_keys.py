@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ocpp.v16.enums import ConfigurationStatus
 
-from controller.ocpp.auth_keys import AUTH_KEYS, AUTH_PROFILES
+from controller.ocpp.auth_keys import AUTH_KEYS
 from controller.ocpp.outbox import OcppDb
 from controller.ocpp.security import Transport, profile_refusal
 
@@ -68,8 +68,15 @@ def _measurands(required: bool) -> Callable[[str], bool]:
     return check
 
 
-def _phase_rotation(connectors: int) -> Callable[[str], bool]:
-    """`0.RST,1.RST`: a connector number 0..n and one rotation, each connector once."""
+def _phase_rotation(connectors: int, wired: str | None = None) -> Callable[[str], bool]:
+    """`0.RST,1.RST`: a connector number 0..n and one rotation, each connector once. A
+    connector whose wiring the configuration states (`wired`, in the same notation) keeps it:
+    the CSMS may fill in what is Unknown here, not contradict the installer."""
+    known = {
+        cid: rotation
+        for cid, _, rotation in (i.partition(".") for i in (_csl(wired or "") or []))
+        if rotation != "Unknown"
+    }
 
     def check(v: str) -> bool:
         items = _csl(v)
@@ -81,6 +88,8 @@ def _phase_rotation(connectors: int) -> Callable[[str], bool]:
             if _DIGITS.fullmatch(cid) is None or rotation not in _ROTATIONS:
                 return False
             if int(cid) > connectors or int(cid) in seen:
+                return False
+            if known.get(str(int(cid)), rotation) != rotation:
                 return False
             seen.add(int(cid))
         return True
@@ -106,7 +115,17 @@ class KeyDef:
     secret: bool = False
 
 
-def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
+def definitions(
+    connectors: int,
+    smart: dict[str, str],
+    *,
+    profiles: str = "Core,SmartCharging,RemoteTrigger",
+    rotation: str | None = None,
+    switch_3to1: bool = False,
+) -> list[KeyDef]:
+    """Every key with its default; `profiles`, `rotation` and `switch_3to1` come from the
+    configuration (`feature_profiles`, `phase_keys`), so these keys say what this charger is."""
+    rotation = rotation or ",".join(f"{cid}.Unknown" for cid in range(1, connectors + 1))
     sampled = (
         "Energy.Active.Import.Register,Current.Import,Current.Offered,Power.Active.Import,Voltage"
     )
@@ -115,7 +134,7 @@ def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
         KeyDef("AuthorizeRemoteTxRequests", "false", False, _bool),
         KeyDef("ClockAlignedDataInterval", "0", False, _int(0, 86400)),
         KeyDef("ConnectionTimeOut", "60", False, _int(10, 3600)),
-        KeyDef("ConnectorPhaseRotation", "0.RST", False, _phase_rotation(connectors)),
+        KeyDef("ConnectorPhaseRotation", rotation, False, _phase_rotation(connectors, rotation)),
         KeyDef("GetConfigurationMaxKeys", "64", True),
         KeyDef("HeartbeatInterval", "300", False, _int(0, 86400)),
         KeyDef("LocalAuthorizeOffline", "true", False, _bool),
@@ -133,11 +152,7 @@ def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
         KeyDef("StopTxnAlignedDataMaxLength", str(len(MEASURANDS)), True),
         KeyDef("StopTxnSampledData", "Energy.Active.Import.Register", False, _measurands(False)),
         KeyDef("StopTxnSampledDataMaxLength", str(len(MEASURANDS)), True),
-        KeyDef(
-            "SupportedFeatureProfiles",
-            ",".join(("Core,SmartCharging,RemoteTrigger", *AUTH_PROFILES)),
-            True,
-        ),
+        KeyDef("SupportedFeatureProfiles", profiles, True),
         KeyDef("TransactionMessageAttempts", "3", False, _int(1, 100)),
         KeyDef("TransactionMessageRetryInterval", "30", False, _int(1, 3600)),
         KeyDef("UnlockConnectorOnEVSideDisconnect", "false", True),
@@ -150,7 +165,7 @@ def definitions(connectors: int, smart: dict[str, str]) -> list[KeyDef]:
         ),
         KeyDef("ChargingScheduleMaxPeriods", smart["ChargingScheduleMaxPeriods"], True),
         KeyDef("MaxChargingProfilesInstalled", smart["MaxChargingProfilesInstalled"], True),
-        KeyDef("ConnectorSwitch3to1PhaseSupported", "false", True),
+        KeyDef("ConnectorSwitch3to1PhaseSupported", str(switch_3to1).lower(), True),
         KeyDef("SecurityProfile", "0", False, _int(0, 3), reboot=True),
         KeyDef("AuthorizationKey", "", False, _hex_key, reboot=True, secret=True),
         *(KeyDef(*row) for row in AUTH_KEYS),
@@ -161,6 +176,8 @@ class ConfigKeys:
     def __init__(self, db: OcppDb, defs: list[KeyDef], transport: Transport | None = None) -> None:
         self._db = db
         self._defs = {d.name: d for d in defs}
+        # Key names are CiString50: matched whatever their case, answered in ours.
+        self._folded = {d.name.lower(): d.name for d in defs}
         self._values = {d.name: d.default for d in defs}
         self._transport = transport
         for k, v in db.config_items().items():
@@ -168,6 +185,14 @@ class ConfigKeys:
             # A value stored by an older, laxer version that fails today's check is ignored.
             if d is not None and not d.readonly and (d.check is None or d.check(v)):
                 self._values[k] = v
+
+    def canonical(self, name: str) -> str | None:
+        """The key's own spelling for `name` in any case; None for a key we do not have."""
+        return self._folded.get(name.lower())
+
+    def set_fixed(self, name: str, value: str) -> None:
+        """A read-only key's value, decided by the charger itself (not stored)."""
+        self._values[name] = value
 
     def get(self, name: str) -> str:
         return self._values[name]
@@ -189,21 +214,23 @@ class ConfigKeys:
         names = keys if keys else list(self._defs)
         known: list[dict[str, object]] = []
         unknown: list[str] = []
-        for name in names:
-            d = self._defs.get(name)
-            if d is None:
-                unknown.append(name)
+        for asked in names:
+            name = self.canonical(asked)
+            if name is None:
+                unknown.append(asked)
                 continue
+            d = self._defs[name]
             entry: dict[str, object] = {"key": name, "readonly": d.readonly}
             if not d.secret:
                 entry["value"] = self._values[name]
             known.append(entry)
         return known, unknown
 
-    def change(self, name: str, value: str) -> ConfigurationStatus:
-        d = self._defs.get(name)
-        if d is None:
+    def change(self, asked: str, value: str) -> ConfigurationStatus:
+        name = self.canonical(asked)
+        if name is None:
             return ConfigurationStatus.not_supported
+        d = self._defs[name]
         if d.readonly or (d.check is not None and not d.check(value)):
             return ConfigurationStatus.rejected
         if name == "SecurityProfile":

@@ -86,6 +86,9 @@ class Core:
     boot_status: str | None = None
     session: Caller | None = None
     """Set once the boot was accepted on the current connection; None while offline."""
+    link_session: Caller | None = None
+    """The current connection's session, accepted or not (a Pending charger still sends what
+    TriggerMessage asks for)."""
     outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
     heartbeat_changed: asyncio.Event = field(default_factory=asyncio.Event)
     deadlines_changed: asyncio.Event = field(default_factory=asyncio.Event)

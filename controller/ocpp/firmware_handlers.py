@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ocpp.exceptions import NotImplementedError as OcppNotImplemented
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action
 
@@ -243,17 +242,12 @@ def _parse_time(text: str | None) -> datetime | None:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _not_supported(**_: Any) -> None:
-    raise OcppNotImplemented(description="firmware management is not set up on this charger")
-
-
 def register(session: _Routed, m: MaintenancePort | None) -> None:
-    """Route UpdateFirmware and GetDiagnostics of `session` to the service's Maintenance."""
-    if m is None:
-        for action in (Action.update_firmware, Action.get_diagnostics):
-            session.route_map[action] = {"_on_action": _not_supported}
-        return
-    session.route_map.update(m.routes())
+    """Route UpdateFirmware and GetDiagnostics of `session` to the service's Maintenance;
+    without one they have no route, and the session answers them NotSupported
+    (`feature_profiles`)."""
+    if m is not None:
+        session.route_map.update(m.routes())
 
 
 def maintenance_for(charger: _ChargerLike) -> Maintenance:

@@ -17,6 +17,7 @@ from ocpp.v16.enums import (
     AvailabilityType,
     ClearChargingProfileStatus,
     ConfigurationStatus,
+    RegistrationStatus,
     RemoteStartStopStatus,
     TriggerMessageStatus,
     UnlockStatus,
@@ -25,6 +26,7 @@ from ocpp.v16.enums import (
 from controller.ocpp.boot import Boot
 from controller.ocpp.cards import Cards
 from controller.ocpp.core import Core, utc_iso
+from controller.ocpp.feature_profiles import FeatureProfile
 from controller.ocpp.meter_loop import Metering
 from controller.ocpp.statuses import Statuses
 from controller.ocpp.tx_flow import TransactionFlow
@@ -47,6 +49,7 @@ _TRIGGERABLE = frozenset(
         "FirmwareStatusNotification",
     }
 )
+_FIRMWARE_NOTICES = frozenset({"DiagnosticsStatusNotification", "FirmwareStatusNotification"})
 _METER_KEYS = frozenset({"MeterValueSampleInterval", "ClockAlignedDataInterval"})
 
 Accepted = RemoteStartStopStatus.accepted
@@ -89,10 +92,35 @@ class Handlers:
         else:
             self.frames_rejected += 1
 
+    def boot_answered(self, status: str) -> None:
+        self._core.boot_status = status
+        if status == RegistrationStatus.accepted:
+            for cid in self._core.hardware.connector_ids:
+                self._flow.maybe_start(cid)  # a car that waited for the CSMS's yes
+
+    def answers_calls(self) -> bool:
+        return bool(self._core.boot_status != RegistrationStatus.rejected)
+
+    @property
+    def feature_profiles(self) -> frozenset[FeatureProfile]:
+        """The configured profiles, less Firmware Management when the app set up none."""
+        enabled = set(self._core.settings.feature_profiles)
+        if self._core.maintenance is None:
+            enabled.discard(FeatureProfile.FIRMWARE_MANAGEMENT)
+        return frozenset(enabled)
+
+    def _booted(self) -> bool:
+        """Before an Accepted boot (Pending, or no answer yet) the CSMS may configure the
+        charger, but no session starts or stops on its word (OCPP 1.6 §4.2.1)."""
+        return bool(self._core.boot_status == RegistrationStatus.accepted)
+
     def remote_start(
         self, id_tag: str, connector_id: int | None, profile: dict[str, Any] | None
     ) -> RemoteStartStopStatus:
         c = self._core
+        if not self._booted():
+            log.warning("RemoteStartTransaction refused: the boot is not Accepted yet")
+            return Rejected
         ids = list(c.hardware.connector_ids)
         if connector_id is None:
             if profile is not None:
@@ -128,7 +156,7 @@ class Handlers:
 
     def remote_stop(self, transaction_id: int) -> RemoteStartStopStatus:
         cid = self._core.book.by_transaction_id(transaction_id)
-        if cid is None:
+        if cid is None or not self._booted():
             return Rejected
         self._flow.stop(cid, StopReason.REMOTE)
         return Accepted
@@ -181,6 +209,7 @@ class Handlers:
 
     def change_configuration(self, key: str, value: str) -> ConfigurationStatus:
         status = self._core.keys.change(key, value)
+        key = self._core.keys.canonical(key) or key
         if status in (ConfigurationStatus.accepted, ConfigurationStatus.reboot_required):
             if key == "HeartbeatInterval":
                 self._core.heartbeat_changed.set()
@@ -220,6 +249,10 @@ class Handlers:
             *self._core.hardware.connector_ids,
         ):
             return TriggerMessageStatus.rejected
+        if message in _FIRMWARE_NOTICES and (
+            FeatureProfile.FIRMWARE_MANAGEMENT not in self.feature_profiles
+        ):
+            return TriggerMessageStatus.not_implemented  # no firmware management to report on
         if message in _TRIGGERABLE:
             return TriggerMessageStatus.accepted
         return TriggerMessageStatus.not_implemented
@@ -230,7 +263,10 @@ class Handlers:
 
     async def send_triggered(self, message: str, connector_id: int | None) -> None:
         c = self._core
-        caller = c.session
+        # While Pending, a triggered message is the one thing the charger may send besides
+        # its BootNotification (OCPP 1.6 §4.2.1).
+        pending = c.boot_status == RegistrationStatus.pending
+        caller = c.session or (c.link_session if pending else None)
         if caller is None:
             return
         ids = [connector_id] if connector_id else list(c.hardware.connector_ids)

@@ -83,13 +83,13 @@ class Link:
             session = Session(
                 self._host, c.settings.charge_point_id, connection, c.settings.call_timeout_s
             )
-            self.session = session
+            self.session = c.link_session = session
             reader = asyncio.create_task(session.start(), name="ocpp-reader")
             worker = asyncio.create_task(self._boot.session_main(session), name="ocpp-session")
             try:
                 done, _ = await asyncio.wait({reader, worker}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                c.session = None
+                c.session = c.link_session = None
                 self.session = None
                 for t in (reader, worker):
                     t.cancel()

@@ -18,6 +18,7 @@ from ocpp.v16.enums import (
     UnlockStatus,
 )
 
+from controller.ocpp.feature_profiles import FeatureProfile
 from controller.smart_charging import SetResult
 
 
@@ -88,6 +89,16 @@ class SessionHost(Protocol):
     def trigger_later(self, message: str, connector_id: int | None) -> None: ...
 
     def frame_counted(self, accepted: bool) -> None: ...
+
+    def boot_answered(self, status: str) -> None:
+        """The CSMS's answer to our BootNotification has arrived (schema-checked)."""
+
+    def answers_calls(self) -> bool:
+        """False while the CSMS has Rejected our boot: its requests get no answer."""
+
+    @property
+    def feature_profiles(self) -> frozenset[FeatureProfile]:
+        """The profiles enabled now (`SupportedFeatureProfiles`)."""
 
     @property
     def maintenance(self) -> MaintenancePort | None:

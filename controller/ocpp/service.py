@@ -27,6 +27,7 @@ from controller.ocpp.cards import Cards
 from controller.ocpp.config_keys import ConfigKeys, definitions
 from controller.ocpp.core import AsyncioTimers, Core, Timers, utc_iso
 from controller.ocpp.delivery import Delivery
+from controller.ocpp.feature_profiles import supported_value
 from controller.ocpp.handlers import Handlers
 from controller.ocpp.journal import OcppJournal
 from controller.ocpp.link import Link, Opener
@@ -89,6 +90,8 @@ class ChargePointService:
                     "ChargingScheduleMaxPeriods": str(cfg.max_periods),
                     "MaxChargingProfilesInstalled": str(cfg.max_profiles),
                 },
+                rotation=settings.phase_rotation,
+                switch_3to1=settings.switch_3to1_supported,
             ),
             Transport.of(settings),
         )
@@ -126,6 +129,7 @@ class ChargePointService:
             self.core, self.flow, self.statuses, self.boot, self.metering, self.cards
         )
         self.handlers.auth_routes = AuthHandlers(self.auth, self.reserving)
+        self._profiles_changed()
         self.link = Link(
             self.core,
             self.boot,
@@ -220,6 +224,13 @@ class ChargePointService:
     @maintenance.setter
     def maintenance(self, value: MaintenancePort | None) -> None:
         self.core.maintenance = value
+        self._profiles_changed()
+
+    def _profiles_changed(self) -> None:
+        """SupportedFeatureProfiles lists exactly what the session will handle."""
+        self.keys.set_fixed(
+            "SupportedFeatureProfiles", supported_value(self.handlers.feature_profiles)
+        )
 
     def now(self) -> datetime:
         return self.core.now()

@@ -34,6 +34,7 @@ from ocpp.v16.enums import (
 
 from controller.durable_writer import DurableWriteError, all_written
 from controller.ocpp.auth_handlers import register as register_auth
+from controller.ocpp.call_gate import gate
 from controller.ocpp.firmware_handlers import register as register_maintenance
 from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.ports import Connection, SessionHost
@@ -80,6 +81,8 @@ class Session(ChargePoint):  # type: ignore[misc]
                     screened.message_id, screened.error_code, screened.error_text
                 )
             return
+        if screened.kind is FrameKind.CALL and not await gate(screened, self._svc, self):
+            return  # the boot gate and the feature profiles
         if screened.kind is not FrameKind.CALL and screened.message_id not in self._awaiting:
             # The library looks for its answer by recursing once per queued stray response
             # (RecursionError after ~1000): strays never enter its queue.
@@ -147,21 +150,23 @@ class Session(ChargePoint):  # type: ignore[misc]
     def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:
         """The CSMS's CALLRESULT checked against its schema (`responses.check`); an invalid
         one becomes a CALLERROR for the library and its error is raised from `call`."""
-        checked, error = check_response(self._awaiting.get(message_id), message_id, parsed)
+        action = self._awaiting.get(message_id)
+        checked, error = check_response(action, message_id, parsed)
         if error is not None:
             self._invalid_responses[message_id] = error
+        elif action == "BootNotification" and isinstance(status := checked[2], dict):
+            # The boot's status holds from the moment its answer arrives: a CSMS may send its
+            # first request right behind the answer, before the boot task resumes.
+            self._svc.boot_answered(str(status.get("status")))
         return checked
 
     def _drop_response(self, message_id: str, reason: str) -> None:
         self._svc.frame_counted(False)
         self.responses_dropped += 1
-        if self.responses_dropped <= 10 or self.responses_dropped % 1000 == 0:
-            log.warning(
-                "dropped a response from the CSMS (%s, id %.40r; %d so far)",
-                reason,
-                message_id,
-                self.responses_dropped,
-            )
+        n = self.responses_dropped
+        if n <= 10 or n % 1000 == 0:
+            text = "dropped a response from the CSMS (%s, id %.40r; %d so far)"
+            log.warning(text, reason, message_id, n)
 
     async def _reject_frame(self, msg_id: str, code: str, description: str) -> None:
         log.warning("malformed frame from the CSMS answered with %s: %s", code, description)

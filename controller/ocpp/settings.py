@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from controller.ocpp.feature_profiles import FeatureProfile, default_profiles
+
 
 @dataclass(frozen=True, slots=True)
 class OcppSettings:
@@ -27,3 +29,10 @@ class OcppSettings:
     ping_interval_s: float = 20.0
     # How long a transaction may charge, with the link up, before the CSMS accepted its start.
     start_grace_s: float = 60.0
+    # The feature profiles the configuration enables (`[ocpp] feature_profiles`).
+    feature_profiles: tuple[FeatureProfile, ...] = default_profiles()
+    # `ConnectorPhaseRotation` as the wiring in the configuration gives it (`phase_keys`);
+    # None: Unknown for every connector.
+    phase_rotation: str | None = None
+    # `ConnectorSwitch3to1PhaseSupported`: every connector has a phase switch.
+    switch_3to1_supported: bool = False

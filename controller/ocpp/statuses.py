@@ -28,8 +28,19 @@ class Statuses:
     def _on_event(self, event: StationEvent) -> None:
         # Parts emit CONNECTOR_CHANGED once a change is complete, so a stop that also ends
         # a scheduled availability change is one StatusNotification, not two.
-        if event.kind is EventKind.CONNECTOR_CHANGED:
+        if event.kind in (EventKind.CONNECTOR_CHANGED, EventKind.AUTHORIZATION_EXPIRED):
             self.update(event.connector_id)
+        if event.kind in (EventKind.CONNECTOR_CHANGED, EventKind.AVAILABILITY_CHANGED):
+            self._update_station()
+
+    def _update_station(self) -> None:
+        """Connector 0 (the charge point itself) has a status of its own: Unavailable once
+        no connector is operative (ChangeAvailability on 0 or on each). Sent when it changes
+        (OCPP 1.6 §5.2), like every connector's."""
+        status = self._station_status()
+        if self._status.get(0) != status:
+            self._status[0] = status
+            self.push(0)
 
     def current(self, connector_id: int) -> str:
         status = self._status.get(connector_id)
@@ -92,7 +103,7 @@ class Statuses:
 
     async def _send(self, caller: Caller, connector_id: int, force: bool) -> None:
         if connector_id == 0:
-            status = self._station_status()
+            status = self._status[0] = self._station_status()
         else:
             status = self._status.setdefault(connector_id, self._derive(connector_id))
         if not force and self._sent.get(connector_id) == status:
@@ -104,14 +115,21 @@ class Statuses:
                 info = fault.text[:50]
             elif self._core.watch.meter_missing(connector_id):
                 info = NO_METER_TEXT[:50]
-        await caller.call(
-            call.StatusNotification(
-                connector_id=connector_id,
-                error_code=status[1],
-                status=status[0],
-                timestamp=utc_iso(self._core.now()),
-                info=info,
-            ),
-            suppress=False,
-        )
+        # Recorded before the answer comes: a change back while this one is on its way (an
+        # Inoperative quickly undone) must still be sent, not taken for the old one.
         self._sent[connector_id] = status
+        try:
+            await caller.call(
+                call.StatusNotification(
+                    connector_id=connector_id,
+                    error_code=status[1],
+                    status=status[0],
+                    timestamp=utc_iso(self._core.now()),
+                    info=info,
+                ),
+                suppress=False,
+            )
+        except BaseException:
+            if self._sent.get(connector_id) == status:
+                del self._sent[connector_id]  # not known to have arrived: send it again
+            raise

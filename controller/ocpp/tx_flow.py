@@ -11,7 +11,7 @@ import logging
 import uuid
 from typing import Any
 
-from ocpp.v16.enums import AuthorizationStatus
+from ocpp.v16.enums import AuthorizationStatus, RegistrationStatus
 
 from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.core import Core
@@ -29,6 +29,10 @@ from controller.station import (
 from hw.base import CpState
 
 log = logging.getLogger(__name__)
+
+# A CSMS that answered the boot Pending or Rejected has said "not yet": no session starts
+# (a free-vend tag, a local card) until it accepts. Offline, never answered, starts go on.
+_NOT_YET = frozenset({RegistrationStatus.pending, RegistrationStatus.rejected})
 
 
 class TransactionFlow:
@@ -131,11 +135,20 @@ class TransactionFlow:
         parent_id_tag: str | None = None,
     ) -> None:
         c = self._core
-        expires = c.clock.monotonic() + c.keys.get_int("ConnectionTimeOut")
+        timeout_s = c.keys.get_int("ConnectionTimeOut")
+        expires = c.clock.monotonic() + timeout_s
         c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires, parent_id_tag))
         c.deadlines_changed.set()
         self.maybe_start(connector_id)
         self._changed(connector_id)
+        if c.connectors.authorized(connector_id):
+            c.spawn(self._expire_after(timeout_s), "connection-timeout")
+
+    async def _expire_after(self, timeout_s: float) -> None:
+        await self._core.timers.sleep(timeout_s)
+        expired = self._core.connectors.expire(self._core.clock.monotonic())
+        for cid in expired:
+            log.info("connector %d: no car within ConnectionTimeOut, authorization dropped", cid)
 
     def maybe_start(self, connector_id: int) -> None:
         c = self._core
@@ -149,6 +162,7 @@ class TransactionFlow:
             or not c.connectors.operative(connector_id)
             or not plugged
             or c.connectors.finishing(connector_id)  # the car of the ended session is still in
+            or c.boot_status in _NOT_YET  # the CSMS answered, but not yet with Accepted
         ):
             c.watch.forget_wait(connector_id)
             return

@@ -98,6 +98,17 @@ class ConnectorStates:
             return None
         return auth
 
+    def expire(self, now_mono: float) -> list[int]:
+        """Drop every authorization whose time is up and tell the listeners, so a connector
+        waiting for a car that never came goes back to Available (OCPP 1.6 ConnectionTimeOut)
+        without anyone having to ask. The caller passes the time: a timer set when the
+        authorization was given."""
+        expired = [cid for cid, a in self._auth.items() if a.expires_mono <= now_mono]
+        for cid in expired:
+            del self._auth[cid]
+            self._events.emit(StationEvent(EventKind.AUTHORIZATION_EXPIRED, cid))
+        return expired
+
     def add_gate(self, gate: StartGate) -> None:
         self._gates.append(gate)
 

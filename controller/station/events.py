@@ -22,6 +22,7 @@ class EventKind(StrEnum):
     TRANSACTION_STOPPED = "transaction_stopped"
     AVAILABILITY_CHANGED = "availability_changed"
     CONNECTOR_CHANGED = "connector_changed"  # anything a connector status derives from
+    AUTHORIZATION_EXPIRED = "authorization_expired"  # ConnectionTimeOut passed without a start
 
 
 class StopReason(StrEnum):

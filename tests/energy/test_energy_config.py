@@ -92,7 +92,14 @@ def test_no_grid_meter_no_guard(tmp_path):
         (
             'driver = "modbus"\n[connector.modbus]\nboard = "heidelberg"\nhost = "h"\n'
             "[connector.phase_switch]\n",
-            "none of the Modbus board presets can switch phases",
+            "board 'heidelberg' has no phase relay to switch with \\(boards that have one: none "
+            "of the presets; a 'generic' board declares its relay with "
+            "modbus.phase_relay_register\\)",
+        ),
+        (
+            'driver = "modbus"\n[connector.modbus]\nboard = "openwb_satellit"\nhost = "h"\n'
+            "phase_relay_register = 1\n",
+            "phase_relay_\\* describe a 'generic' board's relay",
         ),
         ('driver = "sysfs_pwm"\n[connector.phase_switch]\n', "needs gpio"),
         ("[connector.phase_switch]\nwait_s = 1\n", "greater than or equal to 2"),

@@ -109,11 +109,19 @@ class StrictCsms:
         )
 
     async def call(
-        self, identity: str, action: str, payload: dict[str, Any], timeout: float = 30
+        self,
+        identity: str,
+        action: str,
+        payload: dict[str, Any],
+        timeout: float = 30,
+        peer_timeout_ms: int | None = None,
     ) -> dict[str, Any]:
-        e = await self._command(
-            {"cmd": "call", "identity": identity, "action": action, "payload": payload}, timeout
-        )
+        """`peer_timeout_ms`: how long ocpp-rpc itself waits for the answer (its default is
+        60 s, and its next call waits behind this one)."""
+        cmd = {"cmd": "call", "identity": identity, "action": action, "payload": payload}
+        if peer_timeout_ms is not None:
+            cmd["timeoutMs"] = peer_timeout_ms
+        e = await self._command(cmd, timeout)
         if e["event"] == "error":
             raise CsmsCallError(e["code"], e["message"])
         result: dict[str, Any] = e["result"]

@@ -94,12 +94,16 @@ class Csms:
     calls: list[tuple[str, dict[str, Any], float]] = field(default_factory=list)
     answered: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     clock: FakeClock | None = None
+    replies: list[list[Any]] = field(default_factory=list)
+    end: End | None = None
 
     async def serve(self, end: End) -> None:
+        self.end = end
         with contextlib.suppress(LinkDropped):
             while True:
                 frame = json.loads(await end.recv())
                 if frame[0] != 2:
+                    self.replies.append(frame)  # the charger's answers to `request`
                     continue
                 _, msg_id, action, payload = frame
                 mono = self.clock.monotonic() if self.clock else 0.0
@@ -113,6 +117,14 @@ class Csms:
 
     def actions(self) -> list[str]:
         return [a for a, _, _ in self.calls]
+
+    async def request(self, msg_id: str, action: str, payload: dict[str, Any]) -> None:
+        """Send the charger a CALL; its answer lands in `replies` (see `reply_to`)."""
+        assert self.end is not None, "not connected"
+        await self.end.send(json.dumps([2, msg_id, action, payload]))
+
+    def reply_to(self, msg_id: str) -> list[Any] | None:
+        return next((r for r in self.replies if r[1] == msg_id), None)
 
 
 class Opener:

@@ -75,7 +75,8 @@ rl.on('line', async (line) => {
       const client = clients.get(cmd.identity);
       if (!client) throw new Error(`no client ${cmd.identity}`);
       try {
-        const result = await client.call(cmd.action, cmd.payload);
+        const opts = cmd.timeoutMs ? { callTimeoutMs: cmd.timeoutMs } : {};
+        const result = await client.call(cmd.action, cmd.payload, opts);
         emit({ event: 'response', id: cmd.id, result });
       } catch (err) {
         emit({ event: 'error', id: cmd.id, code: err.rpcErrorCode || err.name, message: String(err.message) });

@@ -7,9 +7,9 @@ from types import SimpleNamespace
 
 from ocpp.v16.enums import Action
 
+from controller.ocpp.auth_handlers import AuthHandlers
 from controller.ocpp.config_keys import definitions
 from controller.ocpp.feature_profiles import CP_ACTIONS, CSMS_ACTIONS, IMPLEMENTED, profile_of
-from controller.ocpp.auth_handlers import AuthHandlers
 from controller.ocpp.firmware_handlers import Maintenance
 from controller.ocpp.session import Session
 

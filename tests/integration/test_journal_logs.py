@@ -110,7 +110,7 @@ def test_unsupported_requests_log_one_line_and_sigterm_logs_the_safe_state(tmp_p
         mentions = [line for line in lines if action in line]
         assert len(mentions) == 1, (action, mentions)
         assert mentions[0].startswith("<4>"), mentions[0]
-        assert "not supported" in mentions[0]
+        assert "answered NotSupported" in mentions[0]
     assert not_implemented or all(r is not None for r in answers.values())
     stopping = [line for line in lines if "SIGTERM: stopping" in line]
     assert len(stopping) == 1 and stopping[0].startswith("<6>")

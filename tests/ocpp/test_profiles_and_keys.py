@@ -58,7 +58,9 @@ def test_the_configured_profiles_are_checked_and_ordered():
         FeatureProfile.CORE,
         FeatureProfile.REMOTE_TRIGGER,
     )
-    assert supported_value(IMPLEMENTED) == "Core,FirmwareManagement,SmartCharging,RemoteTrigger"
+    assert supported_value(IMPLEMENTED) == (
+        "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"
+    )
     with pytest.raises(ValueError, match="cannot be turned off"):
         parse_profiles(["SmartCharging"])
     with pytest.raises(ValueError, match="listed twice"):
@@ -68,7 +70,7 @@ def test_the_configured_profiles_are_checked_and_ordered():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        ('["Core", "Reservation"]', "'Reservation' is not implemented by this version"),
+        ('["Core", "Reservation", "Reservation"]', "'Reservation' is listed twice"),
         ('["Core", "smartcharging"]', "unknown feature profile 'smartcharging'"),
         ('["SmartCharging"]', "'Core' cannot be turned off"),
     ],
@@ -78,9 +80,11 @@ def test_a_wrong_feature_profile_names_the_key_and_what_is_allowed(tmp_path, val
         load_settings(write(tmp_path, f"[ocpp]\nfeature_profiles = {value}\n"))
     text = str(err.value)
     assert "ocpp.feature_profiles" in text and message in text
-    assert "allowed: Core, FirmwareManagement, SmartCharging, RemoteTrigger" in text or (
-        "twice" in text
+    allowed = (
+        "allowed: Core, FirmwareManagement, LocalAuthListManagement, Reservation, SmartCharging,"
+        " RemoteTrigger"
     )
+    assert allowed in text or "twice" in text
 
 
 def test_feature_profiles_reach_the_adapter(tmp_path):
@@ -207,7 +211,8 @@ def test_the_service_lists_firmware_management_once_it_is_set_up(tmp_path):
     try:
         keys = charger.ocpp.keys
         assert keys.get("SupportedFeatureProfiles") == (
-            "Core,FirmwareManagement,SmartCharging,RemoteTrigger"
+            "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,"
+            "RemoteTrigger"
         )
         assert keys.get("ConnectorPhaseRotation") == "1.Unknown"
     finally:

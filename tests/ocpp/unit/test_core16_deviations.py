@@ -227,7 +227,9 @@ async def test_supported_feature_profiles_lists_what_is_enabled(tmp_path):
     async with rig(tmp_path) as r:
         await booted(r)
         # No firmware management was set up on this service: not listed, not handled.
-        assert r.service.keys.get("SupportedFeatureProfiles") == "Core,SmartCharging,RemoteTrigger"
+        assert r.service.keys.get("SupportedFeatureProfiles") == (
+            "Core,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"
+        )
         rep = await _ask(r, "u", "GetDiagnostics", {"location": "http://x/"})
         assert rep[0] == 4 and rep[2] == "NotSupported"
         rep = await _ask(r, "t", "TriggerMessage", {"requestedMessage": "Heartbeat"})

@@ -8,7 +8,6 @@ MAX_LINES = 300
 # Files over the limit that others are splitting, and those split, at their sizes; each may
 # shrink, never grow.
 CEILINGS = {
-    "controller/config.py": 323,
     "controller/smart_charging/store.py": 296,
     "controller/charger/loop.py": 265,
     "controller/replay.py": 244,

@@ -31,6 +31,7 @@ from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
 from controller.ocpp.settings import OcppSettings
+from controller.ocpp201.service import ChargingStationService
 from controller.readers import build_readers
 from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
@@ -83,7 +84,8 @@ class Charger:
             db_path=self.state_dir / "profiles.sqlite",
             fallback_current_a=settings.station.fallback_current_a,
         )
-        self.ocpp = ChargePointService(
+        adapter = ChargingStationService if settings.ocpp.version == "2.0.1" else ChargePointService
+        self.ocpp = adapter(
             _ocpp_settings(settings), self, self.profiles, self.state_dir, self.clock
         )
         damages = [

@@ -53,6 +53,7 @@ class ConfigError(Exception):
 
 
 class OcppSection(_Section):
+    version: Literal["1.6", "2.0.1"] = "1.6"  # the protocol, and so the websocket subprotocol
     url: str = "ws://127.0.0.1:9000/ocpp"
     charge_point_id: str = Field("CP001", min_length=1, max_length=48)
     password: SecretStr | None = None

@@ -1,0 +1,219 @@
+"""The charging station's OCPP 2.0.1 adapter: the same station model, profile store and
+durable queue as the 1.6 adapter (`controller.ocpp.service`), the same face towards the daemon
+(`controller.app` picks one of the two by `[ocpp] version`), 2.0.1 towards the CSMS.
+
+Parts: `flow` (starts, stops, TransactionEvents), `statuses` (StatusNotification), `boot`
+(boot, heartbeat), `delivery` (the queue), `metering` (periodic Updated events), `handlers`
+(the CSMS's requests), `link` (connect, backoff) and `session` (one websocket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from controller.logs import install_ocpp_filter
+from controller.ocpp.core import Timers
+from controller.ocpp.settings import OcppSettings
+from controller.ocpp.tx_watch import TransactionWatch
+from controller.ocpp201 import variables as v
+from controller.ocpp201.boot import Boot
+from controller.ocpp201.context import Context
+from controller.ocpp201.delivery import Delivery
+from controller.ocpp201.flow import Flow, StartCause
+from controller.ocpp201.handlers import Handlers
+from controller.ocpp201.link import Link, Opener, WebsocketOpener
+from controller.ocpp201.metering import Metering
+from controller.ocpp201.queue import EventDb, EventJournal
+from controller.ocpp201.statuses import Statuses
+from controller.smart_charging import ProfileStore
+from controller.station import (
+    ConnectorStates,
+    Events,
+    Hardware,
+    StopReason,
+    TransactionBook,
+    TransactionInfo,
+)
+from hw.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class ChargingStationService:
+    def __init__(
+        self,
+        settings: OcppSettings,
+        station: Hardware,
+        profiles: ProfileStore,
+        state_dir: Path,
+        clock: Clock,
+        *,
+        opener: Opener | None = None,
+        timers: Timers | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        install_ocpp_filter()
+        self.station = station
+        self.profiles = profiles
+        self.db = EventDb(state_dir / "ocpp201.sqlite")
+        events = Events()
+        ctx = Context(
+            settings=settings,
+            hardware=station,
+            profiles=profiles,
+            clock=clock,
+            db=self.db,
+            variables=v.Variables(self.db),
+            events=events,
+            connectors=ConnectorStates(station.connector_ids, self.db, events),
+            watch=TransactionWatch(settings.start_grace_s),
+        )
+        if timers is not None:
+            ctx.timers = timers
+        self.ctx = ctx
+        self.flow = Flow(ctx)
+        ctx.book = TransactionBook(
+            EventJournal(self.db, self.flow.started_payload, self.flow.ended_payload), events
+        )
+        self._restore()
+        self.statuses = Statuses(ctx)
+        self.delivery = Delivery(ctx, self._verdict)
+        self.boot = Boot(ctx, self.statuses, self.delivery)
+        self.metering = Metering(ctx, self.flow)
+        self.handlers = Handlers(ctx, self.flow)
+        self.link = Link(
+            ctx,
+            self.handlers,
+            opener or WebsocketOpener(lambda: self.ctx.settings),
+            self.boot.session_main,
+            rng,
+        )
+        self.maintenance: Any = None  # firmware and diagnostics: not on 2.0.1 yet
+
+    def _restore(self) -> None:
+        """Open transactions go on after a restart only if the settings say so; else they
+        end with reason PowerLoss once the link task runs (see `run`)."""
+        c = self.ctx
+        self._to_power_loss: list[TransactionInfo] = []
+        for tx in c.transactions.restore(set(c.hardware.connector_ids)):
+            if c.settings.resume_transaction_after_power_loss:
+                if c.profiles.transaction(tx.connector_id) is None:
+                    c.profiles.transaction_started(tx.connector_id, None, tx.start)
+            else:
+                self._to_power_loss.append(tx)
+
+    def _verdict(self, tx_key: str, id_token_info: dict[str, Any]) -> None:
+        if id_token_info.get("status", "Accepted") == "Accepted":
+            return
+        if not self.ctx.variables.get_bool(v.STOP_TX_ON_INVALID_ID):
+            return
+        for cid, tx in self.ctx.transactions.items():
+            if tx.tx_key == tx_key:
+                log.warning("CSMS answered %s for the idToken: stopping", id_token_info["status"])
+                self.flow.stop(cid, StopReason.DEAUTHORIZED)
+
+    # --- what the daemon reads ----------------------------------------------------------------
+
+    @property
+    def settings(self) -> OcppSettings:
+        return self.ctx.settings
+
+    @settings.setter
+    def settings(self, value: OcppSettings) -> None:
+        self.ctx.settings = value
+
+    @property
+    def link_state(self) -> str:
+        return self.ctx.link_state.value
+
+    @property
+    def boot_status(self) -> str | None:
+        return self.ctx.boot_status
+
+    @property
+    def frames_received(self) -> int:
+        return self.handlers.frames_received
+
+    @property
+    def frames_rejected(self) -> int:
+        return self.handlers.frames_rejected
+
+    def active_transaction(self, connector_id: int) -> TransactionInfo | None:
+        return self.ctx.transactions.get(connector_id)
+
+    def charging_permitted(self, connector_id: int) -> bool:
+        c = self.ctx
+        return (
+            connector_id in c.transactions
+            and (c.connectors.operative(connector_id) or c.connectors.scheduled(connector_id))
+            and not any(t.connector_id == connector_id for t in self._to_power_loss)
+        )
+
+    def pause_reason(self, connector_id: int) -> str | None:
+        return None
+
+    def connector_status(self, connector_id: int) -> str:
+        tx = self.ctx.transactions.get(connector_id)
+        state = None if tx is None else self.flow.states.get(tx.tx_key)
+        return self.statuses.current(connector_id).value if state is None else state.value
+
+    def now(self) -> datetime:
+        return self.ctx.now()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        self.ctx.spawn(coro, name)
+
+    def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None:
+        self.delivery.enqueue_notification(action, payload)
+
+    # --- what the daemon tells ----------------------------------------------------------------
+
+    def connector_changed(self, connector_id: int) -> None:
+        self.flow.connector_changed(connector_id)
+
+    async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
+        """A local card: stops the session it started, else authorizes one (no Authorize
+        request yet: the CSMS's verdict comes with the Started event's answer)."""
+        tx = self.ctx.transactions.get(connector_id)
+        if tx is not None:
+            if tx.id_tag != id_tag:
+                return False
+            self.flow.stop(connector_id, StopReason.LOCAL)
+            return True
+        token = {"id_token": id_tag, "type": "ISO14443"}
+        self.flow.authorize(connector_id, StartCause(token, None), None)
+        return True
+
+    def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
+        self.flow.stop(connector_id, reason)
+
+    # --- running ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, and reconnect forever; cancel to stop."""
+        for tx in self._to_power_loss:
+            log.warning("transaction %s was cut by a restart: ending it (PowerLoss)", tx.tx_key)
+            self.flow.stop(tx.connector_id, StopReason.POWER_LOSS)
+        self._to_power_loss = []
+        metering = asyncio.create_task(self.metering.run(), name="ocpp201-metering")
+        try:
+            await self.link.run()
+        finally:
+            metering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await metering
+
+    async def aclose(self) -> None:
+        tasks = list(self.ctx.tasks)
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+        self.db.close()

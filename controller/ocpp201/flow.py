@@ -25,6 +25,8 @@ from hw.base import CpState
 
 log = logging.getLogger(__name__)
 
+PERIODIC = te.Trigger.METER_VALUE_PERIODIC
+
 
 @dataclass(frozen=True, slots=True)
 class StartCause:
@@ -32,18 +34,6 @@ class StartCause:
 
     id_token: dict[str, str]
     remote_start_id: int | None
-
-
-def _energy(value_wh: float, context: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "value": round(value_wh, 1),
-            "context": context,
-            "measurand": "Energy.Active.Import.Register",
-            "location": "Outlet",
-            "unit_of_measure": {"unit": "Wh"},
-        }
-    ]
 
 
 class Flow:
@@ -85,7 +75,7 @@ class Flow:
             evse_id=cid,
             id_token=cause.id_token,
             remote_start_id=cause.remote_start_id,
-            meter=te.meter_value(_energy(tx.meter_start_wh, "Transaction.Begin"), tx.start),
+            meter=te.meter_value(te.energy_value(tx.meter_start_wh, "Transaction.Begin"), tx.start),
             offline=c.caller() is None,
         )
 
@@ -103,7 +93,7 @@ class Flow:
             transaction_id=tx.tx_key,
             state=te.ChargingState.EV_CONNECTED if plugged else te.ChargingState.IDLE,
             stopped_reason=stopped,
-            meter=te.meter_value(_energy(meter_stop, "Transaction.End"), at),
+            meter=te.meter_value(te.energy_value(meter_stop, "Transaction.End"), at),
             offline=c.caller() is None,
         )
 
@@ -203,12 +193,20 @@ class Flow:
         self.states[tx.tx_key] = state
         self._queue_updated(tx, te.change_trigger(state, snap.limit_a), state)
 
-    def periodic(self, connector_id: int, tx: TransactionInfo) -> None:
+    def periodic(
+        self,
+        connector_id: int,
+        tx: TransactionInfo,
+        trigger: te.Trigger = te.Trigger.METER_VALUE_PERIODIC,
+    ) -> None:
+        """Meter values now; a TriggerMessage's also carry the chargingState."""
         snap = self._ctx.hardware.snapshot(connector_id)
         measurands = self._ctx.variables.get_list(v.TX_UPDATED_MEASURANDS)
-        values = te.sampled_values(snap, measurands, "Sample.Periodic")
-        if values:
-            self._queue_updated(tx, te.Trigger.METER_VALUE_PERIODIC, None, values)
+        periodic = trigger is PERIODIC
+        values = te.sampled_values(snap, measurands, "Sample.Periodic" if periodic else "Trigger")
+        state = None if periodic else te.charging_state(snap.status)
+        if values or state is not None:
+            self._queue_updated(tx, trigger, state, values or None)
 
     def _queue_updated(
         self,

@@ -12,10 +12,13 @@ import contextlib
 import logging
 from typing import Any
 
+from controller.ocpp201.boot import Boot
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow, StartCause
+from controller.ocpp201.ports import Answer
 from controller.ocpp201.profiles import Refusal, composite_to_v201, to_store
-from controller.ocpp201.session import Answer
+from controller.ocpp201.station_requests import StationRequests
+from controller.ocpp201.statuses import Statuses
 from controller.station import StopReason
 from hw.base import CpState
 
@@ -28,10 +31,9 @@ def _rejected(reason: str, info: str) -> Answer:
     return "Rejected", {"reason_code": reason, "additional_info": info}
 
 
-class Handlers:
-    def __init__(self, ctx: Context, flow: Flow) -> None:
-        self._ctx = ctx
-        self._flow = flow
+class Handlers(StationRequests):
+    def __init__(self, ctx: Context, flow: Flow, statuses: Statuses, boot: Boot) -> None:
+        super().__init__(ctx, flow, statuses, boot)
         self.frames_received = 0
         self.frames_rejected = 0
 

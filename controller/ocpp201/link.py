@@ -23,7 +23,8 @@ from controller.ocpp.ports import Connection
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.ws_link import ssl_context
 from controller.ocpp201.context import Context
-from controller.ocpp201.session import Host, Session201
+from controller.ocpp201.ports import Host
+from controller.ocpp201.session import Session201
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from controller.smart_charging import InstalledProfile
+from controller.smart_charging import ChargingProfile, InstalledProfile, Purpose
+from controller.smart_charging.convert import iso
 
 MAX_PROFILE = "ChargingStationMaxProfile"
 EXTERNAL = "ChargingStationExternalConstraints"
@@ -204,3 +205,42 @@ def composite_to_v201(schedule_16: Mapping[str, Any], evse_id: int) -> dict[str,
             for p in schedule_16["chargingSchedulePeriod"]
         ],
     }
+
+
+def from_store(p: ChargingProfile, transaction_id: str | None) -> dict[str, Any]:
+    """A stored profile as 2.0.1's ChargingProfileType (snake_case), for
+    ReportChargingProfiles; a TxProfile names its transaction by our string id."""
+    s = p.schedule
+    schedule: dict[str, Any] = {
+        "id": 1,
+        "charging_rate_unit": s.unit.value,
+        "charging_schedule_period": [
+            {"start_period": x.start_s, "limit": x.limit}
+            | ({} if x.number_phases is None else {"number_phases": x.number_phases})
+            for x in s.periods
+        ],
+    }
+    if s.duration_s is not None:
+        schedule["duration"] = s.duration_s
+    if s.start_schedule is not None:
+        schedule["start_schedule"] = iso(s.start_schedule)
+    if s.min_charging_rate is not None:
+        schedule["min_charging_rate"] = s.min_charging_rate
+    out: dict[str, Any] = {
+        "id": p.profile_id,
+        "stack_level": p.stack_level,
+        "charging_profile_purpose": MAX_PROFILE
+        if p.purpose is Purpose.CHARGE_POINT_MAX
+        else p.purpose.value,
+        "charging_profile_kind": p.kind.value,
+        "charging_schedule": [schedule],
+    }
+    if p.purpose is Purpose.TX and transaction_id is not None:
+        out["transaction_id"] = transaction_id
+    if p.recurrency is not None:
+        out["recurrency_kind"] = p.recurrency.value
+    if p.valid_from is not None:
+        out["valid_from"] = iso(p.valid_from)
+    if p.valid_to is not None:
+        out["valid_to"] = iso(p.valid_to)
+    return out

@@ -87,7 +87,7 @@ class ChargingStationService:
         self.delivery = Delivery(ctx, self._verdict)
         self.boot = Boot(ctx, self.statuses, self.delivery)
         self.metering = Metering(ctx, self.flow)
-        self.handlers = Handlers(ctx, self.flow)
+        self.handlers = Handlers(ctx, self.flow, self.statuses, self.boot)
         self.link = Link(
             ctx,
             self.handlers,

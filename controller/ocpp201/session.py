@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from typing import Any, Protocol
+from typing import Any
 
 from ocpp.exceptions import OCPPError
 from ocpp.messages import CallResult, _validate_payload
@@ -22,45 +22,13 @@ from ocpp.v201.enums import Action
 from controller.durable_writer import DurableWriteError, all_written
 from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.ports import Connection
+from controller.ocpp201.ports import Host
+from controller.ocpp201.routes_k import SmartChargingRoutes
 
 log = logging.getLogger(__name__)
 
-# (status, statusInfo as a snake_case dict or None)
-Answer = tuple[str, dict[str, str] | None]
 
-
-class Host(Protocol):
-    """What the session needs of the charging station to answer the CSMS."""
-
-    def request_start(
-        self, id_token: dict[str, Any], remote_start_id: int, evse_id: int | None,
-        profile: dict[str, Any] | None,
-    ) -> Answer: ...  # fmt: skip
-
-    def request_stop(self, transaction_id: str) -> Answer: ...
-
-    def set_charging_profile(self, evse_id: int, profile: dict[str, Any]) -> Answer: ...
-
-    def clear_charging_profile(
-        self, profile_id: int | None, criteria: dict[str, Any] | None
-    ) -> str: ...
-
-    def composite_schedule(
-        self, evse_id: int, duration_s: int, unit: str | None
-    ) -> dict[str, Any] | None: ...
-
-    def transaction_status(self, transaction_id: str | None) -> tuple[bool, bool | None]: ...
-
-    def reset_later(self, kind: str) -> None: ...
-
-    def get_variable(self, item: dict[str, Any]) -> dict[str, Any]: ...
-
-    def set_variable(self, item: dict[str, Any]) -> dict[str, Any]: ...
-
-    def frame_counted(self, accepted: bool) -> None: ...
-
-
-class Session201(ChargePoint):  # type: ignore[misc]
+class Session201(SmartChargingRoutes, ChargePoint):  # type: ignore[misc]
     def __init__(
         self, host: Host, station_id: str, connection: Connection, timeout_s: float
     ) -> None:
@@ -200,31 +168,32 @@ class Session201(ChargePoint):  # type: ignore[misc]
         queued, ongoing = self._host.transaction_status(transaction_id)
         return call_result.GetTransactionStatus(messages_in_queue=queued, ongoing_indicator=ongoing)
 
-    # --- K: smart charging ----------------------------------------------------------------
+    # --- G: availability, F: trigger and unlock -------------------------------------------
 
-    @on(Action.set_charging_profile)
-    def on_set_charging_profile(
-        self, evse_id: int, charging_profile: dict[str, Any], **_: Any
-    ) -> call_result.SetChargingProfile:
-        status, info = self._host.set_charging_profile(evse_id, charging_profile)
-        return call_result.SetChargingProfile(status=status, status_info=info)
+    @on(Action.change_availability)
+    def on_change_availability(
+        self, operational_status: str, evse: dict[str, Any] | None = None, **_: Any
+    ) -> call_result.ChangeAvailability:
+        evse_id = None if evse is None else int(evse["id"])
+        status = self._host.change_availability(evse_id, operational_status == "Operative")
+        return call_result.ChangeAvailability(status=status)
 
-    @on(Action.clear_charging_profile)
-    def on_clear_charging_profile(
-        self,
-        charging_profile_id: int | None = None,
-        charging_profile_criteria: dict[str, Any] | None = None,
-        **_: Any,
-    ) -> call_result.ClearChargingProfile:
-        status = self._host.clear_charging_profile(charging_profile_id, charging_profile_criteria)
-        return call_result.ClearChargingProfile(status=status)
+    @on(Action.trigger_message)
+    def on_trigger_message(
+        self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any
+    ) -> call_result.TriggerMessage:
+        evse_id = None if evse is None else int(evse["id"])
+        return call_result.TriggerMessage(
+            status=self._host.trigger_status(requested_message, evse_id)
+        )
 
-    @on(Action.get_composite_schedule)
-    def on_get_composite_schedule(
-        self, duration: int, evse_id: int, charging_rate_unit: str | None = None, **_: Any
-    ) -> call_result.GetCompositeSchedule:
-        schedule = self._host.composite_schedule(evse_id, int(duration), charging_rate_unit)
-        if schedule is None:
-            info = {"reason_code": "UnknownEVSE", "additional_info": f"no EVSE {evse_id}"}
-            return call_result.GetCompositeSchedule(status="Rejected", status_info=info)
-        return call_result.GetCompositeSchedule(status="Accepted", schedule=schedule)
+    @after(Action.trigger_message)
+    def after_trigger_message(
+        self, requested_message: str, evse: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        evse_id = None if evse is None else int(evse["id"])
+        self._host.trigger_later(requested_message, evse_id)
+
+    @on(Action.unlock_connector)
+    def on_unlock(self, evse_id: int, connector_id: int, **_: Any) -> call_result.UnlockConnector:
+        return call_result.UnlockConnector(status=self._host.unlock(evse_id, connector_id))

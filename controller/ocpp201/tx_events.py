@@ -45,6 +45,7 @@ class Trigger(StrEnum):
     STOP_AUTHORIZED = "StopAuthorized"
     UNLOCK_COMMAND = "UnlockCommand"
     RESET_COMMAND = "ResetCommand"
+    TRIGGER = "Trigger"
     ABNORMAL_CONDITION = "AbnormalCondition"
 
 
@@ -124,6 +125,19 @@ def sampled_values(
             for phase, amps in zip(("L1", "L2", "L3"), m.current_a, strict=True):
                 add(amps, measurand, "A", phase)
     return out
+
+
+def energy_value(value_wh: float, context: str) -> list[dict[str, Any]]:
+    """The register alone: a Started's meterStart and an Ended's meterStop, as billed."""
+    return [
+        {
+            "value": round(value_wh, 1),
+            "context": context,
+            "measurand": "Energy.Active.Import.Register",
+            "location": "Outlet",
+            "unit_of_measure": {"unit": "Wh"},
+        }
+    ]
 
 
 def meter_value(values: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]] | None:

@@ -1,0 +1,56 @@
+"""What a 2.0.1 session needs of the charging station to answer the CSMS (`handlers`
+implements it); the session knows nothing else of the station."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+# (status, statusInfo as a snake_case dict or None)
+Answer = tuple[str, dict[str, str] | None]
+
+
+class Host(Protocol):
+    """What the session needs of the charging station to answer the CSMS."""
+
+    def request_start(
+        self, id_token: dict[str, Any], remote_start_id: int, evse_id: int | None,
+        profile: dict[str, Any] | None,
+    ) -> Answer: ...  # fmt: skip
+
+    def request_stop(self, transaction_id: str) -> Answer: ...
+
+    def set_charging_profile(self, evse_id: int, profile: dict[str, Any]) -> Answer: ...
+
+    def clear_charging_profile(
+        self, profile_id: int | None, criteria: dict[str, Any] | None
+    ) -> str: ...
+
+    def composite_schedule(
+        self, evse_id: int, duration_s: int, unit: str | None
+    ) -> dict[str, Any] | None: ...
+
+    def transaction_status(self, transaction_id: str | None) -> tuple[bool, bool | None]: ...
+
+    def reset_later(self, kind: str) -> None: ...
+
+    def get_variable(self, item: dict[str, Any]) -> dict[str, Any]: ...
+
+    def set_variable(self, item: dict[str, Any]) -> dict[str, Any]: ...
+
+    def change_availability(self, evse_id: int | None, operative: bool) -> str: ...
+
+    def trigger_status(self, message: str, evse_id: int | None) -> str: ...
+
+    def trigger_later(self, message: str, evse_id: int | None) -> None: ...
+
+    def unlock(self, evse_id: int, connector_id: int) -> str: ...
+
+    def charging_profiles(
+        self, request_id: int, evse_id: int | None, criteria: dict[str, Any]
+    ) -> str: ...
+
+    def report_profiles_later(
+        self, request_id: int, evse_id: int | None, criteria: dict[str, Any]
+    ) -> None: ...
+
+    def frame_counted(self, accepted: bool) -> None: ...

@@ -44,7 +44,7 @@ class Flow:
         self._plugged_at: dict[int, float] = {}
         self._authorized_at: dict[int, float] = {}
         self.states: dict[str, te.ChargingState] = {}  # tx_key -> chargingState last sent
-        self._last_sample: dict[int, float] = {}
+        self.held: set[int] = set()  # restored transactions about to end with PowerLoss
 
     def _changed(self, connector_id: int) -> None:
         self._ctx.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, connector_id))
@@ -142,7 +142,6 @@ class Flow:
         now = c.now()
         tx = TransactionInfo(connector_id, None, auth.id_tag, now, meter_wh, str(uuid.uuid4()))
         book.start(tx)
-        self._last_sample[connector_id] = c.clock.monotonic()
         log.info("transaction %s started on EVSE %d", tx.tx_key, connector_id)
         c.profiles.transaction_started(connector_id, None, now, auth.profile)
         c.outbox_event.set()
@@ -181,7 +180,7 @@ class Flow:
         """An Updated event when the chargingState changed (E01.FR.18)."""
         c = self._ctx
         tx = c.transactions.get(connector_id)
-        if tx is None:
+        if tx is None or connector_id in self.held:
             return
         snap = c.hardware.snapshot(connector_id)
         state = te.charging_state(snap.status)

@@ -108,6 +108,7 @@ class ChargingStationService:
                     c.profiles.transaction_started(tx.connector_id, None, tx.start)
             else:
                 self._to_power_loss.append(tx)
+                self.flow.held.add(tx.connector_id)
 
     def _verdict(self, tx_key: str, id_token_info: dict[str, Any]) -> None:
         if id_token_info.get("status", "Accepted") == "Accepted":
@@ -200,6 +201,7 @@ class ChargingStationService:
         """Connect, and reconnect forever; cancel to stop."""
         for tx in self._to_power_loss:
             log.warning("transaction %s was cut by a restart: ending it (PowerLoss)", tx.tx_key)
+            self.flow.held.discard(tx.connector_id)
             self.flow.stop(tx.connector_id, StopReason.POWER_LOSS)
         self._to_power_loss = []
         metering = asyncio.create_task(self.metering.run(), name="ocpp201-metering")

@@ -22,6 +22,8 @@ from controller.ocpp201.statuses import Statuses
 log = logging.getLogger(__name__)
 
 MIN_BOOT_RETRY_S = 5
+# Why the station booted, when it knows (a reset the CSMS asked for), kept across the restart.
+BOOT_REASON_KEY = "_boot_reason"
 
 
 class Boot:
@@ -30,7 +32,7 @@ class Boot:
         self._statuses = statuses
         self._delivery = delivery
         self.boots_sent = 0
-        self.reason = "PowerUp"
+        self.reason = ctx.db.config_items().get(BOOT_REASON_KEY) or "PowerUp"
         self._retry_s = MIN_BOOT_RETRY_S
 
     async def boot_once(self, caller: Session201) -> str:
@@ -63,6 +65,8 @@ class Boot:
                 )
                 await c.timers.sleep(self._retry_s)
             log.info("BootNotification accepted (OCPP 2.0.1)")
+            if self.reason != "PowerUp":
+                c.db.set_config(BOOT_REASON_KEY, "")
         c.session = caller
         c.watch.link_up(c.clock.monotonic())
         c.link_state = LinkState.BOOTED

@@ -12,7 +12,10 @@ import contextlib
 import logging
 from typing import Any
 
-from controller.ocpp201.boot import Boot
+from ocpp.v201 import call
+
+from controller.ocpp.core import utc_iso
+from controller.ocpp201.boot import BOOT_REASON_KEY, Boot
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow, StartCause
 from controller.ocpp201.ports import Answer
@@ -57,6 +60,24 @@ class Handlers(StationRequests):
             self._ctx.heartbeat_changed.set()
             self._ctx.meter_wake.set()
         return result
+
+    def base_report(self, request_id: int, base: str) -> str:
+        return "NotSupported" if self._ctx.variables.report_data(base) is None else "Accepted"
+
+    def report_later(self, request_id: int, base: str) -> None:
+        data = self._ctx.variables.report_data(base)
+        if data is not None and self._ctx.session is not None:
+            self._ctx.spawn(self._notify_report(request_id, data), "notify-report")
+
+    async def _notify_report(self, request_id: int, data: list[dict[str, Any]]) -> None:
+        """One NotifyReport: the variables fit in one message (seqNo 0, no tbc)."""
+        caller = self._ctx.session
+        if caller is not None:
+            at = utc_iso(self._ctx.now())
+            report = call.NotifyReport(
+                request_id=request_id, generated_at=at, seq_no=0, report_data=data
+            )
+            await caller.call(report, suppress=False)
 
     # --- F: remote control ------------------------------------------------------------------
 
@@ -120,6 +141,7 @@ class Handlers(StationRequests):
             async with asyncio.timeout(10):
                 while c.db.pending() and c.session is not None:  # noqa: ASYNC110
                     await asyncio.sleep(0.1)
+        c.db.set_config(BOOT_REASON_KEY, "RemoteReset")  # the next BootNotification's reason
         await c.hardware.reset("Hard" if kind == "Immediate" else "Soft")
 
     # --- E: transactions --------------------------------------------------------------------

@@ -159,6 +159,16 @@ class Session201(SmartChargingRoutes, ChargePoint):  # type: ignore[misc]
         results = [self._host.set_variable(item) for item in set_variable_data]
         return call_result.SetVariables(set_variable_result=results)
 
+    @on(Action.get_base_report)
+    def on_get_base_report(
+        self, request_id: int, report_base: str, **_: Any
+    ) -> call_result.GetBaseReport:
+        return call_result.GetBaseReport(status=self._host.base_report(request_id, report_base))
+
+    @after(Action.get_base_report)
+    def after_get_base_report(self, request_id: int, report_base: str, **_: Any) -> None:
+        self._host.report_later(request_id, report_base)
+
     # --- E: transactions ------------------------------------------------------------------
 
     @on(Action.get_transaction_status)

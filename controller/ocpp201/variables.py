@@ -105,6 +105,34 @@ class Variables:
     def get_list(self, name: tuple[str, str]) -> tuple[str, ...]:
         return tuple(v for v in self._values[name].split(",") if v)
 
+    def report_data(self, base: str) -> list[dict[str, Any]] | None:
+        """GetBaseReport's ReportDataType list: every variable (FullInventory) or the
+        writable ones (ConfigurationInventory); None for a report base not kept."""
+        if base not in ("FullInventory", "ConfigurationInventory"):
+            return None
+        out = []
+        for (component, variable), d in DEFINITIONS.items():
+            if base == "ConfigurationInventory" and not d.writable:
+                continue
+            attribute = {
+                "type": "Actual",
+                "value": self._values[(component, variable)],
+                "mutability": "ReadWrite" if d.writable else "ReadOnly",
+                "persistent": True,
+            }
+            out.append(
+                {
+                    "component": {"name": component},
+                    "variable": {"name": variable},
+                    "variable_attribute": [attribute],
+                    "variable_characteristics": {
+                        "data_type": d.data_type.value,
+                        "supports_monitoring": False,
+                    },
+                }
+            )
+        return out
+
     def put(self, name: tuple[str, str], value: str) -> None:
         """A value the station itself sets (the boot's heartbeat interval)."""
         self._values[name] = value

@@ -31,6 +31,7 @@ class Connector:
     energy_wh: float = 1000.0
     limit_a: float | None = None
     operative: dict[int, bool] = field(default_factory=dict)
+    resets: list[str] = field(default_factory=list)
 
     @property
     def connector_ids(self) -> list[int]:
@@ -48,7 +49,7 @@ class Connector:
         return False
 
     async def reset(self, kind: str) -> None:
-        return None
+        self.resets.append(kind)
 
     def set_operative(self, connector_id: int, operative: bool) -> None:
         self.operative[connector_id] = operative

@@ -51,6 +51,22 @@ async def _blocks(tmp_path):
             assert r["getVariableResult"][0]["attributeValue"] == "EVConnected,Authorized"
             r = await csms.call(CP, "GetVariables", _get("NoSuchCtrlr", "X"))
             assert r["getVariableResult"][0]["attributeStatus"] == "UnknownComponent"
+            mark = len(csms.events)
+            r = await csms.call(
+                CP, "GetBaseReport", {"requestId": 3, "reportBase": "FullInventory"}
+            )
+            assert r["status"] == "Accepted"
+            report = await csms.wait_for_call("NotifyReport", timeout=10, since=mark)
+            names = {
+                (d["component"]["name"], d["variable"]["name"])
+                for d in report["payload"]["reportData"]
+            }
+            assert ("SampledDataCtrlr", "TxUpdatedInterval") in names
+            assert ("TxCtrlr", "TxStartPoint") in names
+            r = await csms.call(
+                CP, "GetBaseReport", {"requestId": 4, "reportBase": "SummaryInventory"}
+            )
+            assert r["status"] == "NotSupported"
 
             # G: availability of EVSE 1
             mark = len(csms.events)

@@ -129,14 +129,20 @@ class Handlers(StationRequests):
                 return ACCEPTED
         return _rejected("TxNotFound", f"no transaction {transaction_id!r} is running")
 
+    def reset_status(self, kind: str) -> str:
+        """OnIdle with a transaction running waits for it to end: Scheduled (B12.FR.01)."""
+        return "Scheduled" if kind == "OnIdle" and list(self._ctx.transactions) else "Accepted"
+
     def reset_later(self, kind: str) -> None:
         self._ctx.spawn(self._reset(kind), "reset")
 
     async def _reset(self, kind: str) -> None:
         c = self._ctx
-        reason = StopReason.HARD_RESET if kind == "Immediate" else StopReason.SOFT_RESET
+        if kind == "OnIdle":
+            while list(c.transactions):
+                await c.timers.sleep(1.0)
         for cid in list(c.transactions):
-            self._flow.stop(cid, reason)
+            self._flow.stop(cid, StopReason.HARD_RESET)  # Immediate: ImmediateReset
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(10):
                 while c.db.pending() and c.session is not None:  # noqa: ASYNC110

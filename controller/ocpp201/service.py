@@ -18,6 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import websockets
+from ocpp.exceptions import OCPPError
+from ocpp.v201 import call
+
 from controller.logs import install_ocpp_filter
 from controller.ocpp.core import Timers
 from controller.ocpp.settings import OcppSettings
@@ -180,8 +184,8 @@ class ChargingStationService:
         self.flow.connector_changed(connector_id)
 
     async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        """A local card: stops the session it started, else authorizes one (no Authorize
-        request yet: the CSMS's verdict comes with the Started event's answer)."""
+        """A local card: stops the session it started, else asks the CSMS (Authorize, C01);
+        offline, an unknown card starts only with AuthCtrlr.OfflineTxForUnknownIdEnabled."""
         tx = self.ctx.transactions.get(connector_id)
         if tx is not None:
             if tx.id_tag != id_tag:
@@ -189,8 +193,17 @@ class ChargingStationService:
             self.flow.stop(connector_id, StopReason.LOCAL)
             return True
         token = {"id_token": id_tag, "type": "ISO14443"}
-        self.flow.authorize(connector_id, StartCause(token, None), None)
-        return True
+        accepted = self.ctx.variables.get_bool(v.OFFLINE_TX_FOR_UNKNOWN_ID)
+        caller = self.ctx.caller()
+        if caller is not None:
+            try:
+                resp = await caller.call(call.Authorize(id_token=token), suppress=False)
+                accepted = resp.id_token_info.get("status") == "Accepted"
+            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
+                log.warning("Authorize failed (%s); deciding offline", exc)
+        if accepted:
+            self.flow.authorize(connector_id, StartCause(token, None), None)
+        return accepted
 
     def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
         self.flow.stop(connector_id, reason)

@@ -136,7 +136,7 @@ class Session201(SmartChargingRoutes, ChargePoint):  # type: ignore[misc]
         if evse_id is not None:
             info = {"reason_code": "UnsupportedParam", "additional_info": "no per-EVSE reset"}
             return call_result.Reset(status="Rejected", status_info=info)
-        return call_result.Reset(status="Accepted")
+        return call_result.Reset(status=self._host.reset_status(type))
 
     @after(Action.reset)
     def after_reset(self, type: str, evse_id: int | None = None, **_: Any) -> None:

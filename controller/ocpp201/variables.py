@@ -39,6 +39,7 @@ STOP_TX_ON_INVALID_ID = ("TxCtrlr", "StopTxOnInvalidId")
 EV_CONNECTION_TIMEOUT = ("TxCtrlr", "EVConnectionTimeOut")
 MESSAGE_ATTEMPT_INTERVAL = ("OCPPCommCtrlr", "MessageAttemptInterval")
 MESSAGE_ATTEMPTS = ("OCPPCommCtrlr", "MessageAttempts")
+OFFLINE_TX_FOR_UNKNOWN_ID = ("AuthCtrlr", "OfflineTxForUnknownIdEnabled")
 
 INT, BOOL = DataType.INTEGER, DataType.BOOLEAN
 DEFINITIONS: dict[tuple[str, str], Definition] = {
@@ -58,6 +59,7 @@ DEFINITIONS: dict[tuple[str, str], Definition] = {
     ("TxCtrlr", "TxStartPoint"): Definition("PowerPathClosed", DataType.MEMBER_LIST),
     ("TxCtrlr", "TxStopPoint"): Definition("EVConnected,Authorized", DataType.MEMBER_LIST),
     ("AuthCtrlr", "AuthorizeRemoteStart"): Definition("false", BOOL),
+    OFFLINE_TX_FOR_UNKNOWN_ID: Definition("false", BOOL, writable=True),
     ("SmartChargingCtrlr", "Enabled"): Definition("true", BOOL),
     ("SmartChargingCtrlr", "RateUnit"): Definition("A,W", DataType.MEMBER_LIST),
 }

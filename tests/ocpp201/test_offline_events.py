@@ -83,27 +83,3 @@ async def test_seq_no_goes_on_across_a_restart_without_gaps(tmp_path):
         assert all(e["offline"] for e in events)
         await until(lambda: r.service.db.pending() == 0)
         assert r.service.db.next_seq_no(tx.tx_key) == 0  # forgotten once all were delivered
-
-
-async def test_a_reset_ends_the_transaction_and_the_next_boot_says_remote_reset(tmp_path):
-    async with rig201(tmp_path) as r:
-        await booted(r)
-        assert r.csms.calls[0][1]["reason"] == "PowerUp"
-        r.hardware.cp_state = CpState.B
-        r.service.handlers.request_start(TOKEN, 5, 1, None)
-        r.service.handlers.reset_later("OnIdle")
-        await until(lambda: [e["eventType"] for e in r.events()] == ["Started", "Ended"])
-        ended = r.events()[1]
-        assert (ended["triggerReason"], ended["transactionInfo"]["stoppedReason"]) == (
-            "ResetCommand",
-            "Reboot",
-        )
-        await until(lambda: r.hardware.resets == ["Soft"])
-    async with rig201(tmp_path) as r:
-        await booted(r)
-        boots = [p for a, p, _ in r.csms.calls if a == "BootNotification"]
-        assert [b["reason"] for b in boots] == ["RemoteReset"]
-    async with rig201(tmp_path) as r:
-        await booted(r)
-        boots = [p for a, p, _ in r.csms.calls if a == "BootNotification"]
-        assert [b["reason"] for b in boots] == ["PowerUp"]

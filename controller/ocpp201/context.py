@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from controller.ocpp.core import AsyncioTimers, LinkState, Timers
+from controller.ocpp.core import AsyncioTimers, LinkState, Timers, utc_iso
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.tx_watch import TransactionWatch
 from controller.ocpp201.queue import EventDb
@@ -61,6 +61,11 @@ class Context:
     def caller(self) -> Session201 | None:
         """The session to send on, if the link is up and the boot accepted."""
         return self.session if self.boot_status == "Accepted" else None
+
+    def security_event(self, kind: str, info: str | None) -> None:
+        """Queued, coalesced and bounded like 1.6's (`OcppDb.enqueue_security_event`)."""
+        self.db.enqueue_security_event(kind, utc_iso(self.now()), info)
+        self.outbox_event.set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.ensure_future(coro)

@@ -91,7 +91,10 @@ class Link:
                 raise
             except Exception as exc:  # noqa: BLE001 - a charger keeps trying, whatever failed
                 if isinstance(exc, websockets.InvalidStatus):
-                    log.warning("CSMS refused the connection: HTTP %d", exc.response.status_code)
+                    code = exc.response.status_code
+                    log.warning("CSMS refused the connection: HTTP %d", code)
+                    if code == 401:
+                        c.security_event("FailedToAuthenticateAtCsms", f"HTTP {code}")
                 else:
                     log.warning("CSMS link: %s: %s", type(exc).__name__, exc)
             c.link_state = LinkState.OFFLINE

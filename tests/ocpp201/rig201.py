@@ -73,8 +73,11 @@ class Rig201:
 
 
 async def booted(r: Rig201) -> None:
+    """Until the boot is accepted and its follow-ups (statuses, the start-up security event)
+    are answered."""
     await until(lambda: r.service.link_state == "booted")
     await until(lambda: "StatusNotification" in [a for a, _ in r.csms.answered])
+    await until(lambda: "SecurityEventNotification" in [a for a, _ in r.csms.answered])
 
 
 @contextlib.asynccontextmanager

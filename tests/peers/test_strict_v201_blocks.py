@@ -215,3 +215,6 @@ def test_functional_blocks_and_an_outage_against_the_strict_csms(tmp_path):
     assert len({(e["seqNo"], e["timestamp"]) for e in events}) == len(events)  # once each
     assert events[-1]["eventType"] == "Ended"
     assert len(csms.calls("BootNotification")) == 1
+    security = [c["payload"]["type"] for c in csms.calls("SecurityEventNotification")]
+    assert security[0] == "StartupOfTheDevice"
+    assert "FailedToAuthenticateAtCsms" in security  # the refused reconnects, coalesced

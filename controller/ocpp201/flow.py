@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,20 +19,13 @@ from controller.ocpp.transactions import good_energy_wh, meter_stop_wh
 from controller.ocpp201 import tx_events as te
 from controller.ocpp201 import variables as v
 from controller.ocpp201.context import Context
+from controller.ocpp201.tx_events import StartCause
 from controller.station import Authorization, EventKind, StationEvent, StopReason, TransactionInfo
 from hw.base import CpState
 
 log = logging.getLogger(__name__)
 
 PERIODIC = te.Trigger.METER_VALUE_PERIODIC
-
-
-@dataclass(frozen=True, slots=True)
-class StartCause:
-    """How an authorization came, for the Started event's triggerReason and idToken."""
-
-    id_token: dict[str, str]
-    remote_start_id: int | None
 
 
 class Flow:
@@ -193,17 +185,18 @@ class Flow:
         self._queue_updated(tx, te.change_trigger(state, snap.limit_a), state)
 
     def periodic(
-        self,
-        connector_id: int,
-        tx: TransactionInfo,
-        trigger: te.Trigger = te.Trigger.METER_VALUE_PERIODIC,
+        self, connector_id: int, tx: TransactionInfo, trigger: te.Trigger = PERIODIC
     ) -> None:
-        """Meter values now; a TriggerMessage's also carry the chargingState."""
+        """Meter values now: periodic, clock-aligned (AlignedDataCtrlr's measurands) or
+        triggered (with the chargingState too)."""
         snap = self._ctx.hardware.snapshot(connector_id)
-        measurands = self._ctx.variables.get_list(v.TX_UPDATED_MEASURANDS)
-        periodic = trigger is PERIODIC
-        values = te.sampled_values(snap, measurands, "Sample.Periodic" if periodic else "Trigger")
-        state = None if periodic else te.charging_state(snap.status)
+        aligned = trigger is te.Trigger.METER_VALUE_CLOCK
+        measurands = self._ctx.variables.get_list(
+            v.ALIGNED_MEASURANDS if aligned else v.TX_UPDATED_MEASURANDS
+        )
+        context = te.CONTEXTS.get(trigger, "Trigger")
+        values = te.sampled_values(snap, measurands, context)
+        state = None if context != "Trigger" else te.charging_state(snap.status)
         if values or state is not None:
             self._queue_updated(tx, trigger, state, values or None)
 

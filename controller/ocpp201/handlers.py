@@ -17,11 +17,12 @@ from ocpp.v201 import call
 from controller.ocpp.core import utc_iso
 from controller.ocpp201.boot import BOOT_REASON_KEY, Boot
 from controller.ocpp201.context import Context
-from controller.ocpp201.flow import Flow, StartCause
+from controller.ocpp201.flow import Flow
 from controller.ocpp201.ports import Answer
 from controller.ocpp201.profiles import Refusal, composite_to_v201, to_store
 from controller.ocpp201.station_requests import StationRequests
 from controller.ocpp201.statuses import Statuses
+from controller.ocpp201.tx_events import StartCause
 from controller.station import StopReason
 from hw.base import CpState
 

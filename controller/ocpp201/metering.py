@@ -6,6 +6,7 @@ pure `next_wake_s`) or until told (a transaction started, an interval was change
 from __future__ import annotations
 
 from controller.ocpp.meter_loop import next_wake_s
+from controller.ocpp201 import tx_events as te
 from controller.ocpp201 import variables as v
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow
@@ -29,6 +30,7 @@ class Metering:
 
     async def run(self) -> None:
         c = self._ctx
+        last_slot: int | None = None
         while True:
             for cid in c.watch.waiting():
                 self._flow.maybe_start(cid)
@@ -43,11 +45,34 @@ class Metering:
                     self._last[cid] = last = mono
                     self._flow.periodic(cid, tx)
                 due_in.append(last + interval - mono)
+            aligned = c.variables.get_int(v.ALIGNED_INTERVAL)
+            wall_s = c.now().timestamp()
+            if aligned > 0:
+                slot = int(wall_s) // aligned
+                if last_slot is not None and slot != last_slot:
+                    self._aligned()
+                last_slot = slot
             self.wake.clear()
             delay_s = next_wake_s(
                 waiting_start=bool(c.watch.waiting()),
                 sample_due_in_s=due_in,
-                aligned_interval_s=0,
-                wall_s=c.now().timestamp(),
+                aligned_interval_s=aligned,
+                wall_s=wall_s,
             )
             await c.timers.wait(self.wake, delay_s)
+
+    def _aligned(self) -> None:
+        """Clock-aligned values (J01): in a transaction an Updated event (MeterValueClock),
+        outside one a MeterValues message, both through the durable queue."""
+        c = self._ctx
+        measurands = c.variables.get_list(v.ALIGNED_MEASURANDS)
+        for cid in c.hardware.connector_ids:
+            tx = c.transactions.get(cid)
+            if tx is not None:
+                self._flow.periodic(cid, tx, te.Trigger.METER_VALUE_CLOCK)
+                continue
+            values = te.sampled_values(c.hardware.snapshot(cid), measurands, "Sample.Clock")
+            meter = te.meter_value(values, c.now())
+            if meter:
+                c.db.enqueue("MeterValues", {"evse_id": cid, "meter_value": meter})
+                c.outbox_event.set()

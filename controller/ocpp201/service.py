@@ -30,12 +30,13 @@ from controller.ocpp201 import variables as v
 from controller.ocpp201.boot import Boot
 from controller.ocpp201.context import Context
 from controller.ocpp201.delivery import Delivery
-from controller.ocpp201.flow import Flow, StartCause
+from controller.ocpp201.flow import Flow
 from controller.ocpp201.handlers import Handlers
 from controller.ocpp201.link import Link, Opener, WebsocketOpener
 from controller.ocpp201.metering import Metering
 from controller.ocpp201.queue import EventDb, EventJournal
 from controller.ocpp201.statuses import Statuses
+from controller.ocpp201.tx_events import StartCause
 from controller.smart_charging import ProfileStore
 from controller.station import (
     ConnectorStates,

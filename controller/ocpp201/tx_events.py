@@ -11,6 +11,7 @@ Payloads are the `ocpp` library's snake_case dicts, as the durable queue stores 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -39,6 +40,7 @@ class Trigger(StrEnum):
     CHARGING_STATE_CHANGED = "ChargingStateChanged"
     DEAUTHORIZED = "Deauthorized"
     EV_DEPARTED = "EVDeparted"
+    METER_VALUE_CLOCK = "MeterValueClock"
     METER_VALUE_PERIODIC = "MeterValuePeriodic"
     REMOTE_START = "RemoteStart"
     REMOTE_STOP = "RemoteStop"
@@ -48,6 +50,20 @@ class Trigger(StrEnum):
     TRIGGER = "Trigger"
     ABNORMAL_CONDITION = "AbnormalCondition"
 
+
+@dataclass(frozen=True, slots=True)
+class StartCause:
+    """How an authorization came, for the Started event's triggerReason and idToken."""
+
+    id_token: dict[str, str]
+    remote_start_id: int | None
+
+
+# The reading context of the meter values each trigger sends.
+CONTEXTS = {
+    Trigger.METER_VALUE_PERIODIC: "Sample.Periodic",
+    Trigger.METER_VALUE_CLOCK: "Sample.Clock",
+}
 
 # Why a transaction ended, in 2.0.1's ReasonEnumType and the trigger that says so.
 STOPPED: dict[StopReason, tuple[str, Trigger]] = {

@@ -39,6 +39,8 @@ STOP_TX_ON_INVALID_ID = ("TxCtrlr", "StopTxOnInvalidId")
 EV_CONNECTION_TIMEOUT = ("TxCtrlr", "EVConnectionTimeOut")
 MESSAGE_ATTEMPT_INTERVAL = ("OCPPCommCtrlr", "MessageAttemptInterval")
 MESSAGE_ATTEMPTS = ("OCPPCommCtrlr", "MessageAttempts")
+ALIGNED_INTERVAL = ("AlignedDataCtrlr", "Interval")
+ALIGNED_MEASURANDS = ("AlignedDataCtrlr", "Measurands")
 OFFLINE_TX_FOR_UNKNOWN_ID = ("AuthCtrlr", "OfflineTxForUnknownIdEnabled")
 
 INT, BOOL = DataType.INTEGER, DataType.BOOLEAN
@@ -49,6 +51,10 @@ DEFINITIONS: dict[tuple[str, str], Definition] = {
         "Energy.Active.Import.Register,Power.Active.Import,Current.Offered",
         DataType.MEMBER_LIST,
         writable=True,
+    ),
+    ALIGNED_INTERVAL: Definition("0", INT, writable=True),
+    ALIGNED_MEASURANDS: Definition(
+        "Energy.Active.Import.Register", DataType.MEMBER_LIST, writable=True
     ),
     STOP_TX_ON_EV_SIDE_DISCONNECT: Definition("true", BOOL),
     STOP_TX_ON_INVALID_ID: Definition("true", BOOL, writable=True),

@@ -190,3 +190,31 @@ async def test_reset_on_idle_waits_for_the_transaction_then_the_next_boot_says_w
         assert next(p for a, p, _ in r.csms.calls if a == "BootNotification")["reason"] == (
             "RemoteReset"
         )
+
+
+async def test_clock_aligned_values_outside_and_inside_a_transaction(tmp_path):
+    async with rig201(tmp_path) as r:
+        await booted(r)
+        item = {
+            "component": {"name": "AlignedDataCtrlr"},
+            "variable": {"name": "Interval"},
+            "attribute_value": "60",
+        }
+        assert r.service.handlers.set_variable(item)["attribute_status"] == "Accepted"
+        await r.timers.advance(61)
+        await until(lambda: "MeterValues" in [a for a, _ in r.csms.answered])
+        [meter] = [p for a, p in r.csms.answered if a == "MeterValues"]
+        assert meter["evseId"] == 1
+        [value] = meter["meterValue"][0]["sampledValue"]
+        assert (value["context"], value["measurand"], value["value"]) == (
+            "Sample.Clock",
+            "Energy.Active.Import.Register",
+            1000.0,
+        )
+        r.hardware.cp_state = CpState.B
+        r.service.handlers.request_start(TOKEN, 9, 1, None)
+        await r.timers.advance(60)
+        await until(lambda: any(e["triggerReason"] == "MeterValueClock" for e in r.events()))
+        clock = next(e for e in r.events() if e["triggerReason"] == "MeterValueClock")
+        assert clock["meterValue"][0]["sampledValue"][0]["context"] == "Sample.Clock"
+        assert [p for a, p in r.csms.answered if a == "MeterValues"] == [meter]  # not both

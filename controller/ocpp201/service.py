@@ -30,6 +30,7 @@ from controller.ocpp201 import variables as v
 from controller.ocpp201.boot import Boot
 from controller.ocpp201.context import Context
 from controller.ocpp201.delivery import Delivery
+from controller.ocpp201.device_model import live_values
 from controller.ocpp201.flow import Flow
 from controller.ocpp201.handlers import Handlers
 from controller.ocpp201.link import Link, Opener, WebsocketOpener
@@ -69,15 +70,18 @@ class ChargingStationService:
         self.profiles = profiles
         self.db = EventDb(state_dir / "ocpp201.sqlite")
         events = Events()
+        connectors = ConnectorStates(station.connector_ids, self.db, events)
         ctx = Context(
             settings=settings,
             hardware=station,
             profiles=profiles,
             clock=clock,
             db=self.db,
-            variables=v.Variables(self.db),
+            variables=v.Variables(
+                self.db, live_values(settings, profiles, clock, connectors.any_operative)
+            ),
             events=events,
-            connectors=ConnectorStates(station.connector_ids, self.db, events),
+            connectors=connectors,
             watch=TransactionWatch(settings.start_grace_s),
         )
         if timers is not None:

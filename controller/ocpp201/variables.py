@@ -8,7 +8,7 @@ components (docs/ocpp.md, the 2.0.1 table, says which are missing).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -37,8 +37,9 @@ TX_UPDATED_MEASURANDS = ("SampledDataCtrlr", "TxUpdatedMeasurands")
 STOP_TX_ON_EV_SIDE_DISCONNECT = ("TxCtrlr", "StopTxOnEVSideDisconnect")
 STOP_TX_ON_INVALID_ID = ("TxCtrlr", "StopTxOnInvalidId")
 EV_CONNECTION_TIMEOUT = ("TxCtrlr", "EVConnectionTimeOut")
-MESSAGE_ATTEMPT_INTERVAL = ("OCPPCommCtrlr", "MessageAttemptInterval")
-MESSAGE_ATTEMPTS = ("OCPPCommCtrlr", "MessageAttempts")
+# A variable's instance is kept in its name: "Name[Instance]".
+MESSAGE_ATTEMPT_INTERVAL = ("OCPPCommCtrlr", "MessageAttemptInterval[TransactionEvent]")
+MESSAGE_ATTEMPTS = ("OCPPCommCtrlr", "MessageAttempts[TransactionEvent]")
 ALIGNED_INTERVAL = ("AlignedDataCtrlr", "Interval")
 ALIGNED_MEASURANDS = ("AlignedDataCtrlr", "Measurands")
 OFFLINE_TX_FOR_UNKNOWN_ID = ("AuthCtrlr", "OfflineTxForUnknownIdEnabled")
@@ -68,7 +69,23 @@ DEFINITIONS: dict[tuple[str, str], Definition] = {
     OFFLINE_TX_FOR_UNKNOWN_ID: Definition("false", BOOL, writable=True),
     ("SmartChargingCtrlr", "Enabled"): Definition("true", BOOL),
     ("SmartChargingCtrlr", "RateUnit"): Definition("A,W", DataType.MEMBER_LIST),
+    ("AuthCtrlr", "LocalAuthorizeOffline"): Definition("false", BOOL),
+    ("AuthCtrlr", "LocalPreAuthorize"): Definition("false", BOOL),
+    ("SampledDataCtrlr", "TxStartedMeasurands"): Definition(
+        "Energy.Active.Import.Register", DataType.MEMBER_LIST
+    ),
+    ("SampledDataCtrlr", "TxEndedMeasurands"): Definition(
+        "Energy.Active.Import.Register", DataType.MEMBER_LIST
+    ),
+    ("SampledDataCtrlr", "TxEndedInterval"): Definition("0", INT),
+    ("AlignedDataCtrlr", "TxEndedInterval"): Definition("0", INT),
+    ("AlignedDataCtrlr", "TxEndedMeasurands"): Definition("", DataType.MEMBER_LIST),
+    ("ClockCtrlr", "TimeSource"): Definition("NTP", DataType.MEMBER_LIST),  # the system's
+    ("OCPPCommCtrlr", "UnlockOnEVSideDisconnect"): Definition("false", BOOL),  # no lock
+    ("ChargingStation", "Available"): Definition("true", BOOL),
 }
+# Values the station knows at any moment (the clock, the profiles installed): ReadOnly.
+Live = Mapping[tuple[str, str], tuple[DataType, Callable[[], str]]]
 MEASURANDS = frozenset(
     {"Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Current.Offered"}
 )
@@ -95,9 +112,15 @@ def _rejected(text: str) -> dict[str, Any]:
     return {"attribute_status": "Rejected", "attribute_status_info": info}
 
 
+def _variable(name: str) -> dict[str, str]:
+    base, _, instance = name.partition("[")
+    return {"name": base} | ({"instance": instance.rstrip("]")} if instance else {})
+
+
 class Variables:
-    def __init__(self, store: KeyValueStore) -> None:
+    def __init__(self, store: KeyValueStore, live: Live | None = None) -> None:
         self._store = store
+        self._live = dict(live or {})
         stored = store.config_items()
         self._values = {name: stored.get(_key(name), d.default) for name, d in DEFINITIONS.items()}
 
@@ -119,27 +142,32 @@ class Variables:
         if base not in ("FullInventory", "ConfigurationInventory"):
             return None
         out = []
-        for (component, variable), d in DEFINITIONS.items():
-            if base == "ConfigurationInventory" and not d.writable:
+        kinds = {n: (d.data_type, d.writable) for n, d in DEFINITIONS.items()}
+        kinds |= {n: (t, False) for n, (t, _) in self._live.items()}
+        for (component, variable), (data_type, writable) in kinds.items():
+            if base == "ConfigurationInventory" and not writable:
                 continue
             attribute = {
                 "type": "Actual",
-                "value": self._values[(component, variable)],
-                "mutability": "ReadWrite" if d.writable else "ReadOnly",
-                "persistent": True,
+                "value": self._value((component, variable)),
+                "mutability": "ReadWrite" if writable else "ReadOnly",
             }
             out.append(
                 {
                     "component": {"name": component},
-                    "variable": {"name": variable},
+                    "variable": _variable(variable),
                     "variable_attribute": [attribute],
                     "variable_characteristics": {
-                        "data_type": d.data_type.value,
+                        "data_type": data_type.value,
                         "supports_monitoring": False,
                     },
                 }
             )
         return out
+
+    def _value(self, name: tuple[str, str]) -> str:
+        live = self._live.get(name)
+        return live[1]() if live is not None else self._values[name]
 
     def put(self, name: tuple[str, str], value: str) -> None:
         """A value the station itself sets (the boot's heartbeat interval)."""
@@ -149,12 +177,12 @@ class Variables:
     def get_result(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """One GetVariableResult for one GetVariableData (snake_case dicts)."""
         name, out = self._name(item)
-        if name not in DEFINITIONS:
+        if name not in DEFINITIONS and name not in self._live:
             out["attribute_status"] = self._unknown(name)
         elif item.get("attribute_type", "Actual") != "Actual":
             out["attribute_status"] = "NotSupportedAttributeType"
         else:
-            out |= {"attribute_status": "Accepted", "attribute_value": self._values[name]}
+            out |= {"attribute_status": "Accepted", "attribute_value": self._value(name)}
         return out
 
     def set_result(self, item: Mapping[str, Any]) -> dict[str, Any]:
@@ -162,7 +190,9 @@ class Variables:
         name, out = self._name(item)
         d = DEFINITIONS.get(name)
         value = str(item.get("attribute_value", ""))
-        if d is None:
+        if name in self._live:
+            out |= _rejected("read only")
+        elif d is None:
             out["attribute_status"] = self._unknown(name)
         elif item.get("attribute_type", "Actual") != "Actual":
             out["attribute_status"] = "NotSupportedAttributeType"
@@ -179,10 +209,13 @@ class Variables:
     def _name(item: Mapping[str, Any]) -> tuple[tuple[str, str], dict[str, Any]]:
         component = dict(item.get("component") or {})
         variable = dict(item.get("variable") or {})
-        name = (str(component.get("name", "")), str(variable.get("name", "")))
-        return name, {"component": component, "variable": variable}
+        instance = variable.get("instance")
+        name = str(variable.get("name", "")) + (f"[{instance}]" if instance else "")
+        return (str(component.get("name", "")), name), {
+            "component": component,
+            "variable": variable,
+        }
 
-    @staticmethod
-    def _unknown(name: tuple[str, str]) -> str:
-        known = {c for c, _ in DEFINITIONS}
+    def _unknown(self, name: tuple[str, str]) -> str:
+        known = {c for c, _ in DEFINITIONS} | {c for c, _ in self._live}
         return "UnknownVariable" if name[0] in known else "UnknownComponent"

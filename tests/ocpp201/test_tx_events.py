@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from controller.ocpp.settings import OcppSettings
 from controller.ocpp201 import tx_events as te
 from controller.ocpp201 import variables as v
+from controller.ocpp201.device_model import live_values, security_profile
+from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.station import ConnectorSnapshot, StopReason
 from hw.base import CpState, EvseStatus, MeterSample
+from hw.clock import FakeClock
 
 T0 = datetime(2026, 5, 1, 10, 0, tzinfo=UTC)
 
@@ -114,3 +118,46 @@ def test_variables_are_checked_persisted_and_read_back():
     assert (got["attribute_status"], got["attribute_value"]) == ("Accepted", "5")
     target = _item("SampledDataCtrlr", "TxUpdatedInterval") | {"attribute_type": "Target"}
     assert variables.get_result(target)["attribute_status"] == "NotSupportedAttributeType"
+
+
+def test_instances_and_live_values_in_the_device_model():
+    clock = FakeClock(datetime(2026, 5, 1, 10, 0, tzinfo=UTC))
+    profiles = ProfileStore(SmartChargingConfig(phases=1, number_of_connectors=1))
+    settings = OcppSettings(url="wss://csms.example", charge_point_id="CS", password="pw")
+    operative = [True]
+    variables = v.Variables(Memory(), live_values(settings, profiles, clock, lambda: operative[0]))
+    timeout = {
+        "component": {"name": "OCPPCommCtrlr"},
+        "variable": {"name": "MessageTimeout", "instance": "Default"},
+    }
+    assert variables.get_result(timeout)["attribute_value"] == "30"
+    attempts = _item("OCPPCommCtrlr", "MessageAttempts")
+    attempts["variable"]["instance"] = "TransactionEvent"
+    assert variables.get_result(attempts)["attribute_value"] == "3"
+    assert (
+        variables.get_result(_item("OCPPCommCtrlr", "MessageAttempts"))["attribute_status"]
+        == "UnknownVariable"
+    )  # the instance is part of the name
+    assert variables.get_result(_item("ClockCtrlr", "DateTime"))["attribute_value"] == (
+        "2026-05-01T10:00:00.000Z"
+    )
+    assert variables.get_result(_item("SecurityCtrlr", "SecurityProfile"))["attribute_value"] == "2"
+    assert variables.get_result(_item("ChargingStation", "SupplyPhases"))["attribute_value"] == "1"
+    entries = _item("SmartChargingCtrlr", "Entries")
+    entries["variable"]["instance"] = "ChargingProfiles"
+    assert variables.get_result(entries)["attribute_value"] == "0"
+    operative[0] = False
+    state = variables.get_result(_item("ChargingStation", "AvailabilityState"))
+    assert state["attribute_value"] == "Unavailable"
+    refused = variables.set_result(_item("ClockCtrlr", "DateTime", "2030-01-01T00:00:00Z"))
+    assert refused["attribute_status"] == "Rejected"
+    report = variables.report_data("FullInventory")
+    assert report is not None
+    named = {
+        (d["component"]["name"], d["variable"]["name"], d["variable"].get("instance"))
+        for d in report
+    }
+    assert ("OCPPCommCtrlr", "MessageTimeout", "Default") in named
+    assert ("OCPPCommCtrlr", "MessageAttemptInterval", "TransactionEvent") in named
+    assert ("ClockCtrlr", "DateTime", None) in named
+    assert security_profile(OcppSettings(url="ws://x", charge_point_id="CS")) == 0

@@ -35,6 +35,21 @@ STATION_MAX = {
 }
 
 
+REMOTE_START_PROFILE = {
+    "id": 6,
+    "stackLevel": 2,
+    "chargingProfilePurpose": "TxProfile",
+    "chargingProfileKind": "Relative",
+    "chargingSchedule": [
+        {
+            "id": 1,
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 12}],
+        }
+    ],
+}
+
+
 def _get(component, variable):
     return {"getVariableData": [{"component": {"name": component}, "variable": {"name": variable}}]}
 
@@ -103,7 +118,12 @@ async def _blocks(tmp_path):
             r = await csms.call(
                 CP,
                 "RequestStartTransaction",
-                {"idToken": {"idToken": "B", "type": "Central"}, "remoteStartId": 2, "evseId": 1},
+                {
+                    "idToken": {"idToken": "B", "type": "Central"},
+                    "remoteStartId": 2,
+                    "evseId": 1,
+                    "chargingProfile": REMOTE_START_PROFILE,  # K05
+                },
             )
             assert r["status"] == "Accepted"
             started = await csms.wait_for_call(
@@ -111,7 +131,9 @@ async def _blocks(tmp_path):
             )
             tx_id = started["payload"]["transactionInfo"]["transactionId"]
             await csms.wait_for_call("TransactionEvent", _state_is("Charging"), 20, since=mark)
-            out["offered_under_cap_a"] = charger.snapshot(1).status.offered_a
+            comp = await csms.call(CP, "GetCompositeSchedule", {"evseId": 1, "duration": 60})
+            assert [p["limit"] for p in comp["schedule"]["chargingSchedulePeriod"]] == [12]
+            out["offered_under_remote_start_profile_a"] = charger.snapshot(1).status.offered_a
             r = await csms.call(
                 CP,
                 "SetChargingProfile",
@@ -131,7 +153,7 @@ async def _blocks(tmp_path):
             reports = [c["payload"] for c in csms.calls("ReportChargingProfiles")]
             assert report["payload"]["requestId"] == 9 and last["payload"]["requestId"] == 9
             ids = {(p["evseId"], q["id"]) for p in reports for q in p["chargingProfile"]}
-            assert ids == {(0, 1), (1, 5)}
+            assert ids == {(0, 1), (1, 5), (1, 6)}
             tx_reported = [q for p in reports for q in p["chargingProfile"] if q["id"] == 5]
             assert tx_reported[0]["transactionId"] == tx_id
             r = await csms.call(
@@ -204,7 +226,7 @@ async def _blocks(tmp_path):
 def test_functional_blocks_and_an_outage_against_the_strict_csms(tmp_path):
     csms, _, out = asyncio.run(asyncio.wait_for(_blocks(tmp_path), 120))
     assert csms.violations == [], csms.violations
-    assert out["offered_under_cap_a"] <= 20.0
+    assert out["offered_under_remote_start_profile_a"] == 12.0
     assert out["queued_during_outage"] >= 4
     events = [c["payload"] for c in csms.calls("TransactionEvent")]
     assert [e["seqNo"] for e in events] == list(range(len(events)))

@@ -169,6 +169,17 @@ class Session201(SmartChargingRoutes, ChargePoint):  # type: ignore[misc]
     def after_get_base_report(self, request_id: int, report_base: str, **_: Any) -> None:
         self._host.report_later(request_id, report_base)
 
+    @on(Action.data_transfer)
+    def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
+        return call_result.DataTransfer(status="UnknownVendorId")
+
+    # --- C: authorization -----------------------------------------------------------------
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
+        # No authorization cache is kept (AuthCacheCtrlr absent): C11.FR.04.
+        return call_result.ClearCache(status="Rejected")
+
     # --- E: transactions ------------------------------------------------------------------
 
     @on(Action.get_transaction_status)

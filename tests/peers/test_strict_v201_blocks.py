@@ -82,6 +82,10 @@ async def _blocks(tmp_path):
                 CP, "GetBaseReport", {"requestId": 4, "reportBase": "SummaryInventory"}
             )
             assert r["status"] == "NotSupported"
+            r = await csms.call(CP, "DataTransfer", {"vendorId": "com.example"})
+            assert r["status"] == "UnknownVendorId"
+            r = await csms.call(CP, "ClearCache", {})
+            assert r["status"] == "Rejected"  # no authorization cache
 
             # G: availability of EVSE 1
             mark = len(csms.events)

@@ -17,7 +17,8 @@ profile, and a refusal carries the `statusInfo` 2.0.1 answers with:
 * Relative has no startSchedule (FR.41); Absolute and Recurring need one (FR.40).
 * `phaseToUse` needs phase switching we do not offer on one phase (FR.19/20).
 * A second profile with the same purpose and stack level on the same EVSE is Rejected
-  (FR.06/39) instead of replacing the first as in 1.6; the same id still replaces (FR.05).
+  (FR.06/39) instead of replacing the first as in 1.6, and so is a TxDefaultProfile at the
+  level of one on EVSE 0, or the reverse (FR.52/53); the same id still replaces (FR.05).
 * Numbers arrive as floats (the library does not re-parse 2.0.1 as Decimal and the schema has
   no multipleOf): limits are rounded to 0.1 here, as the text of the standard asks.
 """
@@ -162,9 +163,13 @@ def to_store(
     store_purpose = "ChargePointMaxProfile" if purpose == MAX_PROFILE else purpose
     for ip in installed:
         p = ip.profile
+        # A TxDefaultProfile on EVSE 0 and one on an EVSE at the same level clash (FR.52/53).
+        evse_clash = ip.connector_id == evse_id or (
+            purpose == TX_DEFAULT and 0 in (ip.connector_id, evse_id)
+        )
         if (
             p.profile_id != profile_id
-            and ip.connector_id == evse_id
+            and evse_clash
             and p.stack_level == stack_level
             and p.purpose.value == store_purpose
         ):
@@ -192,8 +197,7 @@ def to_store(
 
 
 def composite_to_v201(schedule_16: Mapping[str, Any], evse_id: int) -> dict[str, Any]:
-    """The store's 1.6 composite chargingSchedule as 2.0.1's CompositeScheduleType (snake_case
-    for the library): startSchedule becomes scheduleStart, the EVSE is named."""
+    """The store's composite schedule as 2.0.1's CompositeScheduleType (snake_case)."""
     return {
         "evse_id": evse_id,
         "duration": int(schedule_16.get("duration", 0)),

@@ -211,3 +211,16 @@ def test_the_seed_story_in_the_shared_store_pause_then_resume(store):
     }
     store.transaction_stopped(1)  # the TxProfiles end with their transaction (K02.FR.05)
     assert store.installed() == []
+
+
+def test_tx_default_on_evse_0_and_on_an_evse_at_the_same_level_clash(store):
+    default = profile(
+        id=20, stack_level=2, charging_profile_purpose="TxDefaultProfile", transaction_id=None
+    )
+    assert _set(store, default, T0, evse_id=0).accepted
+    on_evse = {**default, "id": 21}
+    assert refused(_set(store, on_evse, T0, evse_id=1)) is Reason.DUPLICATE_PROFILE
+    other_level = {**default, "id": 22, "stack_level": 3}
+    assert _set(store, other_level, T0, evse_id=1).accepted
+    back_on_0 = {**default, "id": 23, "stack_level": 3}
+    assert refused(_set(store, back_on_0, T0, evse_id=0)) is Reason.DUPLICATE_PROFILE

@@ -66,6 +66,8 @@ class Boot:
                 await c.timers.sleep(self._retry_s)
             log.info("BootNotification accepted (OCPP 2.0.1)")
             c.security_event("StartupOfTheDevice", None)
+            if c.maintenance is not None:
+                c.maintenance.boot_accepted()  # a release on trial is now confirmed
             if self.reason != "PowerUp":
                 c.db.set_config(BOOT_REASON_KEY, "")
         c.session = caller

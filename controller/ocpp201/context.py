@@ -49,6 +49,8 @@ class Context:
     heartbeat_changed: asyncio.Event = field(default_factory=asyncio.Event)
     meter_wake: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    maintenance: Any = None
+    """The app's firmware and diagnostics `Maintenance` (1.6's machinery), if set up."""
 
     @property
     def transactions(self) -> TransactionBook:

@@ -18,6 +18,7 @@ from controller.ocpp.core import utc_iso
 from controller.ocpp201.boot import BOOT_REASON_KEY, Boot
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow
+from controller.ocpp201.maintenance import Maintenance201
 from controller.ocpp201.ports import Answer
 from controller.ocpp201.profiles import Refusal, composite_to_v201, to_store
 from controller.ocpp201.station_requests import StationRequests
@@ -38,6 +39,7 @@ def _rejected(reason: str, info: str) -> Answer:
 class Handlers(StationRequests):
     def __init__(self, ctx: Context, flow: Flow, statuses: Statuses, boot: Boot) -> None:
         super().__init__(ctx, flow, statuses, boot)
+        self.maintenance = Maintenance201(ctx)
         self.frames_received = 0
         self.frames_rejected = 0
 
@@ -150,6 +152,26 @@ class Handlers(StationRequests):
                     await asyncio.sleep(0.1)
         c.db.set_config(BOOT_REASON_KEY, "RemoteReset")  # the next BootNotification's reason
         await c.hardware.reset("Hard" if kind == "Immediate" else "Soft")
+
+    # --- L, N: firmware and logs ---------------------------------------------------------
+
+    def update_firmware(
+        self, request_id: int, firmware: dict[str, Any], retries: int | None, interval: int | None
+    ) -> str:
+        return self.maintenance.update_firmware(request_id, firmware, retries, interval)
+
+    def get_log(
+        self,
+        request_id: int,
+        log_type: str,
+        location: dict[str, Any],
+        retries: int | None,
+        interval: int | None,
+    ) -> tuple[str, str | None]:
+        return self.maintenance.get_log(request_id, log_type, location, retries, interval)
+
+    def upload_log_later(self, request_id: int) -> None:
+        self.maintenance.upload_log_later(request_id)
 
     # --- E: transactions --------------------------------------------------------------------
 

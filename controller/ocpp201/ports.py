@@ -59,4 +59,19 @@ class Host(Protocol):
 
     def report_later(self, request_id: int, base: str) -> None: ...
 
+    def update_firmware(
+        self, request_id: int, firmware: dict[str, Any], retries: int | None, interval: int | None
+    ) -> str: ...
+
+    def get_log(
+        self,
+        request_id: int,
+        log_type: str,
+        location: dict[str, Any],
+        retries: int | None,
+        interval: int | None,
+    ) -> tuple[str, str | None]: ...
+
+    def upload_log_later(self, request_id: int) -> None: ...
+
     def frame_counted(self, accepted: bool) -> None: ...

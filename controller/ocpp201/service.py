@@ -34,6 +34,7 @@ from controller.ocpp201.device_model import live_values
 from controller.ocpp201.flow import Flow
 from controller.ocpp201.handlers import Handlers
 from controller.ocpp201.link import Link, Opener, WebsocketOpener
+from controller.ocpp201.maintenance import KeysView
 from controller.ocpp201.metering import Metering
 from controller.ocpp201.queue import EventDb, EventJournal
 from controller.ocpp201.statuses import Statuses
@@ -104,7 +105,7 @@ class ChargingStationService:
             self.boot.session_main,
             rng,
         )
-        self.maintenance: Any = None  # firmware and diagnostics: not on 2.0.1 yet
+        self.keys = KeysView(ctx)  # what the diagnostics tarball lists
 
     def _restore(self) -> None:
         """Open transactions go on after a restart only if the settings say so; else they
@@ -181,7 +182,16 @@ class ChargingStationService:
         self.ctx.spawn(coro, name)
 
     def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None:
-        self.delivery.enqueue_notification(action, payload)
+        """A firmware or diagnostics report of the shared machinery, in 2.0.1's words."""
+        self.delivery.enqueue_notification(*self.handlers.maintenance.translate(action, payload))
+
+    @property
+    def maintenance(self) -> Any:
+        return self.ctx.maintenance
+
+    @maintenance.setter
+    def maintenance(self, value: Any) -> None:
+        self.ctx.maintenance = value
 
     # --- what the daemon tells ----------------------------------------------------------------
 

@@ -24,11 +24,12 @@ from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.ports import Connection
 from controller.ocpp201.ports import Host
 from controller.ocpp201.routes_k import SmartChargingRoutes
+from controller.ocpp201.routes_l import MaintenanceRoutes
 
 log = logging.getLogger(__name__)
 
 
-class Session201(SmartChargingRoutes, ChargePoint):  # type: ignore[misc]
+class Session201(SmartChargingRoutes, MaintenanceRoutes, ChargePoint):  # type: ignore[misc]
     def __init__(
         self, host: Host, station_id: str, connection: Connection, timeout_s: float
     ) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from ocpp.v201 import call
 
 from controller.ocpp.core import utc_iso
+from controller.ocpp201 import variables as v
 from controller.ocpp201.boot import BOOT_REASON_KEY, Boot
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow
@@ -81,6 +82,17 @@ class Handlers(StationRequests):
                 request_id=request_id, generated_at=at, seq_no=0, report_data=data
             )
             await caller.call(report, suppress=False)
+
+    def verdict(self, tx_key: str, id_token_info: dict[str, Any]) -> None:
+        """The CSMS's idTokenInfo in a TransactionEvent answer: anything but Accepted stops
+        the transaction when TxCtrlr.StopTxOnInvalidId says so (E05)."""
+        status = id_token_info.get("status", "Accepted")
+        if status == "Accepted" or not self._ctx.variables.get_bool(v.STOP_TX_ON_INVALID_ID):
+            return
+        for cid, tx in self._ctx.transactions.items():
+            if tx.tx_key == tx_key:
+                log.warning("CSMS answered %s for the idToken: stopping", status)
+                self._flow.stop(cid, StopReason.DEAUTHORIZED)
 
     # --- F: remote control ------------------------------------------------------------------
 

@@ -72,15 +72,15 @@ class ChargingStationService:
         self.db = EventDb(state_dir / "ocpp201.sqlite")
         events = Events()
         connectors = ConnectorStates(station.connector_ids, self.db, events)
+        ids = station.connector_ids
+        live = live_values(settings, profiles, clock, connectors, self._status_word, ids)
         ctx = Context(
             settings=settings,
             hardware=station,
             profiles=profiles,
             clock=clock,
             db=self.db,
-            variables=v.Variables(
-                self.db, live_values(settings, profiles, clock, connectors.any_operative)
-            ),
+            variables=v.Variables(self.db, live),
             events=events,
             connectors=connectors,
             watch=TransactionWatch(settings.start_grace_s),
@@ -94,7 +94,7 @@ class ChargingStationService:
         )
         self._restore()
         self.statuses = Statuses(ctx)
-        self.delivery = Delivery(ctx, self._verdict)
+        self.delivery = Delivery(ctx, lambda tx_key, info: self.handlers.verdict(tx_key, info))
         self.boot = Boot(ctx, self.statuses, self.delivery)
         self.metering = Metering(ctx, self.flow)
         self.handlers = Handlers(ctx, self.flow, self.statuses, self.boot)
@@ -120,15 +120,8 @@ class ChargingStationService:
                 self._to_power_loss.append(tx)
                 self.flow.held.add(tx.connector_id)
 
-    def _verdict(self, tx_key: str, id_token_info: dict[str, Any]) -> None:
-        if id_token_info.get("status", "Accepted") == "Accepted":
-            return
-        if not self.ctx.variables.get_bool(v.STOP_TX_ON_INVALID_ID):
-            return
-        for cid, tx in self.ctx.transactions.items():
-            if tx.tx_key == tx_key:
-                log.warning("CSMS answered %s for the idToken: stopping", id_token_info["status"])
-                self.flow.stop(cid, StopReason.DEAUTHORIZED)
+    def _status_word(self, connector_id: int) -> str:
+        return self.statuses.current(connector_id).value
 
     # --- what the daemon reads ----------------------------------------------------------------
 

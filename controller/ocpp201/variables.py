@@ -18,6 +18,7 @@ from controller.station import KeyValueStore
 
 class DataType(StrEnum):
     INTEGER = "integer"
+    DECIMAL = "decimal"
     BOOLEAN = "boolean"
     STRING = "string"
     MEMBER_LIST = "MemberList"
@@ -117,6 +118,16 @@ def _variable(name: str) -> dict[str, str]:
     return {"name": base} | ({"instance": instance.rstrip("]")} if instance else {})
 
 
+def _component(name: str) -> dict[str, Any]:
+    """ "EVSE@1" and "Connector@1.1" name a component of one EVSE (and connector)."""
+    base, _, where = name.partition("@")
+    if not where:
+        return {"name": base}
+    evse, _, connector = where.partition(".")
+    located = {"id": int(evse)} | ({"connector_id": int(connector)} if connector else {})
+    return {"name": base, "evse": located}
+
+
 class Variables:
     def __init__(self, store: KeyValueStore, live: Live | None = None) -> None:
         self._store = store
@@ -154,7 +165,7 @@ class Variables:
             }
             out.append(
                 {
-                    "component": {"name": component},
+                    "component": _component(component),
                     "variable": _variable(variable),
                     "variable_attribute": [attribute],
                     "variable_characteristics": {
@@ -211,7 +222,11 @@ class Variables:
         variable = dict(item.get("variable") or {})
         instance = variable.get("instance")
         name = str(variable.get("name", "")) + (f"[{instance}]" if instance else "")
-        return (str(component.get("name", "")), name), {
+        evse = component.get("evse") or {}
+        where = "" if "id" not in evse else f"@{evse['id']}"
+        if where and evse.get("connector_id") is not None:
+            where += f".{evse['connector_id']}"
+        return (str(component.get("name", "")) + where, name), {
             "component": component,
             "variable": variable,
         }

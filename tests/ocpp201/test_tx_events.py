@@ -9,7 +9,7 @@ from controller.ocpp201 import tx_events as te
 from controller.ocpp201 import variables as v
 from controller.ocpp201.device_model import live_values, security_profile
 from controller.smart_charging import ProfileStore, SmartChargingConfig
-from controller.station import ConnectorSnapshot, StopReason
+from controller.station import ConnectorSnapshot, ConnectorStates, Events, StopReason
 from hw.base import CpState, EvseStatus, MeterSample
 from hw.clock import FakeClock
 
@@ -124,8 +124,11 @@ def test_instances_and_live_values_in_the_device_model():
     clock = FakeClock(datetime(2026, 5, 1, 10, 0, tzinfo=UTC))
     profiles = ProfileStore(SmartChargingConfig(phases=1, number_of_connectors=1))
     settings = OcppSettings(url="wss://csms.example", charge_point_id="CS", password="pw")
-    operative = [True]
-    variables = v.Variables(Memory(), live_values(settings, profiles, clock, lambda: operative[0]))
+    connectors = ConnectorStates([1], Memory(), Events())
+    status = {1: "Occupied"}
+    live = live_values(settings, profiles, clock, connectors, status.__getitem__, [1])
+    variables = v.Variables(Memory(), live)
+
     timeout = {
         "component": {"name": "OCPPCommCtrlr"},
         "variable": {"name": "MessageTimeout", "instance": "Default"},
@@ -146,9 +149,18 @@ def test_instances_and_live_values_in_the_device_model():
     entries = _item("SmartChargingCtrlr", "Entries")
     entries["variable"]["instance"] = "ChargingProfiles"
     assert variables.get_result(entries)["attribute_value"] == "0"
-    operative[0] = False
+    connectors.set_operative(1, False)
     state = variables.get_result(_item("ChargingStation", "AvailabilityState"))
     assert state["attribute_value"] == "Unavailable"
+    plug = {
+        "component": {"name": "Connector", "evse": {"id": 1, "connector_id": 1}},
+        "variable": {"name": "AvailabilityState"},
+    }
+    assert variables.get_result(plug)["attribute_value"] == "Occupied"
+    evse = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"}}
+    assert variables.get_result(evse)["attribute_value"] == "7360"  # 32 A x 1 x 230 V
+    evse["component"]["evse"]["id"] = 2
+    assert variables.get_result(evse)["attribute_status"] == "UnknownComponent"
     refused = variables.set_result(_item("ClockCtrlr", "DateTime", "2030-01-01T00:00:00Z"))
     assert refused["attribute_status"] == "Rejected"
     report = variables.report_data("FullInventory")
@@ -160,4 +172,6 @@ def test_instances_and_live_values_in_the_device_model():
     assert ("OCPPCommCtrlr", "MessageTimeout", "Default") in named
     assert ("OCPPCommCtrlr", "MessageAttemptInterval", "TransactionEvent") in named
     assert ("ClockCtrlr", "DateTime", None) in named
+    located = [d["component"] for d in report if d["component"]["name"] == "Connector"]
+    assert {"name": "Connector", "evse": {"id": 1, "connector_id": 1}} in located
     assert security_profile(OcppSettings(url="ws://x", charge_point_id="CS")) == 0

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from typing import Any
 
+from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.v201 import call
 
 from controller.ocpp.core import utc_iso
@@ -55,15 +56,24 @@ class Handlers(StationRequests):
 
     # --- B: provisioning --------------------------------------------------------------------
 
-    def get_variable(self, item: dict[str, Any]) -> dict[str, Any]:
-        return self._ctx.variables.get_result(item)
+    def _within(self, items: list[dict[str, Any]], limit: tuple[str, str]) -> None:
+        most = self._ctx.variables.get_int(limit)
+        if len(items) > most:
+            raise OccurrenceConstraintViolationError(
+                description=f"{len(items)} items, more than {limit[0]}.{limit[1]} = {most}"
+            )
 
-    def set_variable(self, item: dict[str, Any]) -> dict[str, Any]:
-        result = self._ctx.variables.set_result(item)
-        if result["attribute_status"] == "Accepted":
+    def get_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self._within(items, v.ITEMS_GET_VARIABLES)
+        return [self._ctx.variables.get_result(item) for item in items]
+
+    def set_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self._within(items, v.ITEMS_SET_VARIABLES)
+        results = [self._ctx.variables.set_result(item) for item in items]
+        if any(r["attribute_status"] == "Accepted" for r in results):
             self._ctx.heartbeat_changed.set()
             self._ctx.meter_wake.set()
-        return result
+        return results
 
     def base_report(self, request_id: int, base: str) -> str:
         return "NotSupported" if self._ctx.variables.report_data(base) is None else "Accepted"
@@ -74,12 +84,21 @@ class Handlers(StationRequests):
             self._ctx.spawn(self._notify_report(request_id, data), "notify-report")
 
     async def _notify_report(self, request_id: int, data: list[dict[str, Any]]) -> None:
-        """One NotifyReport: the variables fit in one message (seqNo 0, no tbc)."""
-        caller = self._ctx.session
-        if caller is not None:
-            at = utc_iso(self._ctx.now())
+        """NotifyReports of at most ItemsPerMessage[GetReport] items, seqNo from 0, `tbc` on
+        all but the last."""
+        size = max(1, self._ctx.variables.get_int(v.ITEMS_GET_REPORT))
+        pages = [data[i : i + size] for i in range(0, len(data), size)] or [[]]
+        at = utc_iso(self._ctx.now())
+        for n, page in enumerate(pages):
+            caller = self._ctx.session
+            if caller is None:
+                return
             report = call.NotifyReport(
-                request_id=request_id, generated_at=at, seq_no=0, report_data=data
+                request_id=request_id,
+                generated_at=at,
+                seq_no=n,
+                report_data=page or None,
+                tbc=n < len(pages) - 1,
             )
             await caller.call(report, suppress=False)
 

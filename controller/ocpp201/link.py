@@ -121,6 +121,9 @@ class Link:
                 for t in (reader, worker):
                     t.cancel()
                 await asyncio.wait({reader, worker}, timeout=2.0)
+            # Both may have ended with the link; each error is looked at (none left for the
+            # loop to report as "never retrieved"), the first finisher's is raised.
+            errors = {t: t.exception() for t in (reader, worker) if t.done() and not t.cancelled()}
             for t in done:
-                if not t.cancelled() and (exc := t.exception()) is not None:
+                if (exc := errors.get(t)) is not None:
                     raise exc

@@ -150,14 +150,14 @@ class Session201(SmartChargingRoutes, MaintenanceRoutes, ChargePoint):  # type: 
     def on_get_variables(
         self, get_variable_data: list[dict[str, Any]], **_: Any
     ) -> call_result.GetVariables:
-        results = [self._host.get_variable(item) for item in get_variable_data]
+        results = self._host.get_variables(get_variable_data)
         return call_result.GetVariables(get_variable_result=results)
 
     @on(Action.set_variables)
     def on_set_variables(
         self, set_variable_data: list[dict[str, Any]], **_: Any
     ) -> call_result.SetVariables:
-        results = [self._host.set_variable(item) for item in set_variable_data]
+        results = self._host.set_variables(set_variable_data)
         return call_result.SetVariables(set_variable_result=results)
 
     @on(Action.get_base_report)

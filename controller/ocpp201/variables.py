@@ -43,6 +43,9 @@ MESSAGE_ATTEMPT_INTERVAL = ("OCPPCommCtrlr", "MessageAttemptInterval[Transaction
 MESSAGE_ATTEMPTS = ("OCPPCommCtrlr", "MessageAttempts[TransactionEvent]")
 ALIGNED_INTERVAL = ("AlignedDataCtrlr", "Interval")
 ALIGNED_MEASURANDS = ("AlignedDataCtrlr", "Measurands")
+ITEMS_GET_REPORT = ("DeviceDataCtrlr", "ItemsPerMessage[GetReport]")
+ITEMS_GET_VARIABLES = ("DeviceDataCtrlr", "ItemsPerMessage[GetVariables]")
+ITEMS_SET_VARIABLES = ("DeviceDataCtrlr", "ItemsPerMessage[SetVariables]")
 OFFLINE_TX_FOR_UNKNOWN_ID = ("AuthCtrlr", "OfflineTxForUnknownIdEnabled")
 
 INT, BOOL = DataType.INTEGER, DataType.BOOLEAN
@@ -84,6 +87,14 @@ DEFINITIONS: dict[tuple[str, str], Definition] = {
     ("ClockCtrlr", "TimeSource"): Definition("NTP", DataType.MEMBER_LIST),  # the system's
     ("OCPPCommCtrlr", "UnlockOnEVSideDisconnect"): Definition("false", BOOL),  # no lock
     ("ChargingStation", "Available"): Definition("true", BOOL),
+    # Larger requests are refused (GetVariables, SetVariables), larger reports split.
+    ITEMS_GET_REPORT: Definition("20", INT),
+    ITEMS_GET_VARIABLES: Definition("50", INT),
+    ITEMS_SET_VARIABLES: Definition("50", INT),
+    # The websocket's own frame limit: a larger frame ends the connection (RFC 6455 1009).
+    ("DeviceDataCtrlr", "BytesPerMessage[GetReport]"): Definition("4194304", INT),
+    ("DeviceDataCtrlr", "BytesPerMessage[GetVariables]"): Definition("4194304", INT),
+    ("DeviceDataCtrlr", "BytesPerMessage[SetVariables]"): Definition("4194304", INT),
 }
 # Values the station knows at any moment (the clock, the profiles installed): ReadOnly.
 Live = Mapping[tuple[str, str], tuple[DataType, Callable[[], str]]]

@@ -200,7 +200,7 @@ async def test_clock_aligned_values_outside_and_inside_a_transaction(tmp_path):
             "variable": {"name": "Interval"},
             "attribute_value": "60",
         }
-        assert r.service.handlers.set_variable(item)["attribute_status"] == "Accepted"
+        assert r.service.handlers.set_variables([item])[0]["attribute_status"] == "Accepted"
         await r.timers.advance(61)
         await until(lambda: "MeterValues" in [a for a, _ in r.csms.answered])
         [meter] = [p for a, p in r.csms.answered if a == "MeterValues"]

@@ -8,7 +8,7 @@ import contextlib
 from dataclasses import replace
 
 import pytest
-from strict_csms import StrictCsms
+from strict_csms import CsmsCallError, StrictCsms
 from test_strict_v201 import V201, _settings, _state_is, tx_profile
 
 from controller.app import Charger
@@ -66,15 +66,22 @@ async def _blocks(tmp_path):
             assert r["getVariableResult"][0]["attributeValue"] == "EVConnected,Authorized"
             r = await csms.call(CP, "GetVariables", _get("NoSuchCtrlr", "X"))
             assert r["getVariableResult"][0]["attributeStatus"] == "UnknownComponent"
+            too_many = {"getVariableData": _get("TxCtrlr", "TxStopPoint")["getVariableData"] * 51}
+            with pytest.raises(CsmsCallError):  # more than ItemsPerMessage[GetVariables]
+                await csms.call(CP, "GetVariables", too_many)
             mark = len(csms.events)
             r = await csms.call(
                 CP, "GetBaseReport", {"requestId": 3, "reportBase": "FullInventory"}
             )
             assert r["status"] == "Accepted"
-            report = await csms.wait_for_call("NotifyReport", timeout=10, since=mark)
+            await csms.wait_for_call("NotifyReport", lambda p: not p.get("tbc"), 10, mark)
+            pages = [c["payload"] for c in csms.calls("NotifyReport")]
+            assert [p["seqNo"] for p in pages] == list(range(len(pages)))
+            assert len(pages) >= 2 and all(len(p["reportData"]) <= 20 for p in pages)
             names = {
                 (d["component"]["name"], d["variable"]["name"])
-                for d in report["payload"]["reportData"]
+                for p in pages
+                for d in p["reportData"]
             }
             assert ("SampledDataCtrlr", "TxUpdatedInterval") in names
             assert ("TxCtrlr", "TxStartPoint") in names

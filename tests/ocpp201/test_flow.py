@@ -218,3 +218,41 @@ async def test_clock_aligned_values_outside_and_inside_a_transaction(tmp_path):
         clock = next(e for e in r.events() if e["triggerReason"] == "MeterValueClock")
         assert clock["meterValue"][0]["sampledValue"][0]["context"] == "Sample.Clock"
         assert [p for a, p in r.csms.answered if a == "MeterValues"] == [meter]  # not both
+
+
+async def test_profiles_keep_applying_offline_and_to_a_transaction_started_offline(tmp_path):
+    """K06/K07: what the CSMS set goes on limiting without it; a transaction started while
+    offline gets the TxDefaultProfile."""
+    default = {
+        "id": 30,
+        "stack_level": 0,
+        "charging_profile_purpose": "TxDefaultProfile",
+        "charging_profile_kind": "Relative",
+        "charging_schedule": [
+            {
+                "id": 1,
+                "charging_rate_unit": "A",
+                "charging_schedule_period": [{"start_period": 0, "limit": 8.0}],
+            }
+        ],
+    }
+    async with rig201(tmp_path) as r:
+        await booted(r)
+        assert r.service.handlers.set_charging_profile(0, default) == ("Accepted", None)
+        await until(lambda: bool(r.service.profiles.installed()))  # once it is on disk
+        item = {
+            "component": {"name": "AuthCtrlr"},
+            "variable": {"name": "OfflineTxForUnknownIdEnabled"},
+            "attribute_value": "true",
+        }
+        assert r.service.handlers.set_variables([item])[0]["attribute_status"] == "Accepted"
+        r.opener.refuse = True
+        r.opener.drop()
+        await until(lambda: r.service.link_state == "offline")
+        r.hardware.cp_state = CpState.B
+        r.changed()
+        assert await r.service.present_id_tag(1, "CARD9")  # offline: allowed by the variable
+        tx = r.service.active_transaction(1)
+        assert tx is not None
+        assert r.service.profiles.limit_at(1, tx.start + timedelta(seconds=10)).value == 8.0
+        assert r.service.db.events_queued(tx.tx_key) == 1  # its Started waits for the CSMS

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import logging
 import random
+import ssl
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, cast
@@ -95,6 +96,9 @@ class Link:
                     log.warning("CSMS refused the connection: HTTP %d", code)
                     if code == 401:
                         c.security_event("FailedToAuthenticateAtCsms", f"HTTP {code}")
+                elif isinstance(exc, ssl.SSLCertVerificationError):
+                    log.warning("CSMS certificate not trusted: %s", exc.verify_message)
+                    c.security_event("InvalidCsmsCertificate", exc.verify_message)
                 else:
                     log.warning("CSMS link: %s: %s", type(exc).__name__, exc)
             c.link_state = LinkState.OFFLINE

@@ -52,7 +52,8 @@ class Flow:
             {"id_token": tx.id_tag, "type": "Local"}, None
         )
         plugged_last = self._plugged_at.get(cid, 0.0) > self._authorized_at.get(cid, 0.0)
-        state = te.charging_state(c.hardware.snapshot(cid).status)
+        status = c.hardware.snapshot(cid).status
+        state = te.charging_state(status)
         if state is te.ChargingState.SUSPENDED_EVSE:
             state = te.ChargingState.EV_CONNECTED  # nothing offered yet: it has just begun
         self.states[tx.tx_key] = state
@@ -69,6 +70,7 @@ class Flow:
             remote_start_id=cause.remote_start_id,
             meter=te.meter_value(te.energy_value(tx.meter_start_wh, "Transaction.Begin"), tx.start),
             offline=c.caller() is None,
+            cable_max_a=status.cable_max_a,
         )
 
     def ended_payload(

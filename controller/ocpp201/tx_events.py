@@ -173,6 +173,7 @@ def transaction_event(
     stopped_reason: str | None = None,
     meter: list[dict[str, Any]] | None = None,
     offline: bool = False,
+    cable_max_a: float | None = None,
 ) -> dict[str, Any]:
     """One TransactionEvent, without its seqNo."""
     info: dict[str, Any] = {"transaction_id": transaction_id}
@@ -196,4 +197,6 @@ def transaction_event(
         payload["meter_value"] = meter
     if offline:
         payload["offline"] = True
+    if cable_max_a is not None:
+        payload["cable_max_current"] = int(cable_max_a)  # the plug's rating (PP resistor)
     return payload

@@ -30,6 +30,7 @@ class Connector:
     contactor_closed: bool = False
     energy_wh: float = 1000.0
     limit_a: float | None = None
+    cable_max_a: float | None = None
     operative: dict[int, bool] = field(default_factory=dict)
     resets: list[str] = field(default_factory=list)
 
@@ -39,7 +40,9 @@ class Connector:
 
     def snapshot(self, connector_id: int) -> ConnectorSnapshot:
         meter = MeterSample(self.energy_wh, 0.0, (0.0, 0.0, 0.0), (230.0, 0.0, 0.0))
-        status = EvseStatus(self.cp_state, self.offered_a, self.contactor_closed)
+        status = EvseStatus(
+            self.cp_state, self.offered_a, self.contactor_closed, cable_max_a=self.cable_max_a
+        )
         return ConnectorSnapshot(connector_id, status, self.limit_a, meter)
 
     def charge(self, offered_a: float = 16.0) -> None:

@@ -66,6 +66,7 @@ async def test_a_card_the_csms_refuses_starts_nothing(tmp_path):
 async def test_a_remote_start_waits_for_the_car_and_says_remote_start(tmp_path):
     async with rig201(tmp_path) as r:
         await booted(r)
+        r.hardware.cable_max_a = 20.0  # a 20 A cable (PP resistor)
         assert r.service.handlers.request_start(TOKEN, 3, None, None) == ("Accepted", None)
         await settle()
         assert r.service.active_transaction(1) is None  # no car yet
@@ -74,6 +75,7 @@ async def test_a_remote_start_waits_for_the_car_and_says_remote_start(tmp_path):
         await until(lambda: len(r.events()) == 1)
         assert r.events()[0]["triggerReason"] == "RemoteStart"
         assert r.events()[0]["transactionInfo"]["remoteStartId"] == 3
+        assert r.events()[0]["cableMaxCurrent"] == 20
 
 
 async def test_a_remote_start_with_a_tx_profile_installs_it_with_the_transaction(tmp_path):

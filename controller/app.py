@@ -30,6 +30,7 @@ from controller.grid import build_main_fuse
 from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
+from controller.ocpp201.service import ChargingStationService
 from controller.ocpp_setup import ocpp_settings
 from controller.readers import build_readers
 from controller.sdnotify import Notifier
@@ -83,7 +84,8 @@ class Charger:
             db_path=self.state_dir / "profiles.sqlite",
             fallback_current_a=settings.station.fallback_current_a,
         )
-        self.ocpp = ChargePointService(
+        adapter = ChargingStationService if settings.ocpp.version == "2.0.1" else ChargePointService
+        self.ocpp = adapter(
             ocpp_settings(settings, self.hardware), self, self.profiles, self.state_dir, self.clock
         )
         damages = [

@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--house", action="store_true", help="the main-fuse guard in a simulated house instead"
     )
+    p.add_argument(
+        "--ocpp", choices=("1.6", "2.0.1"), default="1.6", help="the protocol of the story"
+    )
 
     p = sub.add_parser("replay", help="what would this charger do with these OCPP messages?")
     p.add_argument("scenario", metavar="SCENARIO.json")

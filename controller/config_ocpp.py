@@ -7,6 +7,7 @@ values (URL, identity, TLS files) are checked against what a CSMS will accept.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -15,6 +16,7 @@ from controller.ocpp.feature_profiles import default_profiles, parse_profiles
 
 
 class OcppSection(_Section):
+    version: Literal["1.6", "2.0.1"] = "1.6"  # the protocol, and so the websocket subprotocol
     url: str = "ws://127.0.0.1:9000/ocpp"
     charge_point_id: str = Field("CP001", min_length=1, max_length=48)
     password: SecretStr | None = None

@@ -1,8 +1,9 @@
 """Shared test options and checks: every OCPP message the charger sends in a test is checked
-against the OCPP 1.6 JSON schemas (the service itself skips that check at run time: it costs
-more CPU than the rest of sending). `--hil` opts into the suite that needs a real Raspberry Pi
-(the rig tests then run on the real rig instead of its circuit twin); `--report FILE` writes
-the rig tests' measured timings as JSON (docs/hil.md, "Results")."""
+against the JSON schemas of its OCPP version, 1.6 or 2.0.1 (the service itself skips that
+check at run time: it costs more CPU than the rest of sending). `--hil` opts into the suite
+that needs a real Raspberry Pi (the rig tests then run on the real rig instead of its circuit
+twin); `--report FILE` writes the rig tests' measured timings as JSON (docs/hil.md,
+"Results")."""
 
 from __future__ import annotations
 
@@ -51,8 +52,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{count:4d} skipped: {reason}")
 
 
-def outgoing_problems(raw: str) -> list[str]:
-    """What the OCPP 1.6 schema says is wrong with a CALL we send ([] for other frames)."""
+def outgoing_problems(raw: str, version: str = "1.6") -> list[str]:
+    """What the OCPP schema says is wrong with a CALL we send ([] for other frames)."""
     from ocpp.messages import MessageType, get_validator
 
     frame: Any = json.loads(raw, parse_float=decimal.Decimal)
@@ -60,9 +61,9 @@ def outgoing_problems(raw: str) -> list[str]:
         return []
     action, payload = frame[2], frame[3]
     try:
-        validator = get_validator(MessageType.Call, action, "1.6", parse_float=decimal.Decimal)
+        validator = get_validator(MessageType.Call, action, version, parse_float=decimal.Decimal)
     except OSError:
-        return [f"{action}: no OCPP 1.6 schema for this action"]
+        return [f"{action}: no OCPP {version} schema for this action"]
     return [
         f"{action} at {'/'.join(map(str, e.absolute_path)) or 'payload'}: {e.message}"
         for e in validator.iter_errors(payload)
@@ -74,15 +75,22 @@ def outgoing_ocpp_checked(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]
     """Fails the test if the charger sent a CALL its schema forbids. A test that sends an
     invalid one on purpose takes this fixture and empties the list once it has looked."""
     from controller.ocpp.session import Session
+    from controller.ocpp201.session import Session201
 
     problems: list[str] = []
     real_send = Session._send
+    real_send_201 = Session201._send
 
     async def checked_send(self: Session, message: str) -> None:
         problems.extend(outgoing_problems(message))
         await real_send(self, message)
 
+    async def checked_send_201(self: Session201, message: str) -> None:
+        problems.extend(outgoing_problems(message, "2.0.1"))
+        await real_send_201(self, message)
+
     monkeypatch.setattr(Session, "_send", checked_send)
+    monkeypatch.setattr(Session201, "_send", checked_send_201)
     yield problems
     if problems:
-        pytest.fail("the charger sent invalid OCPP 1.6: " + "; ".join(problems[:5]))
+        pytest.fail("the charger sent invalid OCPP: " + "; ".join(problems[:5]))

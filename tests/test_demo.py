@@ -39,3 +39,31 @@ def _rows_are_true(rows):
     assert rows[-1]["drawn_a"] == 0.0, rows[-1]
     assert rows[-1]["cp_state"] == "B", rows[-1]
     assert rows[-1]["t_s"] == max(r["t_s"] for r in rows)
+
+
+@pytest.mark.slow
+def test_demo_in_ocpp_201_plays_the_seed_story(tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "controller", "demo", "--ocpp", "2.0.1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    doc = json.loads(out.stdout.splitlines()[-1])
+    assert doc["checks"] and all(doc["checks"].values()), doc["checks"]
+    states = [r["ocpp_status"] for r in doc["rows"]]
+    assert "SuspendedEVSE" in states and "Charging" in states  # the chargingState, 2.0.1's
+    assert "RequestStartTransaction" in out.stderr and "RequestStopTransaction" in out.stderr
+    _rows_are_true(doc["rows"])
+
+
+def test_demo_in_ocpp_201_refuses_an_external_csms():
+    out = subprocess.run(
+        [sys.executable, "-m", "controller", "demo", "--ocpp", "2.0.1", "--csms", "ws://x:1"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 64
+    assert "--ocpp 2.0.1" in out.stderr

@@ -240,6 +240,8 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
         return f"demo {option} {err['input']!r}: {err['msg'].removeprefix('Value error, ')}"
     if getattr(args, "house", False) and args.csms:
         return "demo --house plays its own story with the embedded CSMS: leave out --csms"
+    if getattr(args, "ocpp", "1.6") == "2.0.1" and (args.csms or getattr(args, "house", False)):
+        return "demo --ocpp 2.0.1 plays the seed story with its embedded CSMS only"
     if args.plot:
         why = missing_plot_extra()
         if why is not None:
@@ -265,7 +267,13 @@ def demo_command(args: argparse.Namespace) -> int:
             return 0
     try:
         play = _play_house if getattr(args, "house", False) else _play
-        story = asyncio.run(play(args.charge_point_id, out))
+        if getattr(args, "ocpp", "1.6") == "2.0.1":
+            from controller.demo.story201 import play_201
+
+            settings = _settings("ws://127.0.0.1:9000", args.charge_point_id, Path("."))
+            story = asyncio.run(play_201(settings, args.charge_point_id, out))
+        else:
+            story = asyncio.run(play(args.charge_point_id, out))
     except TimeoutError:
         print("demo: the charger did not do what the CSMS asked in time", file=sys.stderr)
         return 1

@@ -124,12 +124,15 @@ class _CentralSide(ChargePoint):  # type: ignore[misc]
 
 
 class DemoCsms:
-    """Listens on 127.0.0.1; `url` is what a charge point connects to (plus "/" + its id)."""
+    """Listens on 127.0.0.1; `url` is what a charge point connects to (plus "/" + its id).
+    `central` and `subprotocol` choose the OCPP version (`csms201` for 2.0.1)."""
 
-    def __init__(self) -> None:
+    def __init__(self, central: Any = _CentralSide, subprotocol: str = "ocpp1.6") -> None:
+        self._central = central
+        self._subprotocol = subprotocol
         self._registry = _Registry()
         self._server: Any = None
-        self._peers: dict[str, _CentralSide] = {}
+        self._peers: dict[str, Any] = {}
         self._connected = asyncio.Event()
         self.url = ""
 
@@ -152,7 +155,7 @@ class DemoCsms:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         self._server = await websockets.serve(
-            self._handle, host, port, subprotocols=[websockets.Subprotocol("ocpp1.6")]
+            self._handle, host, port, subprotocols=[websockets.Subprotocol(self._subprotocol)]
         )
         bound = self._server.sockets[0].getsockname()[1]
         self.url = f"ws://{host}:{bound}/ocpp"
@@ -160,7 +163,7 @@ class DemoCsms:
 
     async def _handle(self, ws: Any) -> None:
         cp_id = ws.request.path.rstrip("/").rsplit("/", 1)[-1]
-        peer = _CentralSide(cp_id, ws, self._registry)
+        peer = self._central(cp_id, ws, self._registry)
         self._peers[cp_id] = peer
         self._connected.set()
         with contextlib.suppress(websockets.ConnectionClosed):

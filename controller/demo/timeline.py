@@ -28,7 +28,7 @@ class Story:
     rows: list[Row] = field(default_factory=list)
     events: list[tuple[float, str]] = field(default_factory=list)
     checks: dict[str, bool] = field(default_factory=dict)
-    transaction_id: int | None = None
+    transaction_id: int | str | None = None  # 2.0.1's ids are strings
     energy_wh: float = 0.0
 
 

@@ -59,6 +59,8 @@ class StoredTransaction:
 class OcppDb:
     """One SQLite file for the queue, the transactions and the configuration keys."""
 
+    version = "1.6"  # of the messages queued here; a 2.0.1 queue subclasses
+
     def __init__(self, path: Path) -> None:
         self.damage: Damage | None
         self._db = MirroredDb(path, SCHEMA)
@@ -123,7 +125,9 @@ class OcppDb:
                 ).fetchone()
             if row is None:
                 return None
-            payload, problem = decode_row(row[1], row[2], row[0] <= self._check_schema_upto)
+            payload, problem = decode_row(
+                row[1], row[2], row[0] <= self._check_schema_upto, self.version
+            )
             if payload is not None:
                 return Queued(row[0], row[1], payload, row[3], int(row[4] or 0))
             self._set_aside(row, problem)

@@ -15,16 +15,21 @@ from typing import Any
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.messages import MessageType, get_validator
 from ocpp.v16 import call
+from ocpp.v201 import call as call_201
+
+# The request classes of each OCPP version a queue may hold.
+_CALLS = {"1.6": call, "2.0.1": call_201}
 
 # Filled in from the transaction's record when the message is sent.
 _FILLED_AT_SEND = frozenset({"transaction_id"})
 
 
 def decode_row(
-    action: object, raw: object, check_schema: bool = True
+    action: object, raw: object, check_schema: bool = True, version: str = "1.6"
 ) -> tuple[dict[str, Any] | None, str]:
     """The row's payload if the message can be built from it, else why not."""
-    request = getattr(call, action, None) if isinstance(action, str) else None
+    calls = _CALLS[version]
+    request = getattr(calls, action, None) if isinstance(action, str) else None
     if not isinstance(request, type) or not dataclasses.is_dataclass(request):
         return None, f"unknown action {action!r}"
     try:
@@ -46,14 +51,16 @@ def decode_row(
     missing = sorted(required - set(payload) - _FILLED_AT_SEND)
     if missing:
         return None, f"missing fields: {', '.join(missing)}"
-    problem = _schema_problem(request, payload, required) if check_schema else ""
+    problem = _schema_problem(request, payload, required, version) if check_schema else ""
     if problem:
         return None, problem
     return payload, ""
 
 
-def _schema_problem(request: type, payload: dict[str, Any], required: set[str]) -> str:
-    """What the OCPP 1.6 schema says is wrong with the message, or "" if nothing.
+def _schema_problem(
+    request: type, payload: dict[str, Any], required: set[str], version: str
+) -> str:
+    """What the OCPP schema of `version` says is wrong with the message, or "" if nothing.
 
     Checked for rows found on disk at start: one that can never become valid is set aside
     here, instead of being refused by the CSMS on every retry while the queue waits.
@@ -63,7 +70,7 @@ def _schema_problem(request: type, payload: dict[str, Any], required: set[str]) 
         probe.setdefault(name, 0)
     try:
         wire = remove_nones(snake_to_camel_case(serialize_as_dict(request(**probe))))
-        validator = get_validator(MessageType.Call, request.__name__, "1.6")
+        validator = get_validator(MessageType.Call, request.__name__, version)
     except (OSError, ValueError):
         return ""  # no schema to check against: the CSMS will say
     except TypeError as exc:
@@ -72,4 +79,4 @@ def _schema_problem(request: type, payload: dict[str, Any], required: set[str]) 
     if error is None:
         return ""
     where = "/".join(str(p) for p in error.absolute_path) or "payload"
-    return f"not valid OCPP 1.6 at {where}: {error.message[:200]}"
+    return f"not valid OCPP {version} at {where}: {error.message[:200]}"

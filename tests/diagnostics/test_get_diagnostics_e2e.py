@@ -41,9 +41,7 @@ def _iso(at: datetime) -> str:
 
 def _members(data: bytes) -> dict[str, str]:
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-        return {
-            Path(m.name).name: tar.extractfile(m).read().decode() for m in tar.getmembers()
-        }
+        return {Path(m.name).name: tar.extractfile(m).read().decode() for m in tar.getmembers()}
 
 
 def _statuses(csms, since):

@@ -110,8 +110,16 @@ def make_layout(root: Path, wheel: Path) -> Path:
                 if not dst.exists():
                     os.link(src, dst)
     subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
-         str(wheel)],
+        [
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
@@ -164,9 +172,7 @@ class Service:
         return self.proc.wait(timeout_s)
 
     def log(self) -> str:
-        return "".join(
-            p.read_text(errors="replace") for p in sorted(self.root.glob("start-*.log"))
-        )
+        return "".join(p.read_text(errors="replace") for p in sorted(self.root.glob("start-*.log")))
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -1,4 +1,4 @@
-"""Python side of the independent strict CSMS (tests/peers/ocpp_rpc/csms.js).
+"""Python side of the independent strict CSMS (tests/peers/ocpp_rpc/csms.js), OCPP 1.6 or 2.0.1.
 
 Starts `node csms.js 0`, reads its JSON-line events and sends it commands. `violations` holds
 every schema violation ocpp-rpc saw in either direction and every frame it could not parse.
@@ -45,11 +45,13 @@ class StrictCsms:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def start(cls) -> AsyncIterator[StrictCsms]:
+    async def start(cls, protocol: str = "ocpp1.6") -> AsyncIterator[StrictCsms]:
+        """`protocol` is the one subprotocol the CSMS offers: ocpp1.6 or ocpp2.0.1."""
         proc = await asyncio.create_subprocess_exec(
             "node",
             str(HERE / "csms.js"),
             "0",
+            protocol,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )

@@ -1,11 +1,13 @@
-// An independent OCPP 1.6J CSMS on ocpp-rpc in strict mode: every frame, both ways, is checked
-// against the OCPP 1.6 JSON schemas (with ajv-formats 3, zone-less date-times are refused).
+// An independent OCPP CSMS on ocpp-rpc in strict mode: every frame, both ways, is checked
+// against the OCPP JSON schemas (with ajv-formats 3, zone-less date-times are refused).
 // Driven by the test suite over stdin/stdout, one JSON object per line.
+// Usage: node csms.js PORT [PROTOCOL]; PROTOCOL is ocpp1.6 (the default) or ocpp2.0.1.
 'use strict';
 const readline = require('readline');
 const { RPCServer, createRPCError } = require('ocpp-rpc');
 
 const port = Number(process.argv[2] || 0);
+const protocol = process.argv[3] || 'ocpp1.6';
 const clients = new Map();
 const muted = new Set();
 const overrides = new Map();
@@ -29,7 +31,24 @@ const defaults = {
   FirmwareStatusNotification: () => ({}),
 };
 
-const server = new RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
+// OCPP 2.0.1's answers: the station assigns transaction ids, so TransactionEvent needs none.
+const defaults201 = {
+  BootNotification: () => ({ status: 'Accepted', currentTime: now(), interval: 300 }),
+  Heartbeat: () => ({ currentTime: now() }),
+  Authorize: () => ({ idTokenInfo: { status: 'Accepted' } }),
+  TransactionEvent: () => ({}),
+  StatusNotification: () => ({}),
+  MeterValues: () => ({}),
+  NotifyReport: () => ({}),
+  ReportChargingProfiles: () => ({}),
+  NotifyChargingLimit: () => ({}),
+  SecurityEventNotification: () => ({}),
+  FirmwareStatusNotification: () => ({}),
+  LogStatusNotification: () => ({}),
+};
+const answers = protocol === 'ocpp1.6' ? defaults : defaults201;
+
+const server = new RPCServer({ protocols: [protocol], strictMode: true });
 
 server.auth((accept, reject, handshake) => {
   if (password !== null) {
@@ -58,7 +77,7 @@ server.on('client', (client) => {
     // An answer set for one idTag (Authorize of a given card) wins over one for the action.
     const perTag = params && params.idTag !== undefined ? `${method}|${params.idTag}` : null;
     const make = perTag && overrides.has(perTag) ? () => overrides.get(perTag)
-      : overrides.has(method) ? () => overrides.get(method) : defaults[method];
+      : overrides.has(method) ? () => overrides.get(method) : answers[method];
     if (!make) throw createRPCError('NotImplemented', `no handler for ${method}`);
     const result = make(params);
     emit({ event: 'answered', identity, action: method, messageId });

@@ -1,0 +1,133 @@
+"""The link to a 2.0.1 CSMS: the websocket (subprotocol `ocpp2.0.1`), connect, run one
+session, reconnect forever with the 1.6 link's backoff (`controller.ocpp.link.backoff`).
+
+The transport is injected as in 1.6: `opener()` yields any `Connection`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+import ssl
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, cast
+
+import websockets
+from websockets.asyncio.client import connect
+
+from controller.ocpp.core import LinkState
+from controller.ocpp.link import FIRST_DELAY_S, STABLE_AFTER_S, backoff
+from controller.ocpp.ports import Connection
+from controller.ocpp.settings import OcppSettings
+from controller.ocpp.ws_link import ssl_context
+from controller.ocpp201.context import Context
+from controller.ocpp201.ports import Host
+from controller.ocpp201.session import Session201
+
+log = logging.getLogger(__name__)
+
+SUBPROTOCOL = "ocpp2.0.1"
+
+Opener = Callable[[], AbstractAsyncContextManager[Connection]]
+SessionMain = Callable[[Session201], Coroutine[Any, Any, None]]
+
+
+class WebsocketOpener:
+    def __init__(self, settings_of: Callable[[], OcppSettings]) -> None:
+        self._settings_of = settings_of
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[Connection]:
+        s = self._settings_of()
+        headers = {}
+        if s.password:
+            token = base64.b64encode(f"{s.charge_point_id}:{s.password}".encode()).decode()
+            headers["Authorization"] = "Basic " + token
+        async with connect(
+            f"{s.url}/{s.charge_point_id}",
+            subprotocols=[websockets.Subprotocol(SUBPROTOCOL)],
+            additional_headers=headers,
+            ssl=ssl_context(s),
+            open_timeout=10,
+            ping_interval=s.ping_interval_s,
+            ping_timeout=s.ping_interval_s,
+            close_timeout=5,
+            proxy=None,
+            max_size=4 * 1024 * 1024,
+        ) as ws:
+            if ws.subprotocol != SUBPROTOCOL:
+                raise ConnectionError(f"the CSMS did not select the {SUBPROTOCOL} subprotocol")
+            yield cast(Connection, ws)
+
+
+class Link:
+    def __init__(
+        self,
+        ctx: Context,
+        host: Host,
+        opener: Opener,
+        session_main: SessionMain,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._ctx = ctx
+        self._host = host
+        self._open = opener
+        self._main = session_main
+        self._rng = rng or random.Random()
+        self.connects = 0
+
+    async def run(self) -> None:
+        """Connect, and reconnect forever; cancel to stop."""
+        c = self._ctx
+        delay_s = FIRST_DELAY_S
+        while True:
+            c.link_state = LinkState.CONNECTING
+            started = c.clock.monotonic()
+            try:
+                await self._connect_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a charger keeps trying, whatever failed
+                if isinstance(exc, websockets.InvalidStatus):
+                    code = exc.response.status_code
+                    log.warning("CSMS refused the connection: HTTP %d", code)
+                    if code == 401:
+                        c.security_event("FailedToAuthenticateAtCsms", f"HTTP {code}")
+                elif isinstance(exc, ssl.SSLCertVerificationError):
+                    log.warning("CSMS certificate not trusted: %s", exc.verify_message)
+                    c.security_event("InvalidCsmsCertificate", exc.verify_message)
+                else:
+                    log.warning("CSMS link: %s: %s", type(exc).__name__, exc)
+            c.link_state = LinkState.OFFLINE
+            c.session = None
+            if c.clock.monotonic() - started > STABLE_AFTER_S:
+                delay_s = FIRST_DELAY_S
+            wait_s, delay_s = backoff(delay_s, c.settings.max_backoff_s, self._rng.random())
+            await c.timers.sleep(wait_s)
+
+    async def _connect_once(self) -> None:
+        c = self._ctx
+        async with self._open() as connection:
+            self.connects += 1
+            c.link_state = LinkState.CONNECTED
+            session = Session201(
+                self._host, c.settings.charge_point_id, connection, c.settings.call_timeout_s
+            )
+            reader = asyncio.create_task(session.start(), name="ocpp201-reader")
+            worker = asyncio.create_task(self._main(session), name="ocpp201-session")
+            try:
+                done, _ = await asyncio.wait({reader, worker}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                c.session = None
+                for t in (reader, worker):
+                    t.cancel()
+                await asyncio.wait({reader, worker}, timeout=2.0)
+            # Both may have ended with the link; each error is looked at (none left for the
+            # loop to report as "never retrieved"), the first finisher's is raised.
+            errors = {t: t.exception() for t in (reader, worker) if t.done() and not t.cancelled()}
+            for t in done:
+                if (exc := errors.get(t)) is not None:
+                    raise exc

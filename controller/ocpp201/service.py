@@ -1,0 +1,248 @@
+"""The charging station's OCPP 2.0.1 adapter: the same station model, profile store and
+durable queue as the 1.6 adapter (`controller.ocpp.service`), the same face towards the daemon
+(`controller.app` picks one of the two by `[ocpp] version`), 2.0.1 towards the CSMS.
+
+Parts: `flow` (starts, stops, TransactionEvents), `statuses` (StatusNotification), `boot`
+(boot, heartbeat), `delivery` (the queue), `metering` (periodic Updated events), `handlers`
+(the CSMS's requests), `link` (connect, backoff) and `session` (one websocket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import websockets
+from ocpp.exceptions import OCPPError
+from ocpp.v201 import call
+
+from controller.logs import install_ocpp_filter
+from controller.ocpp.core import Timers
+from controller.ocpp.settings import OcppSettings
+from controller.ocpp.tx_watch import TransactionWatch
+from controller.ocpp201 import variables as v
+from controller.ocpp201.boot import Boot
+from controller.ocpp201.context import Context
+from controller.ocpp201.delivery import Delivery
+from controller.ocpp201.device_model import live_values
+from controller.ocpp201.flow import Flow
+from controller.ocpp201.handlers import Handlers
+from controller.ocpp201.link import Link, Opener, WebsocketOpener
+from controller.ocpp201.maintenance import KeysView
+from controller.ocpp201.metering import Metering
+from controller.ocpp201.queue import EventDb, EventJournal
+from controller.ocpp201.statuses import Statuses
+from controller.ocpp201.tx_events import StartCause
+from controller.smart_charging import ProfileStore
+from controller.station import (
+    ConnectorStates,
+    Events,
+    Hardware,
+    StopReason,
+    TransactionBook,
+    TransactionInfo,
+)
+from hw.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+class ChargingStationService:
+    def __init__(
+        self,
+        settings: OcppSettings,
+        station: Hardware,
+        profiles: ProfileStore,
+        state_dir: Path,
+        clock: Clock,
+        *,
+        opener: Opener | None = None,
+        timers: Timers | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        install_ocpp_filter()
+        self.station = station
+        self.profiles = profiles
+        self.db = EventDb(state_dir / "ocpp201.sqlite")
+        events = Events()
+        connectors = ConnectorStates(station.connector_ids, self.db, events)
+        ids = station.connector_ids
+        live = live_values(settings, profiles, clock, connectors, self._status_word, ids)
+        ctx = Context(
+            settings=settings,
+            hardware=station,
+            profiles=profiles,
+            clock=clock,
+            db=self.db,
+            variables=v.Variables(self.db, live),
+            events=events,
+            connectors=connectors,
+            watch=TransactionWatch(settings.start_grace_s),
+        )
+        if timers is not None:
+            ctx.timers = timers
+        self.ctx = ctx
+        self.flow = Flow(ctx)
+        ctx.book = TransactionBook(
+            EventJournal(self.db, self.flow.started_payload, self.flow.ended_payload), events
+        )
+        self._restore()
+        self.statuses = Statuses(ctx)
+        self.delivery = Delivery(ctx, lambda tx_key, info: self.handlers.verdict(tx_key, info))
+        self.boot = Boot(ctx, self.statuses, self.delivery)
+        self.metering = Metering(ctx, self.flow)
+        self.handlers = Handlers(ctx, self.flow, self.statuses, self.boot)
+        self.link = Link(
+            ctx,
+            self.handlers,
+            opener or WebsocketOpener(lambda: self.ctx.settings),
+            self.boot.session_main,
+            rng,
+        )
+        self.keys = KeysView(ctx)  # what the diagnostics tarball lists
+
+    def _restore(self) -> None:
+        """Open transactions go on after a restart only if the settings say so; else they
+        end with reason PowerLoss once the link task runs (see `run`)."""
+        c = self.ctx
+        self._to_power_loss: list[TransactionInfo] = []
+        for tx in c.transactions.restore(set(c.hardware.connector_ids)):
+            if c.settings.resume_transaction_after_power_loss:
+                if c.profiles.transaction(tx.connector_id) is None:
+                    c.profiles.transaction_started(tx.connector_id, None, tx.start)
+            else:
+                self._to_power_loss.append(tx)
+                self.flow.held.add(tx.connector_id)
+
+    def _status_word(self, connector_id: int) -> str:
+        return self.statuses.current(connector_id).value
+
+    # --- what the daemon reads ----------------------------------------------------------------
+
+    @property
+    def settings(self) -> OcppSettings:
+        return self.ctx.settings
+
+    @settings.setter
+    def settings(self, value: OcppSettings) -> None:
+        self.ctx.settings = value
+
+    @property
+    def link_state(self) -> str:
+        return self.ctx.link_state.value
+
+    @property
+    def boot_status(self) -> str | None:
+        return self.ctx.boot_status
+
+    @property
+    def frames_received(self) -> int:
+        return self.handlers.frames_received
+
+    @property
+    def frames_rejected(self) -> int:
+        return self.handlers.frames_rejected
+
+    def active_transaction(self, connector_id: int) -> TransactionInfo | None:
+        return self.ctx.transactions.get(connector_id)
+
+    def charging_permitted(self, connector_id: int) -> bool:
+        c = self.ctx
+        return (
+            connector_id in c.transactions
+            and (c.connectors.operative(connector_id) or c.connectors.scheduled(connector_id))
+            and not any(t.connector_id == connector_id for t in self._to_power_loss)
+        )
+
+    def pause_reason(self, connector_id: int) -> str | None:
+        return None
+
+    def auth_status(self, connector_id: int | None = None) -> dict[str, Any]:
+        """The same `status --json` fields as 1.6: no local list, cache or reservation yet."""
+        if connector_id is None:
+            return {"local_list_version": None, "local_list_entries": 0, "auth_cache_entries": 0}
+        return {"reservation": None}
+
+    def connector_status(self, connector_id: int) -> str:
+        tx = self.ctx.transactions.get(connector_id)
+        state = None if tx is None else self.flow.states.get(tx.tx_key)
+        return self.statuses.current(connector_id).value if state is None else state.value
+
+    def now(self) -> datetime:
+        return self.ctx.now()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        self.ctx.spawn(coro, name)
+
+    def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None:
+        """A firmware or diagnostics report of the shared machinery, in 2.0.1's words."""
+        self.delivery.enqueue_notification(*self.handlers.maintenance.translate(action, payload))
+
+    @property
+    def maintenance(self) -> Any:
+        return self.ctx.maintenance
+
+    @maintenance.setter
+    def maintenance(self, value: Any) -> None:
+        self.ctx.maintenance = value
+
+    # --- what the daemon tells ----------------------------------------------------------------
+
+    def connector_changed(self, connector_id: int) -> None:
+        self.flow.connector_changed(connector_id)
+
+    async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
+        """A local card: stops the session it started, else asks the CSMS (Authorize, C01);
+        offline, an unknown card starts only with AuthCtrlr.OfflineTxForUnknownIdEnabled."""
+        tx = self.ctx.transactions.get(connector_id)
+        if tx is not None:
+            if tx.id_tag != id_tag:
+                return False
+            self.flow.stop(connector_id, StopReason.LOCAL)
+            return True
+        token = {"id_token": id_tag, "type": "ISO14443"}
+        accepted = self.ctx.variables.get_bool(v.OFFLINE_TX_FOR_UNKNOWN_ID)
+        caller = self.ctx.caller()
+        if caller is not None:
+            try:
+                resp = await caller.call(call.Authorize(id_token=token), suppress=False)
+                accepted = resp.id_token_info.get("status") == "Accepted"
+            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
+                log.warning("Authorize failed (%s); deciding offline", exc)
+        if accepted:
+            self.flow.authorize(connector_id, StartCause(token, None), None)
+        return accepted
+
+    def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
+        self.flow.stop(connector_id, reason)
+
+    # --- running ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, and reconnect forever; cancel to stop."""
+        for tx in self._to_power_loss:
+            log.warning("transaction %s was cut by a restart: ending it (PowerLoss)", tx.tx_key)
+            self.flow.held.discard(tx.connector_id)
+            self.flow.stop(tx.connector_id, StopReason.POWER_LOSS)
+        self._to_power_loss = []
+        metering = asyncio.create_task(self.metering.run(), name="ocpp201-metering")
+        try:
+            await self.link.run()
+        finally:
+            metering.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await metering
+
+    async def aclose(self) -> None:
+        tasks = list(self.ctx.tasks)
+        for t in tasks:
+            t.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+        self.db.close()

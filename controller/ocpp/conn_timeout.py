@@ -1,6 +1,6 @@
 """ConnectionTimeOut, both ways (OCPP 1.6 errata 3.20/3.21/3.89).
 
-Tag first: the authorization lapses after ConnectionTimeOut (`ConnectorStates.authorization`)
+Tag first: the authorization lapses after ConnectionTimeOut (`ConnectorStates.expire`)
 and the connector goes back to Available. Plug first: a car waiting that long for a tag puts
 the connector in Finishing (transition B6), not Available, so the next swipe cannot start a
 session on a cable left plugged in; unplugging makes it Available again.
@@ -52,14 +52,12 @@ class ConnectionTimeout:
         mono = c.clock.monotonic()
         timeout_s = c.keys.get_int("ConnectionTimeOut")
         deadlines: list[float] = []
+        for cid in c.connectors.expire(mono):  # tells the listeners (the status goes back)
+            log.info("connector %d: no car within ConnectionTimeOut; tag forgotten", cid)
         for cid in c.hardware.connector_ids:
-            if c.connectors.authorized(cid):
-                auth = c.connectors.authorization(cid, mono)
-                if auth is None:
-                    log.info("connector %d: no car within ConnectionTimeOut; tag forgotten", cid)
-                    c.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, cid))
-                elif cid not in c.book:
-                    deadlines.append(auth.expires_mono)
+            auth = c.connectors.authorization(cid, mono)
+            if auth is not None and cid not in c.book:
+                deadlines.append(auth.expires_mono)
             since = self._plugged_since.get(cid)
             if since is None:
                 continue

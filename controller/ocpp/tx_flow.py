@@ -135,20 +135,11 @@ class TransactionFlow:
         parent_id_tag: str | None = None,
     ) -> None:
         c = self._core
-        timeout_s = c.keys.get_int("ConnectionTimeOut")
-        expires = c.clock.monotonic() + timeout_s
+        expires = c.clock.monotonic() + c.keys.get_int("ConnectionTimeOut")
         c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires, parent_id_tag))
         c.deadlines_changed.set()
         self.maybe_start(connector_id)
         self._changed(connector_id)
-        if c.connectors.authorized(connector_id):
-            c.spawn(self._expire_after(timeout_s), "connection-timeout")
-
-    async def _expire_after(self, timeout_s: float) -> None:
-        await self._core.timers.sleep(timeout_s)
-        expired = self._core.connectors.expire(self._core.clock.monotonic())
-        for cid in expired:
-            log.info("connector %d: no car within ConnectionTimeOut, authorization dropped", cid)
 
     def maybe_start(self, connector_id: int) -> None:
         c = self._core

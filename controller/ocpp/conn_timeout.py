@@ -2,8 +2,11 @@
 
 Tag first: the authorization lapses after ConnectionTimeOut (`ConnectorStates.expire`)
 and the connector goes back to Available. Plug first: a car waiting that long for a tag puts
-the connector in Finishing (transition B6), not Available, so the next swipe cannot start a
-session on a cable left plugged in; unplugging makes it Available again.
+the connector in Finishing (transition B6), not Available; unplugging makes it Available
+again. The errata's reason (a swipe must not start on a cable left in the socket) does not
+hold where the pilot tells a car from a bare cable, so a card or a RemoteStart that comes
+later still starts (`ConnectorStates.resume_after_timeout`): a CSMS that answered Accepted to
+a driver's app is not left with a session that never begins.
 
 `tick` is called by the reservation timer (`reserving`); it returns the next monotonic deadline.
 """
@@ -66,7 +69,7 @@ class ConnectionTimeout:
             elif mono >= since + timeout_s:
                 log.info("connector %d: no tag within ConnectionTimeOut; Finishing", cid)
                 del self._plugged_since[cid]
-                c.connectors.set_finishing(cid, True)
+                c.connectors.set_finishing(cid, True, timed_out=True)
                 c.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, cid))
             else:
                 deadlines.append(since + timeout_s)

@@ -137,6 +137,7 @@ class TransactionFlow:
         c = self._core
         expires = c.clock.monotonic() + c.keys.get_int("ConnectionTimeOut")
         c.connectors.authorize(connector_id, Authorization(id_tag, profile, expires, parent_id_tag))
+        c.connectors.resume_after_timeout(connector_id)
         c.deadlines_changed.set()
         self.maybe_start(connector_id)
         self._changed(connector_id)

@@ -33,7 +33,11 @@ class ConnectorStates:
         self._events = events
         stored = store.config_items()
         self._finishing: set[int] = {
-            cid for cid in connector_ids if stored.get(f"_finishing.{cid}") == "true"
+            cid for cid in connector_ids if stored.get(f"_finishing.{cid}") in ("true", "timeout")
+        }
+        # Finishing because no authorization came in time, not because a session ended.
+        self._timed_out: set[int] = {
+            cid for cid in connector_ids if stored.get(f"_finishing.{cid}") == "timeout"
         }
         self._operative: dict[int, bool] = {
             cid: stored.get(f"_available.{cid}", "true") == "true" for cid in connector_ids
@@ -73,14 +77,31 @@ class ConnectorStates:
     def finishing(self, connector_id: int) -> bool:
         return connector_id in self._finishing
 
-    def set_finishing(self, connector_id: int, finishing: bool) -> None:
-        if finishing == (connector_id in self._finishing):
+    def set_finishing(self, connector_id: int, finishing: bool, *, timed_out: bool = False) -> None:
+        """`timed_out`: no authorization came within ConnectionTimeOut after the car was
+        plugged in (no session ended here), which a later authorization may undo."""
+        if finishing == (connector_id in self._finishing) and timed_out == (
+            connector_id in self._timed_out
+        ):
             return
         if finishing:
             self._finishing.add(connector_id)
         else:
             self._finishing.discard(connector_id)
-        self._store.set_config(f"_finishing.{connector_id}", "true" if finishing else "false")
+        if finishing and timed_out:
+            self._timed_out.add(connector_id)
+        else:
+            self._timed_out.discard(connector_id)
+        value = ("timeout" if timed_out else "true") if finishing else "false"
+        self._store.set_config(f"_finishing.{connector_id}", value)
+
+    def resume_after_timeout(self, connector_id: int) -> bool:
+        """A new authorization for a car that waited past ConnectionTimeOut: the car is still
+        there (the pilot says so; a cable alone reads as A), so it may start after all."""
+        if connector_id not in self._timed_out:
+            return False
+        self.set_finishing(connector_id, False)
+        return True
 
     # --- authorization ----------------------------------------------------------------------
 

@@ -189,6 +189,28 @@ async def test_connection_timeout_tag_first_back_to_available_plug_first_finishi
         await until(lambda: _statuses(r)[-1:] == ["Available"])
 
 
+async def test_a_remote_start_after_the_plug_first_timeout_still_starts(tmp_path):
+    """The pilot tells a car from a bare cable: a car that waited past ConnectionTimeOut is
+    still there, and a CSMS that answered a driver's app must not get a session that never
+    begins. A session that ended (car still in) is different: it does not restart."""
+    async with rig(tmp_path) as r:
+        await booted(r)
+        _plug(r)
+        await r.timers.advance(61)
+        await until(lambda: _statuses(r)[-1:] == ["Finishing"])
+        assert r.service.handlers.remote_start("LATE", 1, None) == "Accepted"
+        await _started(r)
+        assert _calls(r, "StartTransaction")[-1]["idTag"] == "LATE"
+        tx = r.service.active_transaction(1)
+        assert tx is not None
+        assert r.service.handlers.remote_stop(tx.transaction_id) == "Accepted"
+        await until(lambda: _statuses(r)[-1:] == ["Finishing"])
+        assert r.service.handlers.remote_start("AGAIN", 1, None) == "Accepted"
+        await settle()
+        assert r.service.active_transaction(1) is None
+        assert len(_calls(r, "StartTransaction")) == 1
+
+
 async def test_without_stop_on_invalid_id_a_refused_session_stays_open_without_energy(tmp_path):
     async with rig(tmp_path, answer=group_answer) as r:
         await booted(r)

@@ -13,19 +13,17 @@ import contextlib
 import functools
 import gc
 import logging
-import os
 import signal
-import time
 from typing import TYPE_CHECKING, Any
 
-from controller import __version__, hardware_checks
+from controller import __version__
 from controller.charger.local import LocalOverrides
 from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.config import Settings, mask_url, masked_dump
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
 from controller.drivers import ConnectorHardware, build_station
-from controller.energy_status import fuse_status, grid_status, phase_chooser, phase_status
+from controller.energy_status import phase_chooser
 from controller.grid import build_main_fuse
 from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
@@ -37,8 +35,8 @@ from controller.sdnotify import Notifier
 from controller.smart_charging import ProfileStore, SmartChargingConfig
 from controller.state_lock import StateDirLock
 from controller.station import ConnectorSnapshot
+from controller.station_status import StationStatus
 from controller.status import StatusServer, socket_path
-from controller.status_document import connector_document, iso, profiles_document
 from controller.tags import ConnectorView, TagDesk
 from hw.clock import Clock, SystemClock
 
@@ -67,7 +65,6 @@ class Charger:
         self.state_dir = settings.state.dir
         self.reset_requested: str | None = None
         self._stop = asyncio.Event()
-        self._started_mono = time.monotonic()
         self.hardware: dict[int, ConnectorHardware] = hardware or build_station(
             settings, self.clock
         )
@@ -138,6 +135,17 @@ class Charger:
             self.ocpp.present_id_tag,
             self._tag_views,
             self.clock,
+        )
+        self.status = StationStatus(
+            clock=self.clock,
+            loop=self.loop,
+            overrides=self.overrides,
+            drivers={cid: hw.name for cid, hw in self.hardware.items()},
+            adapter=self.ocpp,
+            profiles=self.profiles,
+            state_dir=self.state_dir,
+            csms_url=mask_url(self._url()),
+            web_url=lambda: None if self.web is None else self.web.url,
         )
         self.status_server = StatusServer(
             socket_path(self.state_dir), self.status_document, {"tag": self.tags.handle_request}
@@ -235,54 +243,7 @@ class Charger:
         return f"{self.settings.ocpp.url}/{self.settings.ocpp.charge_point_id}"
 
     def status_document(self) -> dict[str, Any]:
-        now = self.clock.now()
-        connectors = []
-        for cid in self.connector_ids:
-            u = self.loop.unit(cid)
-            local = self.overrides.get(cid)
-            connectors.append(
-                {
-                    **connector_document(
-                        cid,
-                        u,
-                        driver=self.hardware[cid].name,
-                        ocpp_status=self.ocpp.connector_status(cid),
-                        pause_reason=self.ocpp.pause_reason(cid),
-                        tx=self.ocpp.active_transaction(cid),
-                    ),
-                    **fuse_status(u.limit_source, u.fuse_limit),
-                    **phase_status(u),
-                    "local": {"cap_a": local.cap_a, "paused": local.paused},
-                    **self.ocpp.auth_status(cid),
-                }
-            )
-        return {
-            "version": __version__,
-            "pid": os.getpid(),
-            "uptime_s": time.monotonic() - self._started_mono,
-            "now": iso(now),
-            "csms": {
-                "url": mask_url(self._url()),
-                "state": self.ocpp.link_state,
-                "queued_messages": self.ocpp.db.pending(),
-                "frames_received": self.ocpp.frames_received,
-                "frames_rejected": self.ocpp.frames_rejected,
-                **self.ocpp.auth_status(),
-            },
-            "loop": {
-                "tick_age_s": None
-                if self.loop.last_tick_mono is None
-                else round(self.clock.monotonic() - self.loop.last_tick_mono, 3)
-            },
-            "web": {"url": None if self.web is None else self.web.url},
-            "connectors": connectors,
-            "grid": grid_status(self.loop.main_fuse, self.clock.monotonic()),
-            "profiles": profiles_document(self.profiles.installed()),
-            "fallback_limit_a": self.profiles.fallback_current_a
-            if self.profiles.fallback_active
-            else None,
-            "hardware_checks": hardware_checks.load(self.state_dir),
-        }
+        return self.status.document()
 
 
 async def _first(waiter: Any, task: asyncio.Task[None]) -> None:

@@ -14,20 +14,19 @@ import contextlib
 import logging
 import random
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import websockets
-from ocpp.exceptions import OCPPError
-from ocpp.v201 import call
 
 from controller.logs import install_ocpp_filter
 from controller.ocpp.core import Timers
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.tx_watch import TransactionWatch
 from controller.ocpp201 import variables as v
+from controller.ocpp201.authorization import Auth201
 from controller.ocpp201.boot import Boot
+from controller.ocpp201.cards import Cards
 from controller.ocpp201.context import Context
 from controller.ocpp201.delivery import Delivery
 from controller.ocpp201.device_model import live_values
@@ -38,7 +37,6 @@ from controller.ocpp201.maintenance import KeysView
 from controller.ocpp201.metering import Metering
 from controller.ocpp201.queue import EventDb, EventJournal
 from controller.ocpp201.statuses import Statuses
-from controller.ocpp201.tx_events import StartCause
 from controller.smart_charging import ProfileStore
 from controller.station import (
     ConnectorStates,
@@ -51,6 +49,8 @@ from controller.station import (
 from hw.clock import Clock
 
 log = logging.getLogger(__name__)
+
+LIST_ENTRIES = ("LocalAuthListCtrlr", "Entries")
 
 
 class ChargingStationService:
@@ -73,7 +73,8 @@ class ChargingStationService:
         events = Events()
         connectors = ConnectorStates(station.connector_ids, self.db, events)
         ids = station.connector_ids
-        live = live_values(settings, profiles, clock, connectors, self._status_word, ids)
+        live = dict(live_values(settings, profiles, clock, connectors, self._status_word, ids))
+        live[LIST_ENTRIES] = (v.DataType.INTEGER, lambda: str(self.auth.list_size()))
         ctx = Context(
             settings=settings,
             hardware=station,
@@ -97,7 +98,9 @@ class ChargingStationService:
         self.delivery = Delivery(ctx, lambda tx_key, info: self.handlers.verdict(tx_key, info))
         self.boot = Boot(ctx, self.statuses, self.delivery)
         self.metering = Metering(ctx, self.flow)
-        self.handlers = Handlers(ctx, self.flow, self.statuses, self.boot)
+        self.auth = Auth201(ctx)
+        self.cards = Cards(ctx, self.flow, self.auth)
+        self.handlers = Handlers(ctx, self.flow, self.statuses, self.boot, self.cards)
         self.link = Link(
             ctx,
             self.handlers,
@@ -150,7 +153,9 @@ class ChargingStationService:
         return self.handlers.frames_rejected
 
     def active_transaction(self, connector_id: int) -> TransactionInfo | None:
-        return self.ctx.transactions.get(connector_id)
+        """The session, its id (ours, text) where `status` shows the central system's."""
+        tx = self.ctx.transactions.get(connector_id)
+        return None if tx is None else replace(tx, transaction_id_text=tx.tx_key)
 
     def charging_permitted(self, connector_id: int) -> bool:
         c = self.ctx
@@ -164,9 +169,13 @@ class ChargingStationService:
         return None
 
     def auth_status(self, connector_id: int | None = None) -> dict[str, Any]:
-        """The same `status --json` fields as 1.6: no local list, cache or reservation yet."""
+        """The same `status --json` fields as 1.6: the list and the cache; no reservation yet."""
         if connector_id is None:
-            return {"local_list_version": None, "local_list_entries": 0, "auth_cache_entries": 0}
+            return {
+                "local_list_version": self.auth.list_version(),
+                "local_list_entries": self.auth.list_size(),
+                "auth_cache_entries": len(self.auth.cache),
+            }
         return {"reservation": None}
 
     def connector_status(self, connector_id: int) -> str:
@@ -198,26 +207,8 @@ class ChargingStationService:
         self.flow.connector_changed(connector_id)
 
     async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        """A local card: stops the session it started, else asks the CSMS (Authorize, C01);
-        offline, an unknown card starts only with AuthCtrlr.OfflineTxForUnknownIdEnabled."""
-        tx = self.ctx.transactions.get(connector_id)
-        if tx is not None:
-            if tx.id_tag != id_tag:
-                return False
-            self.flow.stop(connector_id, StopReason.LOCAL)
-            return True
-        token = {"id_token": id_tag, "type": "ISO14443"}
-        accepted = self.ctx.variables.get_bool(v.OFFLINE_TX_FOR_UNKNOWN_ID)
-        caller = self.ctx.caller()
-        if caller is not None:
-            try:
-                resp = await caller.call(call.Authorize(id_token=token), suppress=False)
-                accepted = resp.id_token_info.get("status") == "Accepted"
-            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
-                log.warning("Authorize failed (%s); deciding offline", exc)
-        if accepted:
-            self.flow.authorize(connector_id, StartCause(token, None), None)
-        return accepted
+        """A local card (C01, C09): see `cards.Cards`."""
+        return await self.cards.present(connector_id, id_tag)
 
     def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
         self.flow.stop(connector_id, reason)

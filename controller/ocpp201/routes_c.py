@@ -1,0 +1,37 @@
+"""ClearCache (C11), SendLocalList (D01) and GetLocalListVersion (D02) of a 2.0.1 session,
+routed to the `Host`: a mixin, as `routes_k` is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.routing import on
+from ocpp.v201 import call_result
+from ocpp.v201.enums import Action
+
+from controller.ocpp201.ports import Host
+
+
+class AuthorizationRoutes:
+    _host: Host
+
+    @on(Action.clear_cache)
+    def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
+        return call_result.ClearCache(status=self._host.clear_cache())
+
+    @on(Action.send_local_list)
+    def on_send_local_list(
+        self,
+        version_number: int,
+        update_type: str,
+        local_authorization_list: list[dict[str, Any]] | None = None,
+        **_: Any,
+    ) -> call_result.SendLocalList:
+        status, info = self._host.send_local_list(
+            version_number, update_type, local_authorization_list or []
+        )
+        return call_result.SendLocalList(status=status, status_info=info)
+
+    @on(Action.get_local_list_version)
+    def on_get_local_list_version(self, **_: Any) -> call_result.GetLocalListVersion:
+        return call_result.GetLocalListVersion(version_number=self._host.local_list_version())

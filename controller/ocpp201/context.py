@@ -48,6 +48,8 @@ class Context:
     outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
     heartbeat_changed: asyncio.Event = field(default_factory=asyncio.Event)
     meter_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    reconnect: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set to end the current connection and connect anew (a new password, A01)."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     maintenance: Any = None
     """The app's firmware and diagnostics `Maintenance` (1.6's machinery), if set up."""

@@ -21,6 +21,7 @@ from controller.ocpp201.cards import Cards
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow
 from controller.ocpp201.maintenance import Maintenance201
+from controller.ocpp201.password import Password
 from controller.ocpp201.ports import Answer
 from controller.ocpp201.profiles import Refusal, composite_to_v201, to_store
 from controller.ocpp201.station_requests import StationRequests
@@ -44,6 +45,7 @@ class Handlers(StationRequests):
     ) -> None:
         super().__init__(ctx, flow, statuses, boot, cards)
         self.maintenance = Maintenance201(ctx)
+        self.password = Password(ctx)
         self.frames_received = 0
         self.frames_rejected = 0
 
@@ -67,15 +69,20 @@ class Handlers(StationRequests):
 
     def get_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         self._within(items, v.ITEMS_GET_VARIABLES)
-        return [self._ctx.variables.get_result(item) for item in items]
+        var, pw = self._ctx.variables, self.password
+        return [pw.get_result(i) if pw.owns(i) else var.get_result(i) for i in items]
 
     def set_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         self._within(items, v.ITEMS_SET_VARIABLES)
-        results = [self._ctx.variables.set_result(item) for item in items]
+        var, pw = self._ctx.variables, self.password
+        results = [pw.set_result(i) if pw.owns(i) else var.set_result(i) for i in items]
         if any(r["attribute_status"] == "Accepted" for r in results):
             self._ctx.heartbeat_changed.set()
             self._ctx.meter_wake.set()
         return results
+
+    def after_set_variables(self) -> None:
+        self.password.reconnect_if_changed()
 
     def base_report(self, request_id: int, base: str) -> str:
         return "NotSupported" if self._ctx.variables.report_data(base) is None else "Accepted"

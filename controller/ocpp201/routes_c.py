@@ -1,11 +1,12 @@
 """ClearCache (C11), SendLocalList (D01) and GetLocalListVersion (D02) of a 2.0.1 session,
-routed to the `Host`: a mixin, as `routes_k` is."""
+and what follows a SetVariables answer (a new password's reconnect, A01), routed to the
+`Host`: a mixin, as `routes_k` is."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
@@ -35,3 +36,7 @@ class AuthorizationRoutes:
     @on(Action.get_local_list_version)
     def on_get_local_list_version(self, **_: Any) -> call_result.GetLocalListVersion:
         return call_result.GetLocalListVersion(version_number=self._host.local_list_version())
+
+    @after(Action.set_variables)
+    def after_set_variables(self, **_: Any) -> None:
+        self._host.after_set_variables()

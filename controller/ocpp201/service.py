@@ -104,7 +104,7 @@ class ChargingStationService:
         self.link = Link(
             ctx,
             self.handlers,
-            opener or WebsocketOpener(lambda: self.ctx.settings),
+            opener or WebsocketOpener(lambda: self.handlers.password.current(self.ctx.settings)),
             self.boot.session_main,
             rng,
         )

@@ -29,4 +29,6 @@ AUTH_DEFINITIONS: tuple[tuple[Name, str, str, bool], ...] = (
     (LOCAL_LIST_ENABLED, "true", "boolean", True),
     (LOCAL_LIST_ITEMS, "100", "integer", False),
     (("LocalAuthListCtrlr", "BytesPerMessage"), "4194304", "integer", False),
+    (("ReservationCtrlr", "Enabled"), "true", "boolean", False),
+    (("ReservationCtrlr", "NonEvseSpecific"), "true", "boolean", False),
 )

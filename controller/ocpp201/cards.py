@@ -15,7 +15,7 @@ from controller.ocpp201.authorization import Auth201, token_tag
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow
 from controller.ocpp201.tx_events import StartCause
-from controller.station import StopReason
+from controller.station import Authorization, StopReason
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,9 @@ class Cards:
         if not decision.accepted:
             return False
         group = decision.info.parent_id_tag if decision.info else None
+        if not c.reservations.may_start(connector_id, Authorization(id_tag, None, 0.0, group)):
+            log.info("EVSE %d is reserved for another idToken: %s refused", connector_id, id_tag)
+            return False
         self._flow.authorize(connector_id, StartCause(token, None), None, group)
         return True
 

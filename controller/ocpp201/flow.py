@@ -85,9 +85,16 @@ class Flow(Payloads):
         )
         self._starting[connector_id] = cause
         now = c.now()
-        tx_key = str(uuid.uuid4())
+        held = c.reservations.claim(connector_id, auth.id_tag, auth.parent_id_tag)
         tx = TransactionInfo(
-            connector_id, None, auth.id_tag, now, meter_wh, tx_key, parent_id_tag=auth.parent_id_tag
+            connector_id,
+            None,
+            auth.id_tag,
+            now,
+            meter_wh,
+            str(uuid.uuid4()),
+            reservation_id=None if held is None else held.reservation_id,
+            parent_id_tag=auth.parent_id_tag,
         )
         book.start(tx)
         log.info("transaction %s started on EVSE %d", tx.tx_key, connector_id)

@@ -52,6 +52,7 @@ class Payloads:
             meter=te.meter_value(te.energy_value(tx.meter_start_wh, "Transaction.Begin"), tx.start),
             offline=c.caller() is None,
             cable_max_a=status.cable_max_a,
+            reservation_id=tx.reservation_id,
         )
 
     def ended_payload(

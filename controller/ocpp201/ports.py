@@ -80,6 +80,17 @@ class Host(Protocol):
 
     def clear_cache(self) -> str: ...
 
+    def reserve_now(
+        self,
+        reservation_id: int,
+        expiry: str,
+        id_token: dict[str, Any],
+        evse_id: int | None,
+        group: dict[str, Any] | None,
+    ) -> Answer: ...
+
+    def cancel_reservation(self, reservation_id: int) -> str: ...
+
     def local_list_version(self) -> int: ...
 
     def send_local_list(self, version: int, kind: str, entries: list[dict[str, Any]]) -> Answer: ...

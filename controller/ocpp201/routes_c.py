@@ -1,6 +1,6 @@
-"""ClearCache (C11), SendLocalList (D01) and GetLocalListVersion (D02) of a 2.0.1 session,
-and what follows a SetVariables answer (a new password's reconnect, A01), routed to the
-`Host`: a mixin, as `routes_k` is."""
+"""ClearCache (C11), SendLocalList (D01), GetLocalListVersion (D02), ReserveNow (H01) and
+CancelReservation (H02) of a 2.0.1 session, and what follows a SetVariables answer (a new
+password's reconnect, A01), routed to the `Host`: a mixin, as `routes_k` is."""
 
 from __future__ import annotations
 
@@ -40,3 +40,22 @@ class AuthorizationRoutes:
     @after(Action.set_variables)
     def after_set_variables(self, **_: Any) -> None:
         self._host.after_set_variables()
+
+    @on(Action.reserve_now)
+    def on_reserve_now(
+        self,
+        id: int,
+        expiry_date_time: str,
+        id_token: dict[str, Any],
+        evse_id: int | None = None,
+        group_id_token: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> call_result.ReserveNow:
+        status, info = self._host.reserve_now(
+            id, expiry_date_time, id_token, evse_id, group_id_token
+        )
+        return call_result.ReserveNow(status=status, status_info=info)
+
+    @on(Action.cancel_reservation)
+    def on_cancel_reservation(self, reservation_id: int, **_: Any) -> call_result.CancelReservation:
+        return call_result.CancelReservation(status=self._host.cancel_reservation(reservation_id))

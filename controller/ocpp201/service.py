@@ -36,6 +36,7 @@ from controller.ocpp201.link import Link, Opener, WebsocketOpener
 from controller.ocpp201.maintenance import KeysView
 from controller.ocpp201.metering import Metering
 from controller.ocpp201.queue import EventDb, EventJournal
+from controller.ocpp201.reserving import reservation_document
 from controller.ocpp201.statuses import Statuses
 from controller.smart_charging import ProfileStore
 from controller.station import (
@@ -169,14 +170,15 @@ class ChargingStationService:
         return None
 
     def auth_status(self, connector_id: int | None = None) -> dict[str, Any]:
-        """The same `status --json` fields as 1.6: the list and the cache; no reservation yet."""
+        """The same `status --json` fields as 1.6: the list and the cache, or a reservation."""
         if connector_id is None:
             return {
                 "local_list_version": self.auth.list_version(),
                 "local_list_entries": self.auth.list_size(),
                 "auth_cache_entries": len(self.auth.cache),
             }
-        return {"reservation": None}
+        r = self.ctx.reservations.on_connector(connector_id)
+        return {"reservation": None if r is None else reservation_document(r)}
 
     def connector_status(self, connector_id: int) -> str:
         tx = self.ctx.transactions.get(connector_id)
@@ -222,13 +224,17 @@ class ChargingStationService:
             self.flow.held.discard(tx.connector_id)
             self.flow.stop(tx.connector_id, StopReason.POWER_LOSS)
         self._to_power_loss = []
-        metering = asyncio.create_task(self.metering.run(), name="ocpp201-metering")
+        loops = [
+            asyncio.create_task(self.metering.run(), name="ocpp201-metering"),
+            asyncio.create_task(self.handlers.reserving.run(), name="ocpp201-reservations"),
+        ]
         try:
             await self.link.run()
         finally:
-            metering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await metering
+            for task in loops:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def aclose(self) -> None:
         tasks = list(self.ctx.tasks)

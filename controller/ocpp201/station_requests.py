@@ -18,12 +18,14 @@ from ocpp.v201 import call
 from controller.ocpp.core import utc_iso
 from controller.ocpp201 import tx_events as te
 from controller.ocpp201 import variables as v
-from controller.ocpp201.authorization import token_tag
+from controller.ocpp201.authorization import parse_time, token_tag
 from controller.ocpp201.boot import BOOT_REASON_KEY, Boot
 from controller.ocpp201.cards import Cards
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow
+from controller.ocpp201.ports import Answer
 from controller.ocpp201.profiles import from_store
+from controller.ocpp201.reserving import Reserving
 from controller.ocpp201.statuses import Statuses
 from controller.station import EventKind, StationEvent, StopReason
 
@@ -43,6 +45,7 @@ class StationRequests:
         self._statuses = statuses
         self._boot = boot
         self._cards = cards
+        self.reserving = Reserving(ctx, cards.auth.db)
 
     # --- C, D: authorization cache and local list ---------------------------------------------
 
@@ -57,6 +60,24 @@ class StationRequests:
     ) -> tuple[str, dict[str, str] | None]:
         status, why = self._cards.auth.send_local_list(version, kind, entries)
         return status, None if not why else {"reason_code": status, "additional_info": why[:512]}
+
+    def reserve_now(
+        self,
+        reservation_id: int,
+        expiry: str,
+        id_token: dict[str, Any],
+        evse_id: int | None,
+        group: dict[str, Any] | None,
+    ) -> Answer:
+        at = parse_time(expiry)
+        if at is None:
+            return "Rejected", {"reason_code": "InvalidValue", "additional_info": "expiryDateTime"}
+        tag, group_tag = str(id_token.get("id_token", "")), None if not group else token_tag(group)
+        status = self.reserving.reserve(reservation_id, at, tag, group_tag, evse_id or 0)
+        return status.value, None
+
+    def cancel_reservation(self, reservation_id: int) -> str:
+        return "Accepted" if self.reserving.cancel(reservation_id) else "Rejected"
 
     def learn(self, tx_key: str, id_token_info: dict[str, Any]) -> None:
         """A TransactionEvent answer's idTokenInfo, for the token that started it (C10)."""

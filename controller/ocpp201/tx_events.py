@@ -175,6 +175,7 @@ def transaction_event(
     offline: bool = False,
     cable_max_a: float | None = None,
     phases: int | None = None,
+    reservation_id: int | None = None,
 ) -> dict[str, Any]:
     """One TransactionEvent, without its seqNo."""
     info: dict[str, Any] = {"transaction_id": transaction_id}
@@ -202,4 +203,6 @@ def transaction_event(
         payload["cable_max_current"] = int(cable_max_a)  # the plug's rating (PP resistor)
     if phases is not None:
         payload["number_of_phases_used"] = phases
+    if reservation_id is not None:
+        payload["reservation_id"] = reservation_id
     return payload

@@ -89,3 +89,14 @@ async def test_a_reservation_outlives_a_restart(tmp_path):
         await booted(r)
         assert r.service.auth_status(1)["reservation"]["reservation_id"] == 4
         assert "Reserved" in _statuses(r)
+
+
+async def test_an_evse_made_unavailable_removes_its_reservation(tmp_path):
+    async with rig201(tmp_path, by_token) as r:
+        await booted(r)
+        h = r.service.handlers
+        assert h.reserve_now(5, _iso(r.clock.now() + timedelta(hours=1)), _card("A"), 1, None)
+        assert h.change_availability(1, False) == "Accepted"
+        await until(lambda: len(_updates(r)) == 1)
+        assert _updates(r) == [{"reservationId": 5, "reservationUpdateStatus": "Removed"}]
+        assert r.service.auth_status(1)["reservation"] is None

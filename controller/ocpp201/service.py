@@ -29,7 +29,7 @@ from controller.ocpp201.boot import Boot
 from controller.ocpp201.cards import Cards
 from controller.ocpp201.context import Context
 from controller.ocpp201.delivery import Delivery
-from controller.ocpp201.device_model import live_values
+from controller.ocpp201.device_model import live_values, security_profile
 from controller.ocpp201.flow import Flow
 from controller.ocpp201.handlers import Handlers
 from controller.ocpp201.link import Link, Opener, WebsocketOpener
@@ -52,6 +52,7 @@ from hw.clock import Clock
 log = logging.getLogger(__name__)
 
 LIST_ENTRIES = ("LocalAuthListCtrlr", "Entries")
+PROFILE = ("SecurityCtrlr", "SecurityProfile")  # with the password the CSMS set, if any
 
 
 class ChargingStationService:
@@ -76,6 +77,7 @@ class ChargingStationService:
         ids = station.connector_ids
         live = dict(live_values(settings, profiles, clock, connectors, self._status_word, ids))
         live[LIST_ENTRIES] = (v.DataType.INTEGER, lambda: str(self.auth.list_size()))
+        live[PROFILE] = (v.DataType.INTEGER, lambda: str(security_profile(self._link_settings())))
         ctx = Context(
             settings=settings,
             hardware=station,
@@ -105,7 +107,7 @@ class ChargingStationService:
         self.link = Link(
             ctx,
             self.handlers,
-            opener or WebsocketOpener(lambda: self.handlers.password.current(self.ctx.settings)),
+            opener or WebsocketOpener(self._link_settings),
             self.boot.session_main,
             rng,
         )
@@ -123,6 +125,9 @@ class ChargingStationService:
             else:
                 self._to_power_loss.append(tx)
                 self.flow.held.add(tx.connector_id)
+
+    def _link_settings(self) -> OcppSettings:
+        return self.handlers.password.current(self.ctx.settings)
 
     def _status_word(self, connector_id: int) -> str:
         return self.statuses.current(connector_id).value

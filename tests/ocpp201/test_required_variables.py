@@ -47,8 +47,11 @@ async def test_the_password_is_write_only_checked_and_kept(tmp_path):
         assert got["attribute_status"] == "Rejected" and "attribute_value" not in got
         [bad] = h.set_variables([_item("SecurityCtrlr", "BasicAuthPassword", "short")])
         assert bad["attribute_status"] == "Rejected"
+        profile = _item("SecurityCtrlr", "SecurityProfile")
+        assert h.get_variables([profile])[0]["attribute_value"] == "0"  # no password configured
         [ok] = h.set_variables([_item("SecurityCtrlr", "BasicAuthPassword", "a" * 16)])
         assert ok["attribute_status"] == "Accepted"
         assert h.password.current(r.service.settings).password == "a" * 16
+        assert h.get_variables([profile])[0]["attribute_value"] == "1"  # Basic auth now
     async with rig201(tmp_path) as r:  # restarted
         assert r.service.handlers.password.current(r.service.settings).password == "a" * 16

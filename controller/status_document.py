@@ -62,7 +62,7 @@ def connector_document(
         "transaction": None
         if tx is None
         else {
-            "transaction_id": tx.transaction_id,
+            "transaction_id": tx.central_id,
             "id_tag": tx.id_tag,
             "start": iso(tx.start),
             "meter_start_wh": tx.meter_start_wh,

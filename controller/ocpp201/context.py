@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from controller.auth import Reservations
 from controller.ocpp.core import AsyncioTimers, LinkState, Timers, utc_iso
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.tx_watch import TransactionWatch
@@ -48,6 +49,10 @@ class Context:
     outbox_event: asyncio.Event = field(default_factory=asyncio.Event)
     heartbeat_changed: asyncio.Event = field(default_factory=asyncio.Event)
     meter_wake: asyncio.Event = field(default_factory=asyncio.Event)
+    reservations: Reservations = field(default_factory=Reservations)
+    """The held reservations (H), also a start gate of the station."""
+    reconnect: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set to end the current connection and connect anew (a new password, A01)."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     maintenance: Any = None
     """The app's firmware and diagnostics `Maintenance` (1.6's machinery), if set up."""

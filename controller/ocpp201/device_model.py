@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC
 
+from controller.firmware import transfer
 from controller.ocpp.core import utc_iso
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp201.variables import DataType, Live
 from controller.smart_charging import ProfileStore
 from controller.station import ConnectorStates
 from hw.clock import Clock
+
+LiveEntry = tuple[DataType, Callable[[], str]]
 
 
 def _const(value: str) -> Callable[[], str]:
@@ -48,6 +51,7 @@ def live_values(
     live: dict[tuple[str, str], tuple[DataType, Callable[[], str]]] = {
         name: (DataType.INTEGER, _const(value)) for name, value in fixed.items()
     }
+    live |= required_read_only(s)
     live[("ClockCtrlr", "DateTime")] = (
         DataType.STRING,
         lambda: utc_iso(clock.now().astimezone(UTC)),
@@ -73,6 +77,39 @@ def live_values(
         live[(at, "Power")] = (DataType.DECIMAL, _const(f"{power_w:.0f}"))
         live[(plug, "ConnectorType")] = (DataType.STRING, _const("Unknown"))  # socket or cable
     return live
+
+
+def required_read_only(
+    s: OcppSettings,
+) -> dict[tuple[str, str], tuple[DataType, Callable[[], str]]]:
+    """The required variables the station reports but does not let a CSMS change: each
+    value says what the station does."""
+    both = [p for p in transfer.UPLOAD_SCHEMES if p in transfer.DOWNLOAD_SCHEMES]
+    return {
+        # Every reconnect sends every connector's status, however short the outage.
+        ("OCPPCommCtrlr", "OfflineThreshold"): (DataType.INTEGER, _const("0")),
+        # One configured connection ([ocpp] url), in slot 1; no network profiles (B09).
+        ("OCPPCommCtrlr", "NetworkConfigurationPriority"): (DataType.STRING, _const("1")),
+        # Firmware downloads and log uploads both.
+        ("OCPPCommCtrlr", "FileTransferProtocols"): (
+            DataType.MEMBER_LIST,
+            _const(",".join(p.upper() for p in both)),
+        ),
+        ("OCPPCommCtrlr", "ResetRetries"): (DataType.INTEGER, _const("0")),  # a reset is final
+        ("SecurityCtrlr", "OrganizationName"): (DataType.STRING, _const(s.vendor)),
+        # The CA certificates the station trusts the CSMS by ([ocpp] ca_file); none installed
+        # by InstallCertificate (A02/M not supported).
+        ("SecurityCtrlr", "CertificateEntries"): (DataType.INTEGER, lambda: str(_certs(s))),
+    }
+
+
+def _certs(s: OcppSettings) -> int:
+    if s.ca_file is None:
+        return 0
+    try:
+        return s.ca_file.read_text(errors="replace").count("-----BEGIN CERTIFICATE-----")
+    except OSError:
+        return 0
 
 
 def _status_of(status: Callable[[int], str], evse: int) -> Callable[[], str]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
 from typing import Any
 
 from controller.ocpp.transactions import good_energy_wh, meter_stop_wh
 from controller.ocpp201 import tx_events as te
 from controller.ocpp201 import variables as v
 from controller.ocpp201.context import Context
+from controller.ocpp201.payloads import Payloads
 from controller.ocpp201.tx_events import StartCause
 from controller.station import Authorization, EventKind, StationEvent, StopReason, TransactionInfo
 from hw.base import CpState
@@ -28,14 +28,10 @@ log = logging.getLogger(__name__)
 PERIODIC = te.Trigger.METER_VALUE_PERIODIC
 
 
-class Flow:
+class Flow(Payloads):
     def __init__(self, ctx: Context) -> None:
-        self._ctx = ctx
+        super().__init__(ctx)
         self._causes: dict[int, StartCause] = {}
-        self._starting: dict[int, StartCause] = {}
-        self._plugged_at: dict[int, float] = {}
-        self._authorized_at: dict[int, float] = {}
-        self.states: dict[str, te.ChargingState] = {}  # tx_key -> chargingState last sent
         self.held: set[int] = set()  # restored transactions about to end with PowerLoss
 
     def _changed(self, connector_id: int) -> None:
@@ -44,63 +40,18 @@ class Flow:
     def energy_wh(self, connector_id: int) -> float | None:
         return good_energy_wh(self._ctx.hardware.snapshot(connector_id).meter)
 
-    # --- the journal's payloads -------------------------------------------------------------
-
-    def started_payload(self, tx: TransactionInfo) -> dict[str, Any]:
-        c, cid = self._ctx, tx.connector_id
-        cause = self._starting.pop(cid, None) or StartCause(
-            {"id_token": tx.id_tag, "type": "Local"}, None
-        )
-        plugged_last = self._plugged_at.get(cid, 0.0) > self._authorized_at.get(cid, 0.0)
-        status = c.hardware.snapshot(cid).status
-        state = te.charging_state(status)
-        if state is te.ChargingState.SUSPENDED_EVSE:
-            state = te.ChargingState.EV_CONNECTED  # nothing offered yet: it has just begun
-        self.states[tx.tx_key] = state
-        return te.transaction_event(
-            "Started",
-            at=tx.start,
-            trigger=te.start_trigger(
-                remote=cause.remote_start_id is not None, plugged_last=plugged_last
-            ),
-            transaction_id=tx.tx_key,
-            state=state,
-            evse_id=cid,
-            id_token=cause.id_token,
-            remote_start_id=cause.remote_start_id,
-            meter=te.meter_value(te.energy_value(tx.meter_start_wh, "Transaction.Begin"), tx.start),
-            offline=c.caller() is None,
-            cable_max_a=status.cable_max_a,
-        )
-
-    def ended_payload(
-        self, tx: TransactionInfo, meter_stop: float, reason: StopReason, at: datetime
-    ) -> dict[str, Any]:
-        c = self._ctx
-        stopped, trigger = te.STOPPED[reason]
-        plugged = c.hardware.snapshot(tx.connector_id).status.plugged_in
-        self.states.pop(tx.tx_key, None)
-        return te.transaction_event(
-            "Ended",
-            at=at,
-            trigger=trigger,
-            transaction_id=tx.tx_key,
-            state=te.ChargingState.EV_CONNECTED if plugged else te.ChargingState.IDLE,
-            stopped_reason=stopped,
-            meter=te.meter_value(te.energy_value(meter_stop, "Transaction.End"), at),
-            offline=c.caller() is None,
-        )
-
     # --- start ------------------------------------------------------------------------------
 
-    def authorize(self, connector_id: int, cause: StartCause, profile: Any) -> None:
+    def authorize(
+        self, connector_id: int, cause: StartCause, profile: Any, group: str | None = None
+    ) -> None:
         c = self._ctx
         now = c.clock.monotonic()
         expires = now + c.variables.get_int(v.EV_CONNECTION_TIMEOUT)
         self._causes[connector_id] = cause
         self._authorized_at[connector_id] = now
         c.connectors.authorize(
-            connector_id, Authorization(cause.id_token["id_token"], profile, expires)
+            connector_id, Authorization(cause.id_token["id_token"], profile, expires, group)
         )
         self.maybe_start(connector_id)
         self._changed(connector_id)
@@ -134,7 +85,17 @@ class Flow:
         )
         self._starting[connector_id] = cause
         now = c.now()
-        tx = TransactionInfo(connector_id, None, auth.id_tag, now, meter_wh, str(uuid.uuid4()))
+        held = c.reservations.claim(connector_id, auth.id_tag, auth.parent_id_tag)
+        tx = TransactionInfo(
+            connector_id,
+            None,
+            auth.id_tag,
+            now,
+            meter_wh,
+            str(uuid.uuid4()),
+            reservation_id=None if held is None else held.reservation_id,
+            parent_id_tag=auth.parent_id_tag,
+        )
         book.start(tx)
         log.info("transaction %s started on EVSE %d", tx.tx_key, connector_id)
         c.profiles.transaction_started(connector_id, None, now, auth.profile)
@@ -171,7 +132,8 @@ class Flow:
         self._changed(connector_id)
 
     def check_state(self, connector_id: int) -> None:
-        """An Updated event when the chargingState changed (E01.FR.18)."""
+        """An Updated event when the chargingState changed (E01.FR.18), or the number of
+        phases in use while charging (E02.FR.19)."""
         c = self._ctx
         tx = c.transactions.get(connector_id)
         if tx is None or connector_id in self.held:
@@ -182,9 +144,13 @@ class Flow:
         if state is last or (
             last is te.ChargingState.EV_CONNECTED and state is te.ChargingState.SUSPENDED_EVSE
         ):
+            phases = self._phases_due(tx.tx_key, state, connector_id)
+            if phases is not None:
+                self._queue_updated(tx, te.Trigger.CHARGING_RATE_CHANGED, None, phases=phases)
             return
         self.states[tx.tx_key] = state
-        self._queue_updated(tx, te.change_trigger(state, snap.limit_a), state)
+        phases = self._phases_due(tx.tx_key, state, connector_id)
+        self._queue_updated(tx, te.change_trigger(state, snap.limit_a), state, phases=phases)
 
     def periodic(
         self, connector_id: int, tx: TransactionInfo, trigger: te.Trigger = PERIODIC
@@ -208,11 +174,13 @@ class Flow:
         trigger: te.Trigger,
         state: te.ChargingState | None,
         values: list[dict[str, Any]] | None = None,
+        phases: int | None = None,
     ) -> None:
         c = self._ctx
         at = c.now()
         payload = te.transaction_event(
             "Updated",
+            phases=phases,
             at=at,
             trigger=trigger,
             transaction_id=tx.tx_key,

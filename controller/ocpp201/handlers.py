@@ -7,8 +7,6 @@ shared profile store. Smart-charging requests go through `profiles.to_store`, wh
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -17,10 +15,13 @@ from ocpp.v201 import call
 
 from controller.ocpp.core import utc_iso
 from controller.ocpp201 import variables as v
-from controller.ocpp201.boot import BOOT_REASON_KEY, Boot
+from controller.ocpp201.auth_variables import AUTHORIZE_REMOTE_START
+from controller.ocpp201.boot import Boot
+from controller.ocpp201.cards import Cards
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow
 from controller.ocpp201.maintenance import Maintenance201
+from controller.ocpp201.password import Password
 from controller.ocpp201.ports import Answer
 from controller.ocpp201.profiles import Refusal, composite_to_v201, to_store
 from controller.ocpp201.station_requests import StationRequests
@@ -39,9 +40,12 @@ def _rejected(reason: str, info: str) -> Answer:
 
 
 class Handlers(StationRequests):
-    def __init__(self, ctx: Context, flow: Flow, statuses: Statuses, boot: Boot) -> None:
-        super().__init__(ctx, flow, statuses, boot)
+    def __init__(
+        self, ctx: Context, flow: Flow, statuses: Statuses, boot: Boot, cards: Cards
+    ) -> None:
+        super().__init__(ctx, flow, statuses, boot, cards)
         self.maintenance = Maintenance201(ctx)
+        self.password = Password(ctx)
         self.frames_received = 0
         self.frames_rejected = 0
 
@@ -65,15 +69,20 @@ class Handlers(StationRequests):
 
     def get_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         self._within(items, v.ITEMS_GET_VARIABLES)
-        return [self._ctx.variables.get_result(item) for item in items]
+        var, pw = self._ctx.variables, self.password
+        return [pw.get_result(i) if pw.owns(i) else var.get_result(i) for i in items]
 
     def set_variables(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         self._within(items, v.ITEMS_SET_VARIABLES)
-        results = [self._ctx.variables.set_result(item) for item in items]
+        var, pw = self._ctx.variables, self.password
+        results = [pw.set_result(i) if pw.owns(i) else var.set_result(i) for i in items]
         if any(r["attribute_status"] == "Accepted" for r in results):
             self._ctx.heartbeat_changed.set()
             self._ctx.meter_wake.set()
         return results
+
+    def after_set_variables(self) -> None:
+        self.password.reconnect_if_changed()
 
     def base_report(self, request_id: int, base: str) -> str:
         return "NotSupported" if self._ctx.variables.report_data(base) is None else "Accepted"
@@ -105,6 +114,7 @@ class Handlers(StationRequests):
     def verdict(self, tx_key: str, id_token_info: dict[str, Any]) -> None:
         """The CSMS's idTokenInfo in a TransactionEvent answer: anything but Accepted stops
         the transaction when TxCtrlr.StopTxOnInvalidId says so (E05)."""
+        self.learn(tx_key, id_token_info)
         status = id_token_info.get("status", "Accepted")
         if status == "Accepted" or not self._ctx.variables.get_bool(v.STOP_TX_ON_INVALID_ID):
             return
@@ -153,7 +163,11 @@ class Handlers(StationRequests):
                 return _rejected("InvalidProfile", check.reason)
             stored = converted.profile
         token = {"id_token": str(id_token.get("id_token", "")), "type": str(id_token.get("type"))}
-        self._flow.authorize(evse_id, StartCause(token, remote_start_id), stored)
+        cause = StartCause(token, remote_start_id)
+        if c.variables.get_bool(AUTHORIZE_REMOTE_START):  # the token's verdict first (F01)
+            c.spawn(self._cards.authorize_remote(evse_id, cause, stored), "remote-authorize")
+        else:
+            self._flow.authorize(evse_id, cause, stored)
         return ACCEPTED
 
     def request_stop(self, transaction_id: str) -> Answer:
@@ -162,27 +176,6 @@ class Handlers(StationRequests):
                 self._flow.stop(cid, StopReason.REMOTE)
                 return ACCEPTED
         return _rejected("TxNotFound", f"no transaction {transaction_id!r} is running")
-
-    def reset_status(self, kind: str) -> str:
-        """OnIdle with a transaction running waits for it to end: Scheduled (B12.FR.01)."""
-        return "Scheduled" if kind == "OnIdle" and list(self._ctx.transactions) else "Accepted"
-
-    def reset_later(self, kind: str) -> None:
-        self._ctx.spawn(self._reset(kind), "reset")
-
-    async def _reset(self, kind: str) -> None:
-        c = self._ctx
-        if kind == "OnIdle":
-            while list(c.transactions):
-                await c.timers.sleep(1.0)
-        for cid in list(c.transactions):
-            self._flow.stop(cid, StopReason.HARD_RESET)  # Immediate: ImmediateReset
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(10):
-                while c.db.pending() and c.session is not None:  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-        c.db.set_config(BOOT_REASON_KEY, "RemoteReset")  # the next BootNotification's reason
-        await c.hardware.reset("Hard" if kind == "Immediate" else "Soft")
 
     # --- L, N: firmware and logs ---------------------------------------------------------
 

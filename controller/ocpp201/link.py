@@ -116,15 +116,21 @@ class Link:
             session = Session201(
                 self._host, c.settings.charge_point_id, connection, c.settings.call_timeout_s
             )
+            c.reconnect.clear()
             reader = asyncio.create_task(session.start(), name="ocpp201-reader")
             worker = asyncio.create_task(self._main(session), name="ocpp201-session")
+            again = asyncio.create_task(c.reconnect.wait(), name="ocpp201-reconnect")
             try:
-                done, _ = await asyncio.wait({reader, worker}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {reader, worker, again}, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
                 c.session = None
-                for t in (reader, worker):
+                for t in (reader, worker, again):
                     t.cancel()
-                await asyncio.wait({reader, worker}, timeout=2.0)
+                await asyncio.wait({reader, worker, again}, timeout=2.0)
+            if again in done:
+                log.info("closing the connection to connect anew")
             # Both may have ended with the link; each error is looked at (none left for the
             # loop to report as "never retrieved"), the first finisher's is raised.
             errors = {t: t.exception() for t in (reader, worker) if t.done() and not t.cancelled()}

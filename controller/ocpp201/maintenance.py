@@ -16,6 +16,7 @@ from controller.diagnostics.uploader import DiagnosticsRequest
 from controller.firmware import transfer
 from controller.firmware.model import UpdateRequest
 from controller.ocpp201.context import Context
+from controller.ocpp201.password import STORE_KEY
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,9 @@ class KeysView:
         self._ctx = ctx
 
     def get(self, key: str) -> str | None:
-        return None
+        """1.6's secret key's counterpart, so that the tarball scrubs it: the password the
+        CSMS set (A01)."""
+        return self._ctx.db.config_items().get(STORE_KEY) if key == "AuthorizationKey" else None
 
     def listing(self, keys: list[str] | None) -> tuple[list[dict[str, Any]], list[str]]:
         return self._ctx.variables.report_data("FullInventory") or [], []

@@ -14,31 +14,30 @@ import contextlib
 import logging
 import random
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import websockets
-from ocpp.exceptions import OCPPError
-from ocpp.v201 import call
 
 from controller.logs import install_ocpp_filter
 from controller.ocpp.core import Timers
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.tx_watch import TransactionWatch
 from controller.ocpp201 import variables as v
+from controller.ocpp201.authorization import Auth201
 from controller.ocpp201.boot import Boot
+from controller.ocpp201.cards import Cards
 from controller.ocpp201.context import Context
 from controller.ocpp201.delivery import Delivery
-from controller.ocpp201.device_model import live_values
+from controller.ocpp201.device_model import live_values, security_profile
 from controller.ocpp201.flow import Flow
 from controller.ocpp201.handlers import Handlers
 from controller.ocpp201.link import Link, Opener, WebsocketOpener
 from controller.ocpp201.maintenance import KeysView
 from controller.ocpp201.metering import Metering
 from controller.ocpp201.queue import EventDb, EventJournal
+from controller.ocpp201.reserving import reservation_document
 from controller.ocpp201.statuses import Statuses
-from controller.ocpp201.tx_events import StartCause
 from controller.smart_charging import ProfileStore
 from controller.station import (
     ConnectorStates,
@@ -51,6 +50,9 @@ from controller.station import (
 from hw.clock import Clock
 
 log = logging.getLogger(__name__)
+
+LIST_ENTRIES = ("LocalAuthListCtrlr", "Entries")
+PROFILE = ("SecurityCtrlr", "SecurityProfile")  # with the password the CSMS set, if any
 
 
 class ChargingStationService:
@@ -73,7 +75,9 @@ class ChargingStationService:
         events = Events()
         connectors = ConnectorStates(station.connector_ids, self.db, events)
         ids = station.connector_ids
-        live = live_values(settings, profiles, clock, connectors, self._status_word, ids)
+        live = dict(live_values(settings, profiles, clock, connectors, self._status_word, ids))
+        live[LIST_ENTRIES] = (v.DataType.INTEGER, lambda: str(self.auth.list_size()))
+        live[PROFILE] = (v.DataType.INTEGER, lambda: str(security_profile(self._link_settings())))
         ctx = Context(
             settings=settings,
             hardware=station,
@@ -97,11 +101,13 @@ class ChargingStationService:
         self.delivery = Delivery(ctx, lambda tx_key, info: self.handlers.verdict(tx_key, info))
         self.boot = Boot(ctx, self.statuses, self.delivery)
         self.metering = Metering(ctx, self.flow)
-        self.handlers = Handlers(ctx, self.flow, self.statuses, self.boot)
+        self.auth = Auth201(ctx)
+        self.cards = Cards(ctx, self.flow, self.auth)
+        self.handlers = Handlers(ctx, self.flow, self.statuses, self.boot, self.cards)
         self.link = Link(
             ctx,
             self.handlers,
-            opener or WebsocketOpener(lambda: self.ctx.settings),
+            opener or WebsocketOpener(self._link_settings),
             self.boot.session_main,
             rng,
         )
@@ -119,6 +125,9 @@ class ChargingStationService:
             else:
                 self._to_power_loss.append(tx)
                 self.flow.held.add(tx.connector_id)
+
+    def _link_settings(self) -> OcppSettings:
+        return self.handlers.password.current(self.ctx.settings)
 
     def _status_word(self, connector_id: int) -> str:
         return self.statuses.current(connector_id).value
@@ -150,7 +159,9 @@ class ChargingStationService:
         return self.handlers.frames_rejected
 
     def active_transaction(self, connector_id: int) -> TransactionInfo | None:
-        return self.ctx.transactions.get(connector_id)
+        """The session, its id (ours, text) where `status` shows the central system's."""
+        tx = self.ctx.transactions.get(connector_id)
+        return None if tx is None else replace(tx, transaction_id_text=tx.tx_key)
 
     def charging_permitted(self, connector_id: int) -> bool:
         c = self.ctx
@@ -164,10 +175,15 @@ class ChargingStationService:
         return None
 
     def auth_status(self, connector_id: int | None = None) -> dict[str, Any]:
-        """The same `status --json` fields as 1.6: no local list, cache or reservation yet."""
+        """The same `status --json` fields as 1.6: the list and the cache, or a reservation."""
         if connector_id is None:
-            return {"local_list_version": None, "local_list_entries": 0, "auth_cache_entries": 0}
-        return {"reservation": None}
+            return {
+                "local_list_version": self.auth.list_version(),
+                "local_list_entries": self.auth.list_size(),
+                "auth_cache_entries": len(self.auth.cache),
+            }
+        r = self.ctx.reservations.on_connector(connector_id)
+        return {"reservation": None if r is None else reservation_document(r)}
 
     def connector_status(self, connector_id: int) -> str:
         tx = self.ctx.transactions.get(connector_id)
@@ -198,26 +214,8 @@ class ChargingStationService:
         self.flow.connector_changed(connector_id)
 
     async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        """A local card: stops the session it started, else asks the CSMS (Authorize, C01);
-        offline, an unknown card starts only with AuthCtrlr.OfflineTxForUnknownIdEnabled."""
-        tx = self.ctx.transactions.get(connector_id)
-        if tx is not None:
-            if tx.id_tag != id_tag:
-                return False
-            self.flow.stop(connector_id, StopReason.LOCAL)
-            return True
-        token = {"id_token": id_tag, "type": "ISO14443"}
-        accepted = self.ctx.variables.get_bool(v.OFFLINE_TX_FOR_UNKNOWN_ID)
-        caller = self.ctx.caller()
-        if caller is not None:
-            try:
-                resp = await caller.call(call.Authorize(id_token=token), suppress=False)
-                accepted = resp.id_token_info.get("status") == "Accepted"
-            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
-                log.warning("Authorize failed (%s); deciding offline", exc)
-        if accepted:
-            self.flow.authorize(connector_id, StartCause(token, None), None)
-        return accepted
+        """A local card (C01, C09): see `cards.Cards`."""
+        return await self.cards.present(connector_id, id_tag)
 
     def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
         self.flow.stop(connector_id, reason)
@@ -231,13 +229,17 @@ class ChargingStationService:
             self.flow.held.discard(tx.connector_id)
             self.flow.stop(tx.connector_id, StopReason.POWER_LOSS)
         self._to_power_loss = []
-        metering = asyncio.create_task(self.metering.run(), name="ocpp201-metering")
+        loops = [
+            asyncio.create_task(self.metering.run(), name="ocpp201-metering"),
+            asyncio.create_task(self.handlers.reserving.run(), name="ocpp201-reservations"),
+        ]
         try:
             await self.link.run()
         finally:
-            metering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await metering
+            for task in loops:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     async def aclose(self) -> None:
         tasks = list(self.ctx.tasks)

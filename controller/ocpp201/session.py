@@ -23,13 +23,14 @@ from controller.durable_writer import DurableWriteError, all_written
 from controller.ocpp.frames import FrameKind, call_error, screen
 from controller.ocpp.ports import Connection
 from controller.ocpp201.ports import Host
+from controller.ocpp201.routes_c import AuthorizationRoutes
 from controller.ocpp201.routes_k import SmartChargingRoutes
 from controller.ocpp201.routes_l import MaintenanceRoutes
 
 log = logging.getLogger(__name__)
 
 
-class Session201(SmartChargingRoutes, MaintenanceRoutes, ChargePoint):  # type: ignore[misc]
+class Session201(AuthorizationRoutes, SmartChargingRoutes, MaintenanceRoutes, ChargePoint):  # type: ignore[misc]
     def __init__(
         self, host: Host, station_id: str, connection: Connection, timeout_s: float
     ) -> None:
@@ -173,13 +174,6 @@ class Session201(SmartChargingRoutes, MaintenanceRoutes, ChargePoint):  # type: 
     @on(Action.data_transfer)
     def on_data_transfer(self, vendor_id: str, **_: Any) -> call_result.DataTransfer:
         return call_result.DataTransfer(status="UnknownVendorId")
-
-    # --- C: authorization -----------------------------------------------------------------
-
-    @on(Action.clear_cache)
-    def on_clear_cache(self, **_: Any) -> call_result.ClearCache:
-        # No authorization cache is kept (AuthCacheCtrlr absent): C11.FR.04.
-        return call_result.ClearCache(status="Rejected")
 
     # --- E: transactions ------------------------------------------------------------------
 

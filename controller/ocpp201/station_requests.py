@@ -1,5 +1,6 @@
-"""The station's answers to 2.0.1's availability (G), trigger and unlock (F) and profile
-report (K09) requests: a part of `handlers.Handlers`, kept apart to stay one job a file.
+"""The station's answers to 2.0.1's availability (G), trigger and unlock (F), reset (B11/B12),
+authorization cache and local list (C, D) and profile report (K09) requests: a part of
+`handlers.Handlers`, kept apart to stay one job a file.
 
 Whatever must follow an answer (the triggered message, the profile report) runs as a
 supervised task once the answer is sent (the session's `@after` routes).
@@ -7,6 +8,8 @@ supervised task once the answer is sent (the session's `@after` routes).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -15,12 +18,16 @@ from ocpp.v201 import call
 from controller.ocpp.core import utc_iso
 from controller.ocpp201 import tx_events as te
 from controller.ocpp201 import variables as v
-from controller.ocpp201.boot import Boot
+from controller.ocpp201.authorization import parse_time, token_tag
+from controller.ocpp201.boot import BOOT_REASON_KEY, Boot
+from controller.ocpp201.cards import Cards
 from controller.ocpp201.context import Context
 from controller.ocpp201.flow import Flow
+from controller.ocpp201.ports import Answer
 from controller.ocpp201.profiles import from_store
+from controller.ocpp201.reserving import Reserving
 from controller.ocpp201.statuses import Statuses
-from controller.station import EventKind, StationEvent
+from controller.station import EventKind, StationEvent, StopReason
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +37,53 @@ TRIGGERABLE = frozenset(
 
 
 class StationRequests:
-    def __init__(self, ctx: Context, flow: Flow, statuses: Statuses, boot: Boot) -> None:
+    def __init__(
+        self, ctx: Context, flow: Flow, statuses: Statuses, boot: Boot, cards: Cards
+    ) -> None:
         self._ctx = ctx
         self._flow = flow
         self._statuses = statuses
         self._boot = boot
+        self._cards = cards
+        self.reserving = Reserving(ctx, cards.auth.db)
+
+    # --- C, D: authorization cache and local list ---------------------------------------------
+
+    def clear_cache(self) -> str:
+        return "Accepted" if self._cards.auth.clear_cache() else "Rejected"
+
+    def local_list_version(self) -> int:
+        return self._cards.auth.list_version()
+
+    def send_local_list(
+        self, version: int, kind: str, entries: list[dict[str, Any]]
+    ) -> tuple[str, dict[str, str] | None]:
+        status, why = self._cards.auth.send_local_list(version, kind, entries)
+        return status, None if not why else {"reason_code": status, "additional_info": why[:512]}
+
+    def reserve_now(
+        self,
+        reservation_id: int,
+        expiry: str,
+        id_token: dict[str, Any],
+        evse_id: int | None,
+        group: dict[str, Any] | None,
+    ) -> Answer:
+        at = parse_time(expiry)
+        if at is None:
+            return "Rejected", {"reason_code": "InvalidValue", "additional_info": "expiryDateTime"}
+        tag, group_tag = str(id_token.get("id_token", "")), None if not group else token_tag(group)
+        status = self.reserving.reserve(reservation_id, at, tag, group_tag, evse_id or 0)
+        return status.value, None
+
+    def cancel_reservation(self, reservation_id: int) -> str:
+        return "Accepted" if self.reserving.cancel(reservation_id) else "Rejected"
+
+    def learn(self, tx_key: str, id_token_info: dict[str, Any]) -> None:
+        """A TransactionEvent answer's idTokenInfo, for the token that started it (C10)."""
+        token = self._flow.tokens.get(tx_key)
+        if token is not None:
+            self._cards.auth.learn(token_tag(token), id_token_info)
 
     # --- G: availability --------------------------------------------------------------------
 
@@ -101,6 +150,29 @@ class StationRequests:
         if evse_id in c.transactions:
             return "OngoingAuthorizedTransaction"  # F05.FR.02: stop it first
         return "UnlockFailed"  # no cable lock actuator on the supported hardware
+
+    # --- B11, B12: reset ----------------------------------------------------------------------
+
+    def reset_status(self, kind: str) -> str:
+        """OnIdle with a transaction running waits for it to end: Scheduled (B12.FR.01)."""
+        return "Scheduled" if kind == "OnIdle" and list(self._ctx.transactions) else "Accepted"
+
+    def reset_later(self, kind: str) -> None:
+        self._ctx.spawn(self._reset(kind), "reset")
+
+    async def _reset(self, kind: str) -> None:
+        c = self._ctx
+        if kind == "OnIdle":
+            while list(c.transactions):
+                await c.timers.sleep(1.0)
+        for cid in list(c.transactions):
+            self._flow.stop(cid, StopReason.HARD_RESET)  # Immediate: ImmediateReset
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(10):
+                while c.db.pending() and c.session is not None:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+        c.db.set_config(BOOT_REASON_KEY, "RemoteReset")  # the next BootNotification's reason
+        await c.hardware.reset("Hard" if kind == "Immediate" else "Soft")
 
     # --- K09: GetChargingProfiles -----------------------------------------------------------
 

@@ -25,10 +25,11 @@ class ConnectorStatus(StrEnum):
     OCCUPIED = "Occupied"
     UNAVAILABLE = "Unavailable"
     FAULTED = "Faulted"
+    RESERVED = "Reserved"
 
 
 def connector_status(
-    status: EvseStatus, *, in_transaction: bool, operative: bool
+    status: EvseStatus, *, in_transaction: bool, operative: bool, reserved: bool = False
 ) -> ConnectorStatus:
     """Pure."""
     if status.fault is not None:
@@ -37,7 +38,7 @@ def connector_status(
         return ConnectorStatus.UNAVAILABLE
     if in_transaction or status.plugged_in:
         return ConnectorStatus.OCCUPIED
-    return ConnectorStatus.AVAILABLE
+    return ConnectorStatus.RESERVED if reserved else ConnectorStatus.AVAILABLE
 
 
 class Statuses:
@@ -60,6 +61,7 @@ class Statuses:
             c.hardware.snapshot(connector_id).status,
             in_transaction=connector_id in c.transactions,
             operative=c.connectors.operative(connector_id),
+            reserved=c.reservations.holds(connector_id),
         )
 
     def link_up(self) -> None:

@@ -174,6 +174,8 @@ def transaction_event(
     meter: list[dict[str, Any]] | None = None,
     offline: bool = False,
     cable_max_a: float | None = None,
+    phases: int | None = None,
+    reservation_id: int | None = None,
 ) -> dict[str, Any]:
     """One TransactionEvent, without its seqNo."""
     info: dict[str, Any] = {"transaction_id": transaction_id}
@@ -199,4 +201,8 @@ def transaction_event(
         payload["offline"] = True
     if cable_max_a is not None:
         payload["cable_max_current"] = int(cable_max_a)  # the plug's rating (PP resistor)
+    if phases is not None:
+        payload["number_of_phases_used"] = phases
+    if reservation_id is not None:
+        payload["reservation_id"] = reservation_id
     return payload

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from controller.ocpp201.auth_variables import AUTH_DEFINITIONS
 from controller.station import KeyValueStore
 
 
@@ -69,12 +70,9 @@ DEFINITIONS: dict[tuple[str, str], Definition] = {
     # Both the cable and an authorization start a transaction, either ends it.
     ("TxCtrlr", "TxStartPoint"): Definition("PowerPathClosed", DataType.MEMBER_LIST),
     ("TxCtrlr", "TxStopPoint"): Definition("EVConnected,Authorized", DataType.MEMBER_LIST),
-    ("AuthCtrlr", "AuthorizeRemoteStart"): Definition("false", BOOL),
     OFFLINE_TX_FOR_UNKNOWN_ID: Definition("false", BOOL, writable=True),
     ("SmartChargingCtrlr", "Enabled"): Definition("true", BOOL),
     ("SmartChargingCtrlr", "RateUnit"): Definition("A,W", DataType.MEMBER_LIST),
-    ("AuthCtrlr", "LocalAuthorizeOffline"): Definition("false", BOOL),
-    ("AuthCtrlr", "LocalPreAuthorize"): Definition("false", BOOL),
     ("SampledDataCtrlr", "TxStartedMeasurands"): Definition(
         "Energy.Active.Import.Register", DataType.MEMBER_LIST
     ),
@@ -96,6 +94,7 @@ DEFINITIONS: dict[tuple[str, str], Definition] = {
     ("DeviceDataCtrlr", "BytesPerMessage[GetVariables]"): Definition("4194304", INT),
     ("DeviceDataCtrlr", "BytesPerMessage[SetVariables]"): Definition("4194304", INT),
 }
+DEFINITIONS |= {n: Definition(d, DataType(t), writable=w) for n, d, t, w in AUTH_DEFINITIONS}
 # Values the station knows at any moment (the clock, the profiles installed): ReadOnly.
 Live = Mapping[tuple[str, str], tuple[DataType, Callable[[], str]]]
 MEASURANDS = frozenset(

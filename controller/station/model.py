@@ -22,6 +22,9 @@ class ConnectorSnapshot:
     meter: MeterSample | None
     # False for a connector with no meter configured: there is no register to wait for.
     metered: bool = True
+    # The phases the control loop charges on (1 after a switch to one phase); None where the
+    # daemon does not say, and a protocol adapter takes the supply's phases.
+    phases_in_use: int | None = None
 
 
 class Hardware(Protocol):
@@ -53,6 +56,13 @@ class TransactionInfo:
     tx_key: str = ""
     reservation_id: int | None = None  # the reservation this session fulfils
     parent_id_tag: str | None = None  # the group of `id_tag`, when known at the start
+    # The central system's id when it is text (OCPP 2.0.1: ours, a UUID, from the start).
+    transaction_id_text: str | None = None
+
+    @property
+    def central_id(self) -> int | str | None:
+        """The id the central system knows the session by, whichever kind it is."""
+        return self.transaction_id if self.transaction_id is not None else self.transaction_id_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ class Connector:
     energy_wh: float = 1000.0
     limit_a: float | None = None
     cable_max_a: float | None = None
+    phases_in_use: int | None = None
     operative: dict[int, bool] = field(default_factory=dict)
     resets: list[str] = field(default_factory=list)
 
@@ -43,7 +44,9 @@ class Connector:
         status = EvseStatus(
             self.cp_state, self.offered_a, self.contactor_closed, cable_max_a=self.cable_max_a
         )
-        return ConnectorSnapshot(connector_id, status, self.limit_a, meter)
+        return ConnectorSnapshot(
+            connector_id, status, self.limit_a, meter, phases_in_use=self.phases_in_use
+        )
 
     def charge(self, offered_a: float = 16.0) -> None:
         self.cp_state, self.offered_a, self.contactor_closed = CpState.C, offered_a, True

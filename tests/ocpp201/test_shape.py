@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # What each borrowed module gives: no 1.6 message, enum or session crosses over.
 BORROWED = {
+    "controller.ocpp.auth_db": {"AuthDb"},
     "controller.ocpp.core": {"AsyncioTimers", "LinkState", "Timers", "utc_iso"},
     "controller.ocpp.frames": {"FrameKind", "call_error", "screen"},
     "controller.ocpp.link": {"FIRST_DELAY_S", "STABLE_AFTER_S", "backoff"},

@@ -92,7 +92,7 @@ async def _blocks(tmp_path):
             r = await csms.call(CP, "DataTransfer", {"vendorId": "com.example"})
             assert r["status"] == "UnknownVendorId"
             r = await csms.call(CP, "ClearCache", {})
-            assert r["status"] == "Rejected"  # no authorization cache
+            assert r["status"] == "Accepted"  # AuthCacheCtrlr.Enabled
 
             # G: availability of EVSE 1
             mark = len(csms.events)

@@ -75,7 +75,9 @@ server.on('client', (client) => {
     emit({ event: 'call', identity, action: method, payload: params, messageId });
     if (muted.has(identity)) { await new Promise(() => {}); }
     // An answer set for one idTag (Authorize of a given card) wins over one for the action.
-    const perTag = params && params.idTag !== undefined ? `${method}|${params.idTag}` : null;
+    const tag = params && (params.idTag !== undefined ? params.idTag
+      : params.idToken && params.idToken.idToken);  // 1.6 idTag, 2.0.1 idToken
+    const perTag = tag !== undefined ? `${method}|${tag}` : null;
     const make = perTag && overrides.has(perTag) ? () => overrides.get(perTag)
       : overrides.has(method) ? () => overrides.get(method) : answers[method];
     if (!make) throw createRPCError('NotImplemented', `no handler for ${method}`);

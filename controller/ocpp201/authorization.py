@@ -1,0 +1,207 @@
+"""2.0.1 authorization on the protocol-free machinery of `controller.auth` (the same local
+list, cache and decision as 1.6), with 2.0.1's words and variables, and I/O only here.
+
+The list, the cache and the list's version live in the 2.0.1 queue's own SQLite file
+(`ocpp201.sqlite`), in the tables `AuthDb` keeps for 1.6 in its file: the two adapters never
+share a list, and a 1.6 station's list is never read as 2.0.1's.
+
+A 2.0.1 idToken is a pair (idToken, type), case-insensitive; it is one tag for the shared
+machinery ("type:idToken"), and its groupIdToken the tag's parent (GroupId, C09). The
+policy is AuthCtrlr's (LocalPreAuthorize, LocalAuthorizeOffline, OfflineTxForUnknownIdEnabled),
+AuthCacheCtrlr's (Enabled; an entry lives cacheExpiryDateTime, else LifeTime seconds) and
+LocalAuthListCtrlr's (Enabled). 2.0.1 statuses that 1.6 lacks (NoCredit, Unknown, ...) are
+kept as Invalid: none of them lets a car charge.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import websockets
+from ocpp.exceptions import OCPPError
+from ocpp.v201 import call
+
+from controller.auth import (
+    AuthCache,
+    AuthStatus,
+    Decision,
+    IdTagInfo,
+    ListUpdate,
+    Policy,
+    Source,
+    UpdateKind,
+    UpdateStatus,
+    Verdict,
+    apply_update,
+    decide,
+    tag_key,
+)
+from controller.auth.decide import known
+from controller.ocpp.auth_db import AuthDb
+from controller.ocpp201 import auth_variables as av
+from controller.ocpp201 import variables as v
+from controller.ocpp201.context import Context
+
+log = logging.getLogger(__name__)
+
+# Sizes the Pi's SQLite file handles without effort (1.6 uses the same).
+LOCAL_LIST_MAX = 1000
+CACHE_MAX = 500
+_STATUSES = {s.value: s for s in AuthStatus}
+
+
+def token_tag(token: Mapping[str, Any]) -> str:
+    """The shared machinery's tag of an IdTokenType (snake_case dict)."""
+    return f"{token.get('type', '')}:{token.get('id_token', '')}"
+
+
+def parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def info_of(d: Mapping[str, Any], now: datetime, lifetime_s: int) -> IdTagInfo:
+    """An IdTokenInfoType as the library hands it over; the expiry is cacheExpiryDateTime,
+    else `lifetime_s` from now (0: none)."""
+    expiry = parse_time(d.get("cache_expiry_date_time"))
+    if expiry is None and lifetime_s > 0:
+        expiry = now + timedelta(seconds=lifetime_s)
+    group = d.get("group_id_token")
+    return IdTagInfo(
+        _STATUSES.get(str(d.get("status")), AuthStatus.INVALID),
+        expiry,
+        None if not group else token_tag(group),
+    )
+
+
+class Auth201:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self.db = AuthDb(ctx.db)
+        self._list = self.db.list_content()
+        self.cache = AuthCache(CACHE_MAX, self.db.cache_entries())
+
+    def policy(self) -> Policy:
+        var = self._ctx.variables
+        return Policy(
+            local_pre_authorize=var.get_bool(av.LOCAL_PRE_AUTHORIZE),
+            local_authorize_offline=var.get_bool(av.LOCAL_AUTHORIZE_OFFLINE),
+            allow_offline_unknown=var.get_bool(v.OFFLINE_TX_FOR_UNKNOWN_ID),
+            cache_enabled=var.get_bool(av.AUTH_CACHE_ENABLED),
+            list_enabled=var.get_bool(av.LOCAL_LIST_ENABLED),
+        )
+
+    def listed(self, tag: str) -> IdTagInfo | None:
+        entry = self._list.get(tag_key(tag))
+        return None if entry is None else entry[1]
+
+    def group_of(self, tag: str) -> str | None:
+        """The tag's groupIdToken as the list or the cache knows it."""
+        now = self._ctx.now()
+        found = known(self.listed(tag), self.cache.get(tag, now), self.policy(), now)
+        return None if found is None else found[1].parent_id_tag
+
+    async def authorize(self, token: dict[str, str]) -> Decision:
+        """The list and the cache first (as the policy says), else Authorize (C01); a failed
+        Authorize on a live link falls back to the offline rules."""
+        c, tag = self._ctx, token_tag(token)
+        now = c.now()
+        listed, cached = self.listed(tag), self.cache.get(tag, now)
+        caller, policy = c.caller(), self.policy()
+        decision = decide(listed, cached, online=caller is not None, policy=policy, now=now)
+        if decision.verdict is Verdict.ASK and caller is not None:
+            try:
+                resp = await caller.call(call.Authorize(id_token=token), suppress=False)
+            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
+                log.warning("Authorize failed (%s); deciding offline", exc)
+                decision = decide(listed, cached, online=False, policy=policy, now=c.now())
+            else:
+                info = self.learn(tag, resp.id_token_info)
+                ok = info.valid_at(c.now())
+                decision = Decision(
+                    Verdict.ACCEPT if ok else Verdict.REFUSE, Source.CENTRAL_SYSTEM, info
+                )
+        source = decision.source.value if decision.source else "no entry"
+        log.info("idToken %s: %s (%s)", tag, decision.verdict.value, source)
+        return decision
+
+    def learn(self, tag: str, id_token_info: Mapping[str, Any] | None) -> IdTagInfo:
+        """The CSMS's word on a token (Authorize, TransactionEvent), kept in the cache when
+        AuthCacheCtrlr.Enabled and the list does not have it (C10)."""
+        c = self._ctx
+        now = c.now()
+        info = info_of(
+            id_token_info or {"status": "Accepted"},
+            now,
+            c.variables.get_int(av.AUTH_CACHE_LIFETIME),
+        )
+        if c.variables.get_bool(av.AUTH_CACHE_ENABLED) and self.listed(tag) is None:
+            entry, evicted = self.cache.put(tag, info, now)
+            self.db.cache_put(tag_key(tag), entry, evicted)
+        return info
+
+    def clear_cache(self) -> bool:
+        """ClearCache (C11): Rejected when the cache is switched off (C11.FR.04)."""
+        if not self._ctx.variables.get_bool(av.AUTH_CACHE_ENABLED):
+            return False
+        self.cache.clear()
+        self.db.cache_clear()
+        return True
+
+    # --- the local list (D01, D02) ------------------------------------------------------
+
+    def list_version(self) -> int:
+        """GetLocalListVersion: 0 when no list is installed or the list is switched off."""
+        if not self._ctx.variables.get_bool(av.LOCAL_LIST_ENABLED):
+            return 0
+        return self.db.list_version
+
+    def list_size(self) -> int:
+        return len(self._list)
+
+    def send_local_list(
+        self, version: int, kind: str, entries: Sequence[Mapping[str, Any]]
+    ) -> tuple[str, str]:
+        """(status, why); 2.0.1 has no NotSupported: a switched-off list answers Failed."""
+        c = self._ctx
+        now, lifetime = c.now(), 0  # the list's entries expire only by their own date
+        update = ListUpdate(
+            UpdateKind(kind),
+            version,
+            [
+                (
+                    token_tag(e["id_token"]),
+                    info_of(e["id_token_info"], now, lifetime) if e.get("id_token_info") else None,
+                )
+                for e in entries
+            ],
+        )
+        most = c.variables.get_int(av.LOCAL_LIST_ITEMS)
+        outcome = apply_update(
+            self.db.list_version,
+            self._list,
+            update,
+            enabled=c.variables.get_bool(av.LOCAL_LIST_ENABLED),
+            max_list=LOCAL_LIST_MAX,
+            max_send=most,
+        )
+        if outcome.status is not UpdateStatus.ACCEPTED:
+            log.warning("SendLocalList %s: %s", outcome.status.value, outcome.reason)
+            status = outcome.status
+            word = "Failed" if status is UpdateStatus.NOT_SUPPORTED else status.value
+            return word, outcome.reason
+        self.db.save_list(outcome)
+        self._list = outcome.content
+        for key in outcome.content:
+            if self.cache.remove(key):  # the list is the word on these tokens now
+                self.db.cache_remove(key)
+        log.info("local list version %d: %d entries", outcome.version, len(outcome.content))
+        return "Accepted", ""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from controller import __version__
 from controller.charger.local import LocalOverrides
 from controller.charger.loop import ConnectorUnit, ControlLoop
+from controller.charger.phase_wiring import phases_in_use
 from controller.config import Settings, mask_url, masked_dump
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
@@ -164,7 +165,9 @@ class Charger:
         u = self.loop.unit(connector_id)
         status = u.status or EvseStatus(cp_state=CpState.A, offered_a=0.0, contactor_closed=False)
         limit_a = u.limit.value if u.limit is not None else None
-        return ConnectorSnapshot(connector_id, status, limit_a, u.sample, u.meter is not None)
+        return ConnectorSnapshot(
+            connector_id, status, limit_a, u.sample, u.meter is not None, phases_in_use(u.driver)
+        )
 
     async def unlock_connector(self, connector_id: int) -> bool:
         return False  # no cable lock actuator on the supported hardware

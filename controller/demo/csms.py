@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import websockets
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import (
     Action,
@@ -68,7 +68,6 @@ class _CentralSide(ChargePoint):  # type: ignore[misc]
 
     @on(Action.boot_notification)
     def on_boot(self, **kw: Any) -> call_result.BootNotification:
-        self._record("BootNotification", kw)
         status = (
             self._registry.boot_statuses.pop(0)
             if self._registry.boot_statuses
@@ -78,6 +77,12 @@ class _CentralSide(ChargePoint):  # type: ignore[misc]
         return call_result.BootNotification(
             current_time=_now_iso(), interval=interval, status=status
         )
+
+    @after(Action.boot_notification)
+    def after_boot(self, **kw: Any) -> None:
+        # Recorded once the answer is on the wire: whoever waits for the boot and then calls
+        # the charger is behind the answer, as a CSMS is (the charger reads frames in order).
+        self._record("BootNotification", kw)
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw: Any) -> call_result.Heartbeat:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.routing import on
+from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
@@ -24,10 +24,15 @@ class _CentralSide201(ChargePoint):  # type: ignore[misc]
 
     @on(Action.boot_notification)
     def on_boot(self, **kw: Any) -> call_result.BootNotification:
-        self._record("BootNotification", kw)
         return call_result.BootNotification(
             current_time=_now_iso(), interval=300, status="Accepted"
         )
+
+    @after(Action.boot_notification)
+    def after_boot(self, **kw: Any) -> None:
+        # Recorded once the answer is on the wire: whoever waits for the boot and then calls
+        # the charger is behind the answer, as a CSMS is (the charger reads frames in order).
+        self._record("BootNotification", kw)
 
     @on(Action.heartbeat)
     def on_heartbeat(self, **kw: Any) -> call_result.Heartbeat:

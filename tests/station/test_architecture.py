@@ -192,3 +192,29 @@ def test_the_import_finder_sees_late_imports(tmp_path):
     source = tmp_path / "m.py"
     source.write_text("def f():\n    from controller.config import X\n    import controller\n")
     assert _imported_anywhere(source) == {"controller.config", "controller"}
+
+
+# What the pilot state machine may import: it is pure (time comes in through the injected clock),
+# so no module that does I/O or keeps time of its own.
+PILOT_MACHINE_MAY_IMPORT = {
+    "__future__",
+    "dataclasses",
+    "enum",
+    "logging",
+    "math",
+    "hw.base",
+    "hw.clock",
+    "hw.iec61851",
+}
+
+
+def test_the_pilot_state_machine_stays_pure():
+    parts = [ROOT / "hw" / "pilot.py", *sorted((ROOT / "hw").glob("pilot_*.py"))]
+    assert len(parts) > 1
+    for path in parts:
+        extra = {
+            m
+            for m in _imported_anywhere(path)
+            if m not in PILOT_MACHINE_MAY_IMPORT and not m.startswith("hw.pilot")
+        }
+        assert not extra, (path.name, extra)

@@ -6,11 +6,11 @@ The devices are small protocols so the same driver runs on the Pi (`hw.pwm_sysfs
 synchronous on purpose: every real one is a sysfs write, an SPI transfer or a GPIO level, each
 well under a millisecond.
 
-The driver owns the ordering that keeps the car safe: the contactor opens before the pilot
-changes and closes only after the PWM is on. A failed read latches a fault in the state machine
-(X1, contactor open) and is reported in the status; a failed write sends both outputs to the
-safe state before the error is raised. `safe_state()` and `close()` never raise and always try
-both outputs.
+The driver writes the outputs through `hw.direct_pilot_outputs.OutputStage`, which owns the ordering
+that keeps the car safe: the contactor opens before the pilot changes and closes only after the
+PWM is on. A failed read latches a fault in the state machine (X1, contactor open) and is
+reported in the status; a failed write sends both outputs to the safe state before the error is
+raised. `safe_state()` and `close()` never raise and always try both outputs.
 
 Poll often when it matters: the contactor must open within 100 ms after the car leaves C, so
 while it is closed, or a timed transition is pending (C being debounced, the contactor being
@@ -33,14 +33,13 @@ from hw.base import CpSensor as CpSensor
 from hw.base import Heartbeat as Heartbeat
 from hw.base import PilotOutput as PilotOutput
 from hw.clock import Clock
+from hw.direct_pilot_outputs import OutputStage
 from hw.errors import DriverIOError, DriverUnavailable, HardwareError
 from hw.phase_switch import PhaseSwitchConfig, PhaseSwitchSequencer, SwitchReport
 from hw.pilot import (
-    X1,
     PilotConfig,
     PilotMode,
     PilotPhase,
-    PilotSignal,
     PilotStateMachine,
     PilotStatus,
 )
@@ -94,8 +93,7 @@ class DirectPilotDriver:
             )
         self._limit_a = 0.0
         self._lock = asyncio.Lock()
-        self._applied_signal: PilotSignal | None = None
-        self._applied_contactor: bool | None = None
+        self._outputs = OutputStage(output, contactor)
         self._feedback: bool | None = None
         self._last: PilotStatus = self._machine.status()
         self._closed = False
@@ -149,7 +147,7 @@ class DirectPilotDriver:
         s = self._last
         busy = (
             s.contactor_closed
-            or self._applied_contactor is not False
+            or self._outputs.applied_contactor is not False
             or self._feedback is True
             or s.phase in _BUSY_PHASES
             or s.signal.mode is PilotMode.F
@@ -162,14 +160,11 @@ class DirectPilotDriver:
         self._check_open()
         async with self._lock:
             try:
-                self._contactor.set_closed(False)
-                self._applied_contactor = False
-                self._output.apply(X1)
-                self._applied_signal = X1
+                self._outputs.write_safe()
                 if self._sequencer is not None:
                     self._sequencer.apply_initial()  # the contactor is open: safe to switch
             except (HardwareError, OSError) as exc:
-                self._force_safe()
+                self._outputs.force_safe()
                 raise DriverUnavailable(f"cannot put the pilot in the safe state: {exc}") from exc
             self._machine.restart()
             self._last = self._machine.status()
@@ -193,7 +188,7 @@ class DirectPilotDriver:
         if self._closed:
             return  # close() already left the outputs safe and released them
         async with self._lock:
-            self._force_safe()
+            self._outputs.force_safe()
             if self._sequencer is not None:
                 self._sequencer.abort()
             self._machine.restart()
@@ -204,7 +199,7 @@ class DirectPilotDriver:
             return
         async with self._lock:
             self._closed = True
-            self._force_safe()
+            self._outputs.force_safe()
             devices = (
                 self._contactor,
                 self._output,
@@ -237,7 +232,7 @@ class DirectPilotDriver:
         if seq is None:
             return
         contactor_open = (
-            self._applied_contactor is False
+            self._outputs.applied_contactor is False
             and self._feedback is not True
             and not self._last.contactor_closed
         )
@@ -282,38 +277,14 @@ class DirectPilotDriver:
 
     def _apply(self, status: PilotStatus) -> None:
         try:
-            if not status.contactor_closed and self._applied_contactor is not False:
-                self._contactor.set_closed(False)
-                self._applied_contactor = False
-            if status.signal != self._applied_signal:
-                self._output.apply(status.signal)
-                self._applied_signal = status.signal
-            if status.contactor_closed and self._applied_contactor is not True:
-                self._contactor.set_closed(True)
-                self._applied_contactor = True
+            self._outputs.apply(status)  # on a failure it has forced the safe state
         except Exception as exc:
-            self._force_safe()
             self._last = self._machine.fail(f"output write failed: {exc}")
             if isinstance(exc, HardwareError):
                 raise
             if isinstance(exc, OSError):
                 raise DriverIOError(f"pilot output write failed: {exc}") from exc
             raise
-
-    def _force_safe(self) -> None:
-        """Contactor open, then X1; each attempted even if the other fails. Never raises."""
-        try:
-            self._contactor.set_closed(False)
-            self._applied_contactor = False
-        except Exception as exc:  # noqa: BLE001 - the safe state must try every output
-            self._applied_contactor = None
-            _log.critical("could not open the contactor: %s", exc)
-        try:
-            self._output.apply(X1)
-            self._applied_signal = X1
-        except Exception as exc:  # noqa: BLE001
-            self._applied_signal = None
-            _log.critical("could not set the pilot to X1: %s", exc)
 
     def _evse_status(self, status: PilotStatus) -> EvseStatus:
         closed = self._feedback if self._feedback is not None else status.contactor_closed

@@ -1,5 +1,7 @@
 """Relays and logic levels through gpiozero: the contactor, its feedback, the watchdog output,
-and (only as a warned fallback) a software-timed pilot PWM.
+and the check-hw probe of those pins. The software-timed pilot PWM (only a warned fallback) is
+`hw.gpio_pwm.GpiozeroPwm`, claiming pins and the pin factory are `hw.gpio_pins`; both are
+importable from here as before.
 
 Wiring:
 * contactor: a relay or SSR on `relay_pin` switches the coil of a normally-open contactor.
@@ -25,32 +27,16 @@ tests use `MockFactory(pin_class=MockPWMPin)`.
 
 from __future__ import annotations
 
-import os
-import warnings
-from collections.abc import Callable
 from typing import Any
 
 from hw.errors import DriverIOError, DriverUnavailable
-from hw.pilot import PilotSignal
+from hw.gpio_pins import GPIO_FIX as GPIO_FIX
+from hw.gpio_pins import PIN_FACTORY_FIX as PIN_FACTORY_FIX
+from hw.gpio_pins import claim_pin
+from hw.gpio_pins import probe_pin_factory as probe_pin_factory
+from hw.gpio_pwm import GpiozeroPwm as GpiozeroPwm
+from hw.gpio_pwm import PWMSoftwareFallback as PWMSoftwareFallback
 from hw.probe import ProbeResult
-
-GPIO_FIX = (
-    "check the pin number (BCM numbering), that no other program (or a running chargectl) "
-    "uses it, and that the service user is in group gpio (ls -l /dev/gpiochip*)"
-)
-
-
-class PWMSoftwareFallback(RuntimeWarning):
-    """The pilot PWM is software-timed: its jitter breaks IEC 61851-1's +-5 us; not for a car."""
-
-
-def _claim(factory: Callable[..., Any], pin: int | str, **kwargs: Any) -> Any:
-    from gpiozero import GPIOZeroError
-
-    try:
-        return factory(pin, **kwargs)
-    except (GPIOZeroError, OSError) as exc:
-        raise DriverUnavailable(f"GPIO{pin}: {exc}; {GPIO_FIX}") from None
 
 
 class GpioContactor:
@@ -67,7 +53,7 @@ class GpioContactor:
     ) -> None:
         from gpiozero import DigitalInputDevice, DigitalOutputDevice
 
-        self._relay = _claim(
+        self._relay = claim_pin(
             DigitalOutputDevice,
             relay_pin,
             active_high=active_high,
@@ -77,7 +63,7 @@ class GpioContactor:
         self._feedback: Any = None
         if feedback_pin is not None:
             try:
-                self._feedback = _claim(
+                self._feedback = claim_pin(
                     DigitalInputDevice,
                     feedback_pin,
                     pull_up=feedback_pull_up,
@@ -163,7 +149,9 @@ class GpioHeartbeat:
     def __init__(self, pin: int | str, *, pin_factory: Any = None) -> None:
         from gpiozero import DigitalOutputDevice
 
-        self._out = _claim(DigitalOutputDevice, pin, initial_value=False, pin_factory=pin_factory)
+        self._out = claim_pin(
+            DigitalOutputDevice, pin, initial_value=False, pin_factory=pin_factory
+        )
         self._closed = False
 
     def toggle(self) -> None:
@@ -178,55 +166,6 @@ class GpioHeartbeat:
         self._closed = True
         self._out.off()
         self._out.close()
-
-
-class GpiozeroPwm:
-    """A pilot output on gpiozero's `PWMOutputDevice`: a bench fallback, never for a car.
-
-    Every gpiozero pin factory times this PWM in software (lgpio also truncates the duty to
-    whole percent, 0.6 A steps), so constructing it warns with `PWMSoftwareFallback`. Use
-    `hw.pwm_sysfs.SysfsPwm` to charge a car. `close()` drives the X1 level and keeps the pin
-    claimed: releasing it would let the line drop to -12 V (F) on a non-inverting front end;
-    gpiozero releases it when the interpreter exits.
-    """
-
-    def __init__(
-        self,
-        pin: int | str,
-        *,
-        invert: bool = False,
-        frequency_hz: float = 1000.0,
-        pin_factory: Any = None,
-    ) -> None:
-        from gpiozero import PWMOutputDevice
-
-        warnings.warn(
-            "the pilot PWM through gpiozero is software-timed and misses IEC 61851-1's +-5 us; "
-            "use driver = 'sysfs_pwm' for a car",
-            PWMSoftwareFallback,
-            stacklevel=2,
-        )
-        self.invert = invert
-        self._pwm = _claim(
-            PWMOutputDevice,
-            pin,
-            frequency=frequency_hz,
-            initial_value=self._value(100.0),
-            pin_factory=pin_factory,
-        )
-
-    def _value(self, duty_percent: float) -> float:
-        percent = 100.0 - duty_percent if self.invert else duty_percent
-        return min(1.0, max(0.0, percent / 100.0))
-
-    def apply(self, signal: PilotSignal) -> None:
-        try:
-            self._pwm.value = self._value(signal.duty_percent)
-        except Exception as exc:
-            raise DriverIOError(f"pilot PWM: {exc}") from exc
-
-    def close(self) -> None:
-        self._pwm.value = self._value(100.0)
 
 
 async def probe(
@@ -259,7 +198,7 @@ async def probe(
         if feedback_pin is not None:
             name = f"contactor feedback GPIO{feedback_pin}"
             try:
-                _claim(DigitalInputDevice, feedback_pin, pin_factory=pin_factory).close()
+                claim_pin(DigitalInputDevice, feedback_pin, pin_factory=pin_factory).close()
                 results.append(ProbeResult(name, True, "claimed"))
             except DriverUnavailable as exc2:
                 results.append(ProbeResult.failed(name, exc2))
@@ -294,38 +233,3 @@ async def probe(
             beat.close()
             results.append(ProbeResult(f"watchdog output GPIO{watchdog_pin}", True, "claimed"))
     return results
-
-
-PIN_FACTORY_FIX = (
-    "install lgpio into the service's venv (systemd/install.sh does on aarch64 and armv7l: "
-    "sudo /opt/chargectl/venv/bin/pip install lgpio), or name one with GPIOZERO_PIN_FACTORY"
-)
-
-
-def probe_pin_factory() -> ProbeResult:
-    """Which gpiozero backend drives the pins, and why any preferred one was skipped.
-
-    gpiozero tries lgpio, RPi.GPIO, pigpio and native in turn; only the warnings say what
-    failed on the way, so they are shown with the name of the factory in use.
-    """
-    from gpiozero import Device
-    from gpiozero.exc import BadPinFactory, PinFactoryFallback
-
-    name = "GPIO pin factory"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PinFactoryFallback)
-        try:
-            Device.ensure_pin_factory()
-            factory = Device.pin_factory
-        except (BadPinFactory, ImportError, OSError, RuntimeError) as exc:
-            tried = "; ".join(str(w.message) for w in caught)
-            detail = f"none usable ({exc})" + (f": {tried}" if tried else "")
-            return ProbeResult(name, False, detail, PIN_FACTORY_FIX)
-    detail = type(factory).__name__
-    chosen = os.environ.get("GPIOZERO_PIN_FACTORY")
-    if chosen:
-        detail += f" (GPIOZERO_PIN_FACTORY={chosen})"
-    skipped = [str(w.message) for w in caught if issubclass(w.category, PinFactoryFallback)]
-    if skipped:
-        detail += "; skipped: " + "; ".join(skipped)
-    return ProbeResult(name, True, detail)

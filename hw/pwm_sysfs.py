@@ -19,9 +19,9 @@ idle level of a disabled channel is driver-defined.
 Overlay in /boot/firmware/config.txt: `dtoverlay=pwm,pin=18,func=2`, then reboot. GPIO18 is
 channel 2 of the RP1 block `1f00098000.pwm` on a Pi 5 and channel 0 of `fe20c000.pwm` on a
 Pi 4 (`3f20c000.pwm` on a Pi 3). The chip is found by that device name, never by its number:
-pwmchip numbers change between kernels. Leave `1f0009c000.pwm` alone (the Pi 5 fan). On a
-Pi 5, `pinctrl get 18` must report PWM0_CHAN2. Do not claim the PWM pin as a GPIO afterwards:
-that switches the pin away from the PWM block.
+pwmchip numbers change between kernels (`hw.pwm_chips`). Leave `1f0009c000.pwm` alone (the
+Pi 5 fan). On a Pi 5, `pinctrl get 18` must report PWM0_CHAN2. Do not claim the PWM pin as a
+GPIO afterwards: that switches the pin away from the PWM block.
 
 Permissions: stock Pi OS lets only root write sysfs PWM files. Install
 `systemd/99-chargectl-pwm.rules` (udev; gives group `gpio` write access, including on channels
@@ -45,71 +45,11 @@ from pathlib import Path
 from hw.errors import DriverIOError, DriverUnavailable
 from hw.pilot import PilotSignal
 from hw.probe import ProbeResult
+from hw.pwm_chips import KNOWN_CHIPS as KNOWN_CHIPS
+from hw.pwm_chips import OVERLAY_FIX, PERMISSION_FIX, default_channel
+from hw.pwm_chips import find_chip as find_chip
 
 PERIOD_NS = 1_000_000  # 1 kHz
-# Platform devices of the Pi PWM blocks, newest Pi first, with the channel that GPIO18 uses.
-KNOWN_CHIPS: dict[str, int] = {
-    "1f00098000.pwm": 2,  # Pi 5 (RP1): GPIO12/13 = ch 0/1, GPIO18/19 = ch 2/3
-    "fe20c000.pwm": 0,  # Pi 4
-    "3f20c000.pwm": 0,  # Pi 3 / Zero 2
-    "2020c000.pwm": 0,  # Pi 1 / Zero
-}
-OVERLAY_FIX = (
-    "add 'dtoverlay=pwm,pin=18,func=2' to /boot/firmware/config.txt and reboot "
-    "(check with: ls -l /sys/class/pwm/)"
-)
-PERMISSION_FIX = (
-    "install systemd/99-chargectl-pwm.rules into /etc/udev/rules.d/ and add the service user "
-    "to group gpio (sudo systemd/install.sh does both), then run: "
-    "sudo udevadm trigger --subsystem-match=pwm"
-)
-
-
-def _chip_devices(root: Path) -> dict[str, Path]:
-    """pwmchip directories by the name of the platform device behind them."""
-    class_dir = root / "class" / "pwm"
-    try:
-        chips = sorted(class_dir.iterdir())
-    except FileNotFoundError:
-        raise DriverUnavailable(
-            f"{class_dir} does not exist: no PWM support; {OVERLAY_FIX}"
-        ) from None
-    except OSError as exc:
-        raise DriverUnavailable(f"cannot list {class_dir}: {exc.strerror}; {OVERLAY_FIX}") from None
-    devices: dict[str, Path] = {}
-    for chip in chips:
-        if not chip.name.startswith("pwmchip"):
-            continue
-        try:
-            device = Path(os.path.realpath(chip / "device")).name
-        except OSError:
-            continue
-        devices[device] = chip
-    return devices
-
-
-def find_chip(root: Path, chip: str = "auto") -> tuple[Path, str]:
-    """The pwmchip directory whose platform device is `chip` ('auto': the first Pi PWM block),
-    and that device's name."""
-    devices = _chip_devices(root)
-    found = ", ".join(sorted(devices)) or "none"
-    if chip != "auto":
-        if chip in devices:
-            return devices[chip], chip
-        raise DriverUnavailable(
-            f"no PWM chip with device {chip!r} under {root}/class/pwm (found: {found}); "
-            f"{OVERLAY_FIX}"
-        )
-    for name in KNOWN_CHIPS:
-        if name in devices:
-            return devices[name], name
-    raise DriverUnavailable(
-        f"no Raspberry Pi PWM block under {root}/class/pwm (found: {found}); {OVERLAY_FIX}"
-    )
-
-
-def _default_channel(device: str) -> int:
-    return KNOWN_CHIPS.get(device, 0)
 
 
 class SysfsPwm:
@@ -130,7 +70,7 @@ class SysfsPwm:
         if period_ns <= 0:
             raise ValueError(f"period_ns must be > 0, got {period_ns}")
         self.chip_dir, self.device = find_chip(Path(root), chip)
-        self.channel = _default_channel(self.device) if channel is None else channel
+        self.channel = default_channel(self.device) if channel is None else channel
         self.period_ns = period_ns
         self.invert = invert
         self.dir = self.chip_dir / f"pwm{self.channel}"
@@ -266,7 +206,7 @@ async def probe(
         chip_dir, device = find_chip(Path(root), chip)
     except DriverUnavailable as exc:
         return [ProbeResult.failed(name, exc)]
-    ch = _default_channel(device) if channel is None else channel
+    ch = default_channel(device) if channel is None else channel
     results = [ProbeResult(f"{name}: chip", True, f"{device} is {chip_dir.name}")]
     try:
         npwm = int((chip_dir / "npwm").read_text().strip())

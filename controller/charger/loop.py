@@ -2,13 +2,10 @@
 
 It re-evaluates every connector once a second, aligned to the wall clock, and at once on every
 event (profile set or cleared, transaction start or stop, a car changing state, the wall clock
-stepping). Between evaluations it polls each driver when that driver asks to be polled
-(`hw.base.Polled`): a directly driven pilot every 50 ms while its contactor is closed, because
-the pilot state machine's timers (open the contactor within 100 ms of C -> B) live in the
-driver, and far less often while idle; a Modbus board about once a second. Drivers that do not
-say are polled every `poll_interval_s`. Polls are put on a grid of the wall clock so that idle
-polls and the once-a-second evaluation share wake-ups: an idle station wakes about twice a
-second, not ten times.
+stepping). Between evaluations it polls each driver when it asks (`hw.base.Polled`): a direct
+pilot every 50 ms while its contactor is closed (open within 100 ms of C -> B), far less often
+while idle; a Modbus board about once a second; others every `poll_interval_s`. Polls, meter
+reads, the evaluation and `on_second` readers share wall-clock grid points, so wake-ups.
 
 What a connector is offered is the minimum of: its smart-charging limit, its rating, the cable
 rating where the hardware reads it, the driver's own maximum, the main-fuse guard's cap
@@ -33,12 +30,12 @@ from controller.charger.phase_wiring import (
     per_phase_limit_a,
     phases_in_use,
 )
-from controller.charger.schedule import is_due, next_wake, to_grid
+from controller.charger.schedule import driver_interval_s, is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.charger.unit import ConnectorUnit as ConnectorUnit  # re-exported
 from controller.logs import errors_logged
 from controller.smart_charging import ProfileStore
-from hw.base import CpState, EvseStatus, Fault, FaultKind, Polled
+from hw.base import CpState, EvseStatus, Fault, FaultKind
 from hw.clock import Clock
 from hw.errors import HardwareError
 from hw.modbus_budget import METER_POLL_INTERVAL_S
@@ -86,6 +83,8 @@ class ControlLoop:
         self.last_tick_mono: float | None = None
         self.evaluations = 0
         self.started = asyncio.Event()
+        # Called after each whole second's tick: the dashboard's feed shares the loop's wake-up.
+        self.on_second: list[Callable[[], None]] = []
         profiles.subscribe(self.wake)
 
     def unit(self, connector_id: int) -> ConnectorUnit:
@@ -176,7 +175,8 @@ class ControlLoop:
         self._event.clear()
         evaluate = woken
         second = math.floor(now.timestamp())
-        if second != self._last_second:
+        new_second = second != self._last_second
+        if new_second:
             self._last_second = second
             evaluate = True
         offset = now.timestamp() - mono
@@ -204,12 +204,13 @@ class ControlLoop:
         for cid in sorted(changed):
             self._on_change(cid)
         self.last_tick_mono = mono
+        if new_second:
+            for callback in self.on_second:
+                callback()
 
     def poll_interval_s(self, u: ConnectorUnit) -> float:
         """How long the driver may go unpolled in the state it is in now."""
-        if isinstance(u.driver, Polled):
-            return max(0.01, u.driver.poll_interval_s())
-        return self._poll_interval_s
+        return driver_interval_s(u.driver, self._poll_interval_s)
 
     def next_wake_mono(self) -> float:
         """The monotonic time of the next poll or once-a-second evaluation, whichever is first."""

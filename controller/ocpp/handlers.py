@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ocpp.v16 import call
@@ -70,6 +71,11 @@ class Handlers:
         self._metering = metering
         self.frames_received = 0
         self.frames_rejected = 0
+        self.frames_sent = 0
+        self.last_received_at: datetime | None = None
+        self.last_sent_at: datetime | None = None
+        self.first_sent = asyncio.Event()
+        """Set once the first frame (the BootNotification) has gone out: what may wait starts."""
 
     @property
     def maintenance(self) -> MaintenancePort | None:
@@ -78,8 +84,14 @@ class Handlers:
     def frame_counted(self, accepted: bool) -> None:
         if accepted:
             self.frames_received += 1
+            self.last_received_at = self._core.now()
         else:
             self.frames_rejected += 1
+
+    def frame_sent(self) -> None:
+        self.frames_sent += 1
+        self.last_sent_at = self._core.now()
+        self.first_sent.set()
 
     def remote_start(
         self, id_tag: str, connector_id: int | None, profile: dict[str, Any] | None

@@ -83,6 +83,8 @@ class SessionHost(Protocol):
 
     def frame_counted(self, accepted: bool) -> None: ...
 
+    def frame_sent(self) -> None: ...
+
     @property
     def maintenance(self) -> MaintenancePort | None:
         """Firmware update and diagnostics upload, if the app set them up."""

@@ -8,6 +8,7 @@ skips samples instead of queueing them, so it costs neither memory nor the contr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import deque
@@ -93,6 +94,14 @@ class Feed:
         self._tags: set[str] = set()
         self._frames: tuple[int | None, float | None] = (None, None)
         self._link: tuple[str | None, float] = (None, 0.0)
+        self._ticked = asyncio.Event()
+        self._driven = False
+
+    def tick(self) -> None:
+        """The control loop has finished a whole second (`ControlLoop.on_second`): sample now,
+        in the loop's own wake-up, rather than on a timer of the feed's own."""
+        self._driven = True
+        self._ticked.set()
 
     @property
     def clients(self) -> int:
@@ -163,10 +172,15 @@ class Feed:
                 self.sample()
             except Exception:
                 logging.getLogger(__name__).exception("dashboard sample failed")
-            # Just after each wall-clock second, when the control loop has evaluated, so the
-            # page is never more than a second behind the charger.
+            # Right after each whole second's evaluation, so the page is never more than a
+            # second behind the charger. Without ticks (or while the loop is stalled), just
+            # after each wall-clock second.
             now = self._clock()
-            await asyncio.sleep(self._interval_s - (now % self._interval_s) + 0.05)
+            wait_s = self._interval_s - (now % self._interval_s) + 0.05
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait_s + self._interval_s if self._driven else wait_s):
+                    await self._ticked.wait()
+            self._ticked.clear()
 
     async def events(self) -> AsyncIterator[str]:
         box: asyncio.Queue[str | None] = asyncio.Queue(maxsize=1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Iterator
 
 import uvicorn
@@ -12,7 +13,8 @@ import uvicorn
 
 class QuietServer(uvicorn.Server):
     """uvicorn's server wakes ten times a second to look for an exit request, a fifth of an
-    idle charger's CPU; this one wakes once a second (the Date header) and at once on exit."""
+    idle charger's CPU; this one wakes once a second (the Date header) and at once on exit.
+    The second is the wall clock's, as the control loop's, so both share one wake-up."""
 
     _exit_requested = False
     _exit: asyncio.Event | None = None
@@ -38,5 +40,5 @@ class QuietServer(uvicorn.Server):
         while not await self.on_tick(counter):
             counter += 10  # on_tick renews the Date header when counter % 10 == 0
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(1.0):
+                async with asyncio.timeout(1.001 - time.time() % 1.0):
                     await self._exit.wait()

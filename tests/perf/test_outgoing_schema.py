@@ -72,7 +72,9 @@ def test_an_invalid_answer_from_the_csms_is_still_rejected():
             async with websockets.connect(
                 f"ws://127.0.0.1:{port}/{CP}", subprotocols=["ocpp1.6"]
             ) as ws:
-                host = SimpleNamespace(maintenance=None, frame_counted=lambda accepted: None)
+                host = SimpleNamespace(
+                    maintenance=None, frame_counted=lambda accepted: None, frame_sent=lambda: None
+                )
                 session = Session(host, CP, ws, timeout_s=5)  # type: ignore[arg-type]
                 reader = asyncio.create_task(session.start())
                 try:

@@ -103,6 +103,7 @@ class Dashboard:
             log_level="warning",
             log_config=None,
             server_header=False,
+            date_header=False,  # dated per response by HeadersMiddleware: no timer (QuietServer)
             http="h11",
             ws="none",  # no WebSocket routes: do not load uvicorn's WebSocket protocols
             # A bounded number of connections: a flood gets 503, not the charger's memory.

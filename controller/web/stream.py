@@ -140,6 +140,8 @@ class Feed:
             "csms_last_received": self._frames[1],
             "t": t,
         }
+        if not self._mailboxes:
+            return  # nobody to send it to: a client that connects gets `latest` first
         text = json.dumps(self.latest, separators=(",", ":"))
         for box in self._mailboxes:
             if box.full():

@@ -141,7 +141,7 @@ class Dashboard:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     async def _status(self, request: Request) -> Response:
-        return JSONResponse(self.feed.latest)
+        return JSONResponse(self.feed.current())
 
     async def _history(self, request: Request) -> Response:
         return JSONResponse(self.feed.history.as_json())

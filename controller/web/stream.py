@@ -1,8 +1,10 @@
 """The live feed: one sampler for the whole service, a latest-value mailbox per browser.
 
-The sampler reads the status document once a second and keeps two hours of offered and drawn
-current for the chart. Each browser gets only the newest snapshot: a slow or stalled client
-skips samples instead of queueing them, so it costs neither memory nor the control loop's time.
+The sampler reads the status document once a second, on the control loop's whole-second tick,
+and keeps two hours of offered and drawn current for the chart. Each browser gets only the
+newest snapshot: a slow or stalled client skips samples instead of queueing them, so it costs
+neither memory nor the control loop's time. With no browser connected only the chart's point
+is kept; the page's document is made when someone asks.
 """
 
 from __future__ import annotations
@@ -89,13 +91,14 @@ class Feed:
         self.latest: dict[str, Any] | None = None
         self.schedule: dict[str, list[tuple[float, float]]] = {}
         self._mailboxes: set[asyncio.Queue[str | None]] = set()
-        self._ticks = 0
+        self._schedule_t = float("-inf")
         self._limits: list[Any] = []
         self._tags: set[str] = set()
         self._frames: tuple[int | None, float | None] = (None, None)
         self._link: tuple[str | None, float] = (None, 0.0)
         self._ticked = asyncio.Event()
         self._driven = False
+        self._stale = False
 
     def tick(self) -> None:
         """The control loop has finished a whole second (`ControlLoop.on_second`): sample now,
@@ -108,14 +111,25 @@ class Feed:
         return len(self._mailboxes)
 
     def sample(self) -> None:
+        """A tick's full sample, sent to every client."""
+        self._publish(self._observe(), self._clock())
+
+    def observe(self) -> None:
+        """A tick with nobody listening: the chart's point, the link's times and the idTags to
+        mask are kept; `latest` is made when a client or /api/status asks (`current`)."""
+        self._observe()
+        self._stale = True
+
+    def current(self) -> dict[str, Any] | None:
+        """`latest`, made now if ticks went by without a full sample."""
+        if self._stale:
+            self._publish(self._view.status_document(), self._clock())
+        return self.latest
+
+    def _observe(self) -> dict[str, Any]:
         doc = self._view.status_document()
         t = self._clock()
         self.history.add(t, doc)
-        limits = [(c.get("limit"), c.get("limit_source")) for c in doc.get("connectors", [])]
-        if self._ticks % SCHEDULE_EVERY_S == 0 or limits != self._limits:
-            self.refresh_schedule(doc)
-        self._limits = limits
-        self._ticks += 1
         csms = doc.get("csms") or {}
         state = csms.get("state")
         if state != self._link[0]:
@@ -124,6 +138,19 @@ class Feed:
         if frames != self._frames[0]:
             # First sight is not a message: only a change of the counter is.
             self._frames = (frames, t if self._frames[0] is not None else None)
+        for c in doc.get("connectors", []):
+            tx = c.get("transaction")
+            if tx and tx.get("id_tag"):
+                self._tags.add(tx["id_tag"])
+        return doc
+
+    def _publish(self, doc: dict[str, Any], t: float) -> None:
+        self._stale = False
+        limits = [(c.get("limit"), c.get("limit_source")) for c in doc.get("connectors", [])]
+        if t - self._schedule_t >= SCHEDULE_EVERY_S or limits != self._limits:
+            self.refresh_schedule(doc)
+            self._schedule_t = t
+        self._limits = limits
         for c in doc.get("connectors", []):
             tx = c.get("transaction")
             if tx and tx.get("id_tag"):
@@ -141,7 +168,7 @@ class Feed:
             "t": t,
         }
         if not self._mailboxes:
-            return  # nobody to send it to: a client that connects gets `latest` first
+            return
         text = json.dumps(self.latest, separators=(",", ":"))
         for box in self._mailboxes:
             if box.full():
@@ -171,7 +198,7 @@ class Feed:
     async def run(self) -> None:
         while True:
             try:
-                self.sample()
+                self.sample() if self._mailboxes else self.observe()
             except Exception:
                 logging.getLogger(__name__).exception("dashboard sample failed")
             # Right after each whole second's evaluation, so the page is never more than a
@@ -189,8 +216,9 @@ class Feed:
         self._mailboxes.add(box)
         try:
             yield "retry: 2000\n\n"
-            if self.latest is not None:
-                yield f"data: {json.dumps(self.latest, separators=(',', ':'))}\n\n"
+            latest = self.current()
+            if latest is not None:
+                yield f"data: {json.dumps(latest, separators=(',', ':'))}\n\n"
             while True:
                 try:
                     async with asyncio.timeout(KEEPALIVE_S):

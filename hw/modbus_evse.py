@@ -146,6 +146,7 @@ class ModbusEvseDriver:
             has_contactor_feedback=False,
         )
         self._wanted_value = regmap.pause_value
+        self._limit_changes = 0  # a poll's read that overlapped one proves nothing
         self._written: int | None = None
         self._failures = 0
         self._last_state = CpState.E
@@ -203,6 +204,7 @@ class ModbusEvseDriver:
         self._written = value
 
     async def set_limit(self, limit_a: float) -> None:
+        self._limit_changes += 1
         self._wanted_value = self._value_for(limit_a)
         if self._wanted_value != self._written:
             await self._write(self._wanted_value)
@@ -213,6 +215,7 @@ class ModbusEvseDriver:
             if not self._started:
                 await self.start()
             block = state_block(rm)
+            changes = self._limit_changes
             if block is not None:
                 regs = await self.bus.read_holding(block[0], block[1], self.device_id)
                 raw = regs[rm.state_register - block[0]]
@@ -221,8 +224,9 @@ class ModbusEvseDriver:
                 read = self.bus.read_input if rm.state_is_input else self.bus.read_holding
                 (raw,) = await read(rm.state_register, 1, self.device_id)
                 (current,) = await self.bus.read_holding(rm.current_register, 1, self.device_id)
-            if current != self._wanted_value:
-                # The board rebooted (and loaded its power-up current) or someone else wrote.
+            if current != self._wanted_value and changes == self._limit_changes:
+                # The board rebooted (and loaded its power-up current) or someone else wrote;
+                # not a read that was on the line while a new limit waited for it.
                 log.warning(
                     "EVSE board %d holds %d, not %d: writing again",
                     self.device_id,

@@ -24,16 +24,17 @@ from datetime import datetime
 
 from controller.charger.binding import LimitSource, binding
 from controller.charger.main_fuse import MainFuse
+from controller.charger.meter_reads import read_meter_forever
 from controller.charger.phase_wiring import (
     choose_all_phases,
     fuse_caps,
     per_phase_limit_a,
     phases_in_use,
 )
+from controller.charger.safe_stop import make_safe, shut_down
 from controller.charger.schedule import driver_interval_s, is_due, next_wake, to_grid
 from controller.charger.sharing import Demand, share_station_limit
 from controller.charger.unit import ConnectorUnit as ConnectorUnit  # re-exported
-from controller.logs import errors_logged
 from controller.smart_charging import ProfileStore
 from hw.base import CpState, EvseStatus, Fault, FaultKind
 from hw.clock import Clock
@@ -81,6 +82,9 @@ class ControlLoop:
         self._last_second: int | None = None
         self._wall_minus_mono: float | None = None
         self.last_tick_mono: float | None = None
+        self._polling = False  # the tick awaits a driver's poll
+        self._prompt: asyncio.Future[None] | None = None  # a new limit applied meanwhile
+        self._applying = asyncio.Lock()
         self.evaluations = 0
         self.started = asyncio.Event()
         # Called after each whole second's tick: the dashboard's feed shares the loop's wake-up.
@@ -101,9 +105,23 @@ class ControlLoop:
         except RuntimeError:
             running = None
         if running is loop:
-            self._event.set()
+            self._woken()
         else:
-            loop.call_soon_threadsafe(self._event.set)
+            loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        self._event.set()
+        if self._polling and self._prompt is None:
+            # A poll may wait for a shared line (a Modbus board behind meter reads and their
+            # gaps): a new limit goes first, not after it.
+            self._prompt = asyncio.ensure_future(self._apply_promptly())
+
+    async def _apply_promptly(self) -> None:
+        try:
+            self._event.clear()
+            await self._evaluate_and_apply(self._clock.now())
+        finally:
+            self._prompt = None
 
     def set_operative(self, connector_id: int, operative: bool) -> None:
         for u in self.units if connector_id == 0 else [self._by_id[connector_id]]:
@@ -122,7 +140,11 @@ class ControlLoop:
         try:
             for u in self.units:
                 await u.driver.start()
-            meters = [asyncio.create_task(self._meter_task(u)) for u in self.units if u.meter]
+            meters = [
+                asyncio.create_task(read_meter_forever(u, self._clock, self._meter_interval_s))
+                for u in self.units
+                if u.meter
+            ]
             if self.main_fuse is not None:
                 meters.append(asyncio.create_task(self.main_fuse.run(self.wake)))
             try:
@@ -141,31 +163,13 @@ class ControlLoop:
             await self.shutdown()
 
     async def shutdown(self) -> None:
-        """Every output to the safe state; never raises."""
-        for u in self.units:
-            with errors_logged() as failures:
-                try:
-                    await u.driver.safe_state()
-                except Exception:
-                    log.exception("connector %d: safe state failed", u.connector_id)
-            if not u.shut_down:
-                u.shut_down = True
-                if failures:
-                    log.critical("connector %d: the safe state is NOT confirmed", u.connector_id)
-                else:
-                    log.info(
-                        "connector %d: safe state: pilot +12 V without PWM, contactor open",
-                        u.connector_id,
-                    )
-            try:
-                await u.driver.close()
-            except Exception:
-                log.exception("connector %d: close failed", u.connector_id)
-            if u.meter is not None:
-                try:
-                    await u.meter.close()
-                except Exception:
-                    log.exception("connector %d: meter close failed", u.connector_id)
+        """Every output to the safe state; never raises. A limit being applied meanwhile is
+        stopped first, so nothing offers current after this."""
+        if self._prompt is not None:
+            self._prompt.cancel()
+            with contextlib.suppress(BaseException):
+                await self._prompt
+        await shut_down(self.units)
 
     async def tick(self) -> None:
         """Poll every driver, and evaluate and apply the limits when something asks for it."""
@@ -218,28 +222,34 @@ class ControlLoop:
         return next_wake(self._clock.monotonic(), now, (u.next_poll_mono for u in self.units))
 
     async def _poll(self, units: Sequence[ConnectorUnit], now: datetime, mono: float) -> set[int]:
-        changed: set[int] = set()
-        for u in units:
-            u.polls += 1
-            try:
-                status = await u.driver.poll()
-                u.last_error = None
-            except HardwareError as exc:
-                # Drivers report their own faults in EvseStatus; an exception here means the
-                # driver could not even say what the hardware does.
-                prev = u.status
-                u.last_error = str(exc)
-                status = EvseStatus(
-                    cp_state=prev.cp_state if prev else CpState.E,
-                    offered_a=0.0,
-                    contactor_closed=False,
-                    fault=Fault(FaultKind.IO, str(exc)),
-                )
-            if status != u.status:
-                u.status = status
-                changed.add(u.connector_id)
-            u.next_poll_mono = mono + to_grid(now.timestamp(), self.poll_interval_s(u))
-        return changed
+        self._polling = True  # a new limit meanwhile is applied at once (see _woken)
+        try:
+            changed: set[int] = set()
+            for u in units:
+                u.polls += 1
+                try:
+                    status = await u.driver.poll()
+                    u.last_error = None
+                except HardwareError as exc:
+                    # Drivers report their own faults in EvseStatus; an exception here means the
+                    # driver could not even say what the hardware does.
+                    prev = u.status
+                    u.last_error = str(exc)
+                    status = EvseStatus(
+                        cp_state=prev.cp_state if prev else CpState.E,
+                        offered_a=0.0,
+                        contactor_closed=False,
+                        fault=Fault(FaultKind.IO, str(exc)),
+                    )
+                if status != u.status:
+                    u.status = status
+                    changed.add(u.connector_id)
+                u.next_poll_mono = mono + to_grid(now.timestamp(), self.poll_interval_s(u))
+            return changed
+        finally:
+            self._polling = False
+            if self._prompt is not None:
+                await asyncio.shield(self._prompt)  # its errors are the tick's
 
     def targets(self, now: datetime) -> dict[int, float]:
         """The current each connector is to be offered now (0.0 = paused)."""
@@ -295,29 +305,32 @@ class ControlLoop:
 
     async def _evaluate_and_apply(self, now: datetime) -> set[int]:
         """Apply the targets that changed; return the connectors whose driver was written to."""
-        self.evaluations += 1
-        written: set[int] = set()
-        for cid, target in self.targets(now).items():
-            u = self._by_id[cid]
-            if target == u.target_a:
-                continue
-            written.add(cid)
-            try:
-                await u.driver.set_limit(target)
-            except HardwareError as exc:
-                u.last_error = str(exc)
-                log.warning("connector %d: could not apply %.1f A: %s", cid, target, exc)
-                if target < self._min_current_a:
-                    # A pause that did not reach the hardware: make it safe by other means.
-                    await _safe(u)
-                u.target_a = None  # unknown now: apply again once the hardware answers
-                continue
-            if u.target_a is None or (target == 0.0) != (u.target_a == 0.0):
-                log.info("connector %d: %s", cid, "paused" if target == 0 else f"offer {target} A")
-            elif target != u.target_a:
-                log.info("connector %d: offer %.1f A", cid, target)
-            u.target_a = target
-        return written
+        async with self._applying:  # one evaluation writes to the drivers at a time
+            self.evaluations += 1
+            written: set[int] = set()
+            for cid, target in self.targets(now).items():
+                u = self._by_id[cid]
+                if target == u.target_a:
+                    continue
+                written.add(cid)
+                try:
+                    await u.driver.set_limit(target)
+                except HardwareError as exc:
+                    u.last_error = str(exc)
+                    log.warning("connector %d: could not apply %.1f A: %s", cid, target, exc)
+                    if target < self._min_current_a:
+                        # A pause that did not reach the hardware: make it safe by other means.
+                        await make_safe(u)
+                    u.target_a = None  # unknown now: apply again once the hardware answers
+                    continue
+                if u.target_a is None or (target == 0.0) != (u.target_a == 0.0):
+                    log.info(
+                        "connector %d: %s", cid, "paused" if target == 0 else f"offer {target} A"
+                    )
+                elif target != u.target_a:
+                    log.info("connector %d: offer %.1f A", cid, target)
+                u.target_a = target
+            return written
 
     async def _sleep_until_next(self) -> None:
         # 1 ms past the deadline, so the tick that wakes finds the poll or the second due.
@@ -327,33 +340,6 @@ class ControlLoop:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(timeout):
                 await self._event.wait()
-
-    async def _meter_task(self, u: ConnectorUnit) -> None:
-        assert u.meter is not None
-        try:
-            await u.meter.start()
-        except HardwareError as exc:
-            log.warning("connector %d: meter unavailable: %s", u.connector_id, exc)
-        while True:
-            try:
-                u.sample = await u.meter.read()
-                u._meter_failures = 0
-            except HardwareError as exc:
-                u._meter_failures += 1
-                if u._meter_failures in (1, 10) or u._meter_failures % 600 == 0:
-                    log.warning("connector %d: meter read failed: %s", u.connector_id, exc)
-                if u._meter_failures >= 3:
-                    u.sample = None
-            # On the same wall-clock grid as the polls: one wake-up serves both.
-            wall = self._clock.now().timestamp()
-            await asyncio.sleep(to_grid(wall, self._meter_interval_s) + 0.001)
-
-
-async def _safe(u: ConnectorUnit) -> None:
-    try:
-        await u.driver.safe_state()
-    except Exception:
-        log.exception("connector %d: safe state failed", u.connector_id)
 
 
 def _floor_tenth(value_a: float) -> float:

@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
+from array import array
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -53,26 +55,43 @@ class LogTail(logging.Handler):
 
 
 class History:
-    """Offered and drawn current per connector, one point a second for two hours."""
+    """Offered and drawn current per connector, one point a second for two hours.
+
+    Three arrays of doubles per connector (None kept as NaN): 24 bytes a point, where a deque
+    of tuples of floats took about 140, 1 MB per connector once two hours are full. The arrays
+    grow to twice the span and are then cut back, so a point costs no copying on average.
+    """
 
     def __init__(self, seconds: int = HISTORY_S) -> None:
         self._seconds = seconds
-        self.points: dict[int, deque[tuple[float, float | None, float | None]]] = {}
+        self.points: dict[int, tuple[array[float], array[float], array[float]]] = {}
 
     def add(self, t: float, doc: dict[str, Any]) -> None:
         for c in doc.get("connectors", []):
-            ring = self.points.setdefault(c["id"], deque(maxlen=self._seconds))
-            ring.append((round(t, 1), c.get("offered_a"), c.get("drawn_a")))
+            cols = self.points.get(c["id"])
+            if cols is None:
+                cols = self.points[c["id"]] = (array("d"), array("d"), array("d"))
+            point = (round(t, 1), c.get("offered_a"), c.get("drawn_a"))
+            for col, value in zip(cols, point, strict=True):
+                col.append(math.nan if value is None else float(value))
+            if len(cols[0]) >= 2 * self._seconds:
+                for col in cols:
+                    del col[: len(col) - self._seconds]
 
     def as_json(self) -> dict[str, Any]:
+        span = self._seconds
         return {
             str(cid): {
-                "t": [p[0] for p in ring],
-                "offered_a": [p[1] for p in ring],
-                "drawn_a": [p[2] for p in ring],
+                "t": list(t[-span:]),
+                "offered_a": _nullable(offered[-span:]),
+                "drawn_a": _nullable(drawn[-span:]),
             }
-            for cid, ring in self.points.items()
+            for cid, (t, offered, drawn) in self.points.items()
         }
+
+
+def _nullable(values: array[float]) -> list[float | None]:
+    return [None if math.isnan(v) else v for v in values]
 
 
 class Feed:
@@ -112,12 +131,12 @@ class Feed:
 
     def sample(self) -> None:
         """A tick's full sample, sent to every client."""
-        self._publish(self._observe(), self._clock())
+        self._publish(self._observe(self._view.status_document()), self._clock())
 
     def observe(self) -> None:
         """A tick with nobody listening: the chart's point, the link's times and the idTags to
         mask are kept; `latest` is made when a client or /api/status asks (`current`)."""
-        self._observe()
+        self._observe(self._view.chart_point())
         self._stale = True
 
     def current(self) -> dict[str, Any] | None:
@@ -126,8 +145,7 @@ class Feed:
             self._publish(self._view.status_document(), self._clock())
         return self.latest
 
-    def _observe(self) -> dict[str, Any]:
-        doc = self._view.status_document()
+    def _observe(self, doc: dict[str, Any]) -> dict[str, Any]:
         t = self._clock()
         self.history.add(t, doc)
         csms = doc.get("csms") or {}

@@ -15,6 +15,7 @@ from typing import Any
 
 from ocpp.v16 import call
 
+from controller.status import render
 from tests.web.webrig import CP, Browser, running
 
 
@@ -77,6 +78,10 @@ async def test_status_and_page_show_last_sent_last_received_and_security_events(
         assert page["frames_sent"] >= link["frames_sent"]
         assert _at(page["last_sent"]) >= _at(link["last_sent"])
 
+        text = render(charger.status_document())
+        assert "  last sent 20" in text and "last received 20" in text  # ISO times
+        assert "security event " in text and "InvalidCentralSystemCertificate (2 times)" in text
+
 
 async def test_the_page_shows_the_link_panel_fields():
     static = Path(__file__).resolve().parents[2] / "controller" / "web" / "static"
@@ -85,3 +90,28 @@ async def test_the_page_shows_the_link_panel_fields():
     assert 'id="security"' in html
     assert "Last message sent" in js and "doc.csms.last_sent" in js
     assert "doc.csms.security_events" in js
+
+
+async def test_the_chart_point_agrees_with_the_status_document(tmp_path):
+    """The feed keeps a cheaper subset of the document every second while nobody looks."""
+    async with running(tmp_path) as (csms, charger):
+        await csms.call(CP, call.RemoteStartTransaction(id_tag="CHART-TAG-1", connector_id=1))
+        for _ in range(100):
+            doc = charger.status_document()
+            if doc["connectors"][0]["transaction"] and doc["connectors"][0]["drawn_a"]:
+                break
+            await asyncio.sleep(0.1)
+        point = charger.controls.chart_point()
+        doc = charger.status_document()
+        for p, c in zip(point["connectors"], doc["connectors"], strict=True):
+            assert p["id"] == c["id"] and p["offered_a"] == c["offered_a"]
+            assert p["drawn_a"] == c["drawn_a"] and p["drawn_a"]
+            assert p["transaction"]["id_tag"] == c["transaction"]["id_tag"] == "CHART-TAG-1"
+        assert point["csms"]["state"] == doc["csms"]["state"]
+        assert point["csms"]["frames_received"] == doc["csms"]["frames_received"]
+        # A tick with nobody listening keeps the chart's point and the tag to mask in logs.
+        feed = charger.web.feed
+        before = len(feed.history.points[1][0])
+        feed.observe()
+        assert len(feed.history.points[1][0]) == before + 1
+        assert feed.mask("card CHART-TAG-1 presented") == "card CH•••••••-1 presented"

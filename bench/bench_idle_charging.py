@@ -1,7 +1,11 @@
 """`idle-and-charging`: `chargectl run` (sim driver, dashboard on) side by side with the floor
 (bench/floor_cp.py), against one CSMS, in the same window: CPU share idle (no car) and while
 charging with 1 s MeterValues, peak RSS, start-up to BootNotification. Median of
-CHARGECTL_BENCH_RUNS (3) windows of CHARGECTL_BENCH_PHASE_S (120) seconds each."""
+CHARGECTL_BENCH_RUNS (3) windows of CHARGECTL_BENCH_PHASE_S (120) seconds each.
+
+No browser is on the dashboard while CPU is measured. After the idle window one browser scrapes
+/metrics once and reads the live feed for CLIENT_S: the peak RSS with the dashboard and a
+client."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from controller.demo.csms import DemoCsms
 from hw.emulators.server import free_port
 
 Row = tuple[str, str, str, str, str]
+CLIENT_S = 10.0
 
 
 @dataclass
@@ -29,6 +34,7 @@ class Sample:
     cpu_idle: list[float] = field(default_factory=list)
     cpu_charging: list[float] = field(default_factory=list)
     rss_mb: list[float] = field(default_factory=list)
+    rss_client_mb: list[float] = field(default_factory=list)
     boot_s: list[float] = field(default_factory=list)
 
 
@@ -44,7 +50,7 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _config(tmp: Path, url: str, cp: str, charging: bool) -> Path:
+def _config(tmp: Path, url: str, cp: str, charging: bool, port: int | None = None) -> Path:
     cfg = tmp / f"{cp}.toml"
     cfg.write_text(
         textwrap.dedent(f"""
@@ -62,7 +68,7 @@ def _config(tmp: Path, url: str, cp: str, charging: bool) -> Path:
         plugged_in = {"true" if charging else "false"}
         [web]
         enabled = true
-        listen = "127.0.0.1:{free_port()}"
+        listen = "127.0.0.1:{port or free_port()}"
         """)
     )
     return cfg
@@ -84,7 +90,8 @@ async def _window(charging: bool, phase_s: float, project: Sample, floor: Sample
     kind = "C" if charging else "I"
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        cfg = _config(tmp, url, f"PROJ{kind}", charging)
+        port = free_port()
+        cfg = _config(tmp, url, f"PROJ{kind}", charging, port)
         t0 = time.perf_counter()
         proj = await _spawn("-m", "controller", "run", "--config", str(cfg))
         await csms.wait_for("BootNotification", lambda r: r.charge_point_id == f"PROJ{kind}", 60)
@@ -113,6 +120,12 @@ async def _window(charging: bool, phase_s: float, project: Sample, floor: Sample
             await asyncio.sleep(phase_s)
             wall = time.monotonic() - w0
             shares = {p.pid: (cpu_s(p.pid) - c0[p.pid]) / wall for p in (proj, flo)}
+            if not charging:
+                browser = await _browser(port)
+                await asyncio.sleep(CLIENT_S)
+                events = await browser.close()
+                assert events >= CLIENT_S * 0.8, f"the page's feed sent {events} samples"
+                project.rss_client_mb.append(peak_rss_mb(proj.pid))
             (project.cpu_charging if charging else project.cpu_idle).append(shares[proj.pid])
             (floor.cpu_charging if charging else floor.cpu_idle).append(shares[flo.pid])
             if charging:
@@ -131,6 +144,46 @@ async def _window(charging: bool, phase_s: float, project: Sample, floor: Sample
             for p in (proj, flo):
                 await p.wait()
     await csms.close()
+
+
+class _Browser:
+    """One client on the live feed, counting the samples it is sent."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self.events = 0
+        self._task = asyncio.create_task(self._read(reader))
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        while line := await reader.readline():
+            if line.startswith(b"data: "):
+                self.events += 1
+
+    async def close(self) -> int:
+        self._task.cancel()
+        self._writer.close()
+        return self.events
+
+
+async def _get(port: int, path: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    for _ in range(100):  # the dashboard starts once the boot is out
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            break
+        except OSError:
+            await asyncio.sleep(0.1)
+    else:
+        raise RuntimeError(f"the dashboard never listened on {port}")
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    await writer.drain()
+    return reader, writer
+
+
+async def _browser(port: int) -> _Browser:
+    reader, writer = await _get(port, "/metrics")
+    await reader.readuntil(b"\r\n\r\n")
+    writer.close()
+    return _Browser(*await _get(port, "/events"))
 
 
 def _row(metric: str, proj: list[float], flo: list[float], unit: str, target: str) -> Row:
@@ -159,6 +212,13 @@ def run() -> list[Row]:
             "<= 0.7 %",
         ),
         _row("peak RSS, charging, dashboard on", project.rss_mb, floor.rss_mb, "MB", "<= 45 MB"),
+        _row(
+            "peak RSS, idle, dashboard + one client",
+            project.rss_client_mb,
+            floor.rss_mb,
+            "MB",
+            "<= 50 MB",
+        ),
         _row(
             f"start -> BootNotification (median of {2 * runs})",
             project.boot_s,

@@ -20,9 +20,10 @@ from controller import __version__
 from controller.charger.local import LocalOverrides
 from controller.charger.loop import ConnectorUnit, ControlLoop
 from controller.charger.phase_wiring import phases_in_use
-from controller.config import Settings, mask_url, masked_dump
+from controller.config import Settings, mask_url
 from controller.damage_report import StateFile
 from controller.damage_report import report as report_damage
+from controller.dashboard_start import start_dashboard
 from controller.drivers import ConnectorHardware, build_station
 from controller.energy_status import phase_chooser
 from controller.grid import build_main_fuse
@@ -119,15 +120,8 @@ class Charger:
             main_fuse=build_main_fuse(settings, self.hardware, self.clock),
         )
         self.controls = ChargerControls(self)
-        w = settings.web
-        self.web: Dashboard | None = None
-        if w.enabled:
-            from controller.web.server import Dashboard  # its libraries only when it is on
-
-            secret = w.password.get_secret_value() if w.password else None
-            self.web = Dashboard(
-                w.listen, secret, self.controls, self.controls, masked_dump(settings)
-            )
+        self.web: Dashboard | None = None  # built by start_dashboard, after the boot is out
+        self.web_ready = asyncio.Event()  # the dashboard is up (or off, or could not bind)
         self.notifier = Notifier()
         self.tags = TagDesk(
             build_readers(settings),
@@ -205,10 +199,9 @@ class Charger:
                 loop_task = tg.create_task(self.loop.run(), name="control-loop")
                 await _first(self.loop.started.wait(), loop_task)
                 await self.status_server.start()
-                # The CSMS link first: its BootNotification does not wait for the dashboard.
+                # The CSMS link first: the dashboard's libraries load once its boot is out.
                 ocpp_task = tg.create_task(self.ocpp.run(), name="ocpp")
-                if self.web is not None:
-                    await self.web.start()
+                web_task = tg.create_task(self._start_web(), name="web-start")
                 # Once start-up's objects are all built (modules, settings, schemas, the boot).
                 asyncio.get_running_loop().call_later(FREEZE_AFTER_S, _freeze_startup_objects)
                 watchdog_task = tg.create_task(self._watchdog(), name="watchdog")
@@ -219,7 +212,7 @@ class Charger:
                 log.info("chargectl %s running: %d connector(s)", __version__, len(self.hardware))
                 await self._stop.wait()
                 self.notifier.stopping()
-                for t in (rfid_task, watchdog_task, ocpp_task, loop_task):
+                for t in (web_task, rfid_task, watchdog_task, ocpp_task, loop_task):
                     t.cancel()
         finally:
             with contextlib.suppress(Exception):
@@ -230,6 +223,12 @@ class Charger:
             if self.web is not None:
                 await self.web.close()  # after the outputs are safe: a stuck client may delay it
         return EX_RESET if self.reset_requested else 0
+
+    async def _start_web(self) -> None:
+        booted = self.ocpp.handlers.first_sent
+        self.web = await start_dashboard(self.settings, self.controls, booted, self.web_ready)
+        if self.web is not None:  # its samples ride on the loop's whole-second tick
+            self.loop.on_second.append(self.web.feed.tick)
 
     async def _watchdog(self) -> None:
         interval = self.notifier.watchdog_interval_s

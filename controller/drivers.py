@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from controller.config import ConnectorSection, Settings
@@ -21,6 +21,11 @@ from controller.pilot_settings import pilot_config as pilot_config  # tests impo
 from hw.base import EvseDriver, Meter
 from hw.clock import Clock
 from hw.errors import DriverUnavailable
+from hw.pilot import PilotConfig
+
+# The simulated connector's polls (see sim_pilot_config).
+SIM_POLL_INTERVAL_S = 0.2
+SIM_IDLE_POLL_INTERVAL_S = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -161,11 +166,31 @@ def _sim(
         SimulatorSettings(**s.model_dump(), phases=c.phases, voltage_v=settings.station.voltage_v),
         clock,
         c.max_current_a,
-        pilot_config(settings, c),
+        sim_pilot_config(settings, c),
         settings.state.dir / f"sim-meter-{c.id}.json",
         phase_switch_config(c),
     )
     return ConnectorHardware("sim", driver, meter, c.max_current_a, ev)
+
+
+def sim_pilot_config(settings: Settings, c: ConnectorSection) -> PilotConfig:
+    """The pilot settings of a simulated connector: the [pilot] keys, polled at the simulator's
+    pace unless the configuration sets the intervals.
+
+    The 50 ms polls while charging exist so a real contactor opens within 100 ms of the car
+    leaving C; the simulator's contactor carries no current, and its car has stopped drawing
+    before it leaves C. Polled every 200 ms it opens within about 200 ms, and the service costs
+    a quarter of the CPU while charging; idle, once a second (no external watchdog to toggle)
+    shares the whole-second wake-up. The direct-pilot drivers keep the 50 ms / 500 ms rule.
+    """
+    config = pilot_config(settings, c)
+    given = settings.pilot.model_fields_set
+    if "idle_poll_interval_s" not in given:
+        config = replace(config, idle_poll_interval_s=SIM_IDLE_POLL_INTERVAL_S)
+    if "poll_interval_s" not in given:
+        busy_s = min(SIM_POLL_INTERVAL_S, config.idle_poll_interval_s)
+        config = replace(config, poll_interval_s=busy_s)
+    return config
 
 
 def _direct(

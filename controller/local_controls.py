@@ -74,6 +74,23 @@ class ChargerControls:
     def status_document(self) -> dict[str, Any]:
         return self._c.status_document()
 
+    def chart_point(self) -> dict[str, Any]:
+        c = self._c
+        connectors = []
+        for cid in c.connector_ids:
+            u = c.loop.unit(cid)
+            tx = c.ocpp.active_transaction(cid)
+            connectors.append(
+                {
+                    "id": cid,
+                    "offered_a": u.status.offered_a if u.status else None,
+                    "drawn_a": max(u.sample.current_a) if u.sample else None,  # as the document
+                    "transaction": None if tx is None else {"id_tag": tx.id_tag},
+                }
+            )
+        link = {"state": c.ocpp.link_state, "frames_received": c.ocpp.frames_received}
+        return {"connectors": connectors, "csms": link}
+
     def composite_schedule(self, connector_id: int, duration_s: int) -> list[tuple[float, float]]:
         now = self._c.clock.now()
         sched = self._c.profiles.composite_schedule(connector_id, now, duration_s, "A")

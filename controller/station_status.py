@@ -51,6 +51,8 @@ class AdapterView(Protocol):
 
     def auth_status(self, connector_id: int | None = None) -> dict[str, Any]: ...
 
+    def link_activity(self) -> dict[str, Any]: ...
+
 
 class StationStatus:
     def __init__(
@@ -110,6 +112,7 @@ class StationStatus:
                 "queued_messages": a.db.pending(),
                 "frames_received": a.frames_received,
                 "frames_rejected": a.frames_rejected,
+                **a.link_activity(),
                 **a.auth_status(),
             },
             "loop": {

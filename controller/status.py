@@ -138,6 +138,14 @@ def render(status: dict[str, Any]) -> str:
         f"up {status.get('uptime_s', 0):.0f} s"
     )
     lines.append(f"CSMS: {link.get('url', '?')}  link: {link.get('state', '?')}")
+    if "last_sent" in link:  # a service from before these fields prints none of them
+        lines.append(
+            f"  last sent {link['last_sent'] or 'nothing yet'}, "
+            f"last received {link.get('last_received') or 'nothing yet'}"
+        )
+    for e in (link.get("security_events") or [])[-3:]:
+        repeats = f" ({e['count']} times)" if e.get("count", 1) > 1 else ""
+        lines.append(f"  security event {e['time']} {e['kind']}{repeats}")
     for c in status.get("connectors", []):
         lines.append("")
         lines.append(

@@ -87,6 +87,7 @@ class ModbusEvseDriver:
             can_switch_phases=self._sequencer is not None,
         )
         self._wanted_value = regmap.pause_value
+        self._limit_changes = 0  # a poll's read that overlapped one proves nothing
         self._written: int | None = None
         self._failures = 0
         self._last_state = CpState.E
@@ -166,6 +167,7 @@ class ModbusEvseDriver:
         self._written = value
 
     async def set_limit(self, limit_a: float) -> None:
+        self._limit_changes += 1
         self._limit_a = limit_a
         hold = self._holding()
         self._wanted_value = self.regmap.pause_value if hold else self._value_for(limit_a)
@@ -191,6 +193,7 @@ class ModbusEvseDriver:
             if not self._started:
                 await self.start()
             block = state_block(rm)
+            changes = self._limit_changes
             if block is not None:
                 regs = await self.bus.read_holding(block[0], block[1], self.device_id)
                 raw = regs[rm.state_register - block[0]]
@@ -199,8 +202,9 @@ class ModbusEvseDriver:
                 read = self.bus.read_input if rm.state_is_input else self.bus.read_holding
                 (raw,) = await read(rm.state_register, 1, self.device_id)
                 (current,) = await self.bus.read_holding(rm.current_register, 1, self.device_id)
-            if current != self._wanted_value:
-                # The board rebooted (and loaded its power-up current) or someone else wrote.
+            if current != self._wanted_value and changes == self._limit_changes:
+                # The board rebooted (and loaded its power-up current) or someone else wrote;
+                # not a read that was on the line while a new limit waited for it.
                 log.warning(
                     "EVSE board %d holds %d, not %d: writing again",
                     self.device_id,

@@ -2,13 +2,10 @@
 
 It re-evaluates every connector once a second, aligned to the wall clock, and at once on every
 event (profile set or cleared, transaction start or stop, a car changing state, the wall clock
-stepping). Between evaluations it polls each driver when that driver asks to be polled
-(`hw.base.Polled`): a directly driven pilot every 50 ms while its contactor is closed, because
-the pilot state machine's timers (open the contactor within 100 ms of C -> B) live in the
-driver, and far less often while idle; a Modbus board about once a second. Drivers that do not
-say are polled every `poll_interval_s`. Polls are put on a grid of the wall clock so that idle
-polls and the once-a-second evaluation share wake-ups: an idle station wakes about twice a
-second, not ten times.
+stepping). Between evaluations it polls each driver when it asks (`hw.base.Polled`): a direct
+pilot every 50 ms while its contactor is closed (open within 100 ms of C -> B), far less often
+while idle; a Modbus board about once a second; others every `poll_interval_s`. Polls, meter
+reads, the evaluation and `on_second` readers share wall-clock grid points, so wake-ups.
 
 What a connector is offered is decided in `targets` (the minimum of its smart-charging limit,
 its rating, the cable, the driver, the main-fuse guard's cap and its share of the station
@@ -26,12 +23,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from controller.charger.main_fuse import MainFuse
-from controller.charger.schedule import is_due, next_wake, to_grid
+from controller.charger.schedule import driver_interval_s, is_due, next_wake, to_grid
 from controller.charger.targets import offered_targets
 from controller.charger.unit import ConnectorUnit as ConnectorUnit  # re-exported
 from controller.charger.unit_io import meter_task, safe, shutdown_units
 from controller.smart_charging import ProfileStore
-from hw.base import CpState, EvseStatus, Fault, FaultKind, Polled
+from hw.base import CpState, EvseStatus, Fault, FaultKind
 from hw.clock import Clock
 from hw.errors import HardwareError
 from hw.modbus_budget import METER_POLL_INTERVAL_S
@@ -77,8 +74,13 @@ class ControlLoop:
         self._last_second: int | None = None
         self._wall_minus_mono: float | None = None
         self.last_tick_mono: float | None = None
+        self._polling = False  # the tick awaits a driver's poll
+        self._prompt: asyncio.Future[None] | None = None  # a new limit applied meanwhile
+        self._applying = asyncio.Lock()
         self.evaluations = 0
         self.started = asyncio.Event()
+        # Called after each whole second's tick: the dashboard's feed shares the loop's wake-up.
+        self.on_second: list[Callable[[], None]] = []
         profiles.subscribe(self.wake)
 
     def unit(self, connector_id: int) -> ConnectorUnit:
@@ -95,9 +97,23 @@ class ControlLoop:
         except RuntimeError:
             running = None
         if running is loop:
-            self._event.set()
+            self._woken()
         else:
-            loop.call_soon_threadsafe(self._event.set)
+            loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        self._event.set()
+        if self._polling and self._prompt is None:
+            # A poll may wait for a shared line (a Modbus board behind meter reads and their
+            # gaps): a new limit goes first, not after it.
+            self._prompt = asyncio.ensure_future(self._apply_promptly())
+
+    async def _apply_promptly(self) -> None:
+        try:
+            self._event.clear()
+            await self._evaluate_and_apply(self._clock.now())
+        finally:
+            self._prompt = None
 
     def set_operative(self, connector_id: int, operative: bool) -> None:
         for u in self.units if connector_id == 0 else [self._by_id[connector_id]]:
@@ -139,7 +155,12 @@ class ControlLoop:
             await self.shutdown()
 
     async def shutdown(self) -> None:
-        """Every output to the safe state; never raises."""
+        """Every output to the safe state; never raises. A limit being applied meanwhile is
+        stopped first, so nothing offers current after this."""
+        if self._prompt is not None:
+            self._prompt.cancel()
+            with contextlib.suppress(BaseException):
+                await self._prompt
         await shutdown_units(self.units)
 
     async def tick(self) -> None:
@@ -150,7 +171,8 @@ class ControlLoop:
         self._event.clear()
         evaluate = woken
         second = math.floor(now.timestamp())
-        if second != self._last_second:
+        new_second = second != self._last_second
+        if new_second:
             self._last_second = second
             evaluate = True
         offset = now.timestamp() - mono
@@ -178,12 +200,13 @@ class ControlLoop:
         for cid in sorted(changed):
             self._on_change(cid)
         self.last_tick_mono = mono
+        if new_second:
+            for callback in self.on_second:
+                callback()
 
     def poll_interval_s(self, u: ConnectorUnit) -> float:
         """How long the driver may go unpolled in the state it is in now."""
-        if isinstance(u.driver, Polled):
-            return max(0.01, u.driver.poll_interval_s())
-        return self._poll_interval_s
+        return driver_interval_s(u.driver, self._poll_interval_s)
 
     def next_wake_mono(self) -> float:
         """The monotonic time of the next poll or once-a-second evaluation, whichever is first."""
@@ -191,28 +214,34 @@ class ControlLoop:
         return next_wake(self._clock.monotonic(), now, (u.next_poll_mono for u in self.units))
 
     async def _poll(self, units: Sequence[ConnectorUnit], now: datetime, mono: float) -> set[int]:
-        changed: set[int] = set()
-        for u in units:
-            u.polls += 1
-            try:
-                status = await u.driver.poll()
-                u.last_error = None
-            except HardwareError as exc:
-                # Drivers report their own faults in EvseStatus; an exception here means the
-                # driver could not even say what the hardware does.
-                prev = u.status
-                u.last_error = str(exc)
-                status = EvseStatus(
-                    cp_state=prev.cp_state if prev else CpState.E,
-                    offered_a=0.0,
-                    contactor_closed=False,
-                    fault=Fault(FaultKind.IO, str(exc)),
-                )
-            if status != u.status:
-                u.status = status
-                changed.add(u.connector_id)
-            u.next_poll_mono = mono + to_grid(now.timestamp(), self.poll_interval_s(u))
-        return changed
+        self._polling = True  # a new limit meanwhile is applied at once (see _woken)
+        try:
+            changed: set[int] = set()
+            for u in units:
+                u.polls += 1
+                try:
+                    status = await u.driver.poll()
+                    u.last_error = None
+                except HardwareError as exc:
+                    # Drivers report their own faults in EvseStatus; an exception here means the
+                    # driver could not even say what the hardware does.
+                    prev = u.status
+                    u.last_error = str(exc)
+                    status = EvseStatus(
+                        cp_state=prev.cp_state if prev else CpState.E,
+                        offered_a=0.0,
+                        contactor_closed=False,
+                        fault=Fault(FaultKind.IO, str(exc)),
+                    )
+                if status != u.status:
+                    u.status = status
+                    changed.add(u.connector_id)
+                u.next_poll_mono = mono + to_grid(now.timestamp(), self.poll_interval_s(u))
+            return changed
+        finally:
+            self._polling = False
+            if self._prompt is not None:
+                await asyncio.shield(self._prompt)  # its errors are the tick's
 
     def targets(self, now: datetime) -> dict[int, float]:
         """The current each connector is to be offered now (0.0 = paused)."""
@@ -231,29 +260,32 @@ class ControlLoop:
 
     async def _evaluate_and_apply(self, now: datetime) -> set[int]:
         """Apply the targets that changed; return the connectors whose driver was written to."""
-        self.evaluations += 1
-        written: set[int] = set()
-        for cid, target in self.targets(now).items():
-            u = self._by_id[cid]
-            if target == u.target_a:
-                continue
-            written.add(cid)
-            try:
-                await u.driver.set_limit(target)
-            except HardwareError as exc:
-                u.last_error = str(exc)
-                log.warning("connector %d: could not apply %.1f A: %s", cid, target, exc)
-                if target < self._min_current_a:
-                    # A pause that did not reach the hardware: make it safe by other means.
-                    await safe(u)
-                u.target_a = None  # unknown now: apply again once the hardware answers
-                continue
-            if u.target_a is None or (target == 0.0) != (u.target_a == 0.0):
-                log.info("connector %d: %s", cid, "paused" if target == 0 else f"offer {target} A")
-            elif target != u.target_a:
-                log.info("connector %d: offer %.1f A", cid, target)
-            u.target_a = target
-        return written
+        async with self._applying:  # one evaluation writes to the drivers at a time
+            self.evaluations += 1
+            written: set[int] = set()
+            for cid, target in self.targets(now).items():
+                u = self._by_id[cid]
+                if target == u.target_a:
+                    continue
+                written.add(cid)
+                try:
+                    await u.driver.set_limit(target)
+                except HardwareError as exc:
+                    u.last_error = str(exc)
+                    log.warning("connector %d: could not apply %.1f A: %s", cid, target, exc)
+                    if target < self._min_current_a:
+                        # A pause that did not reach the hardware: make it safe by other means.
+                        await safe(u)
+                    u.target_a = None  # unknown now: apply again once the hardware answers
+                    continue
+                if u.target_a is None or (target == 0.0) != (u.target_a == 0.0):
+                    log.info(
+                        "connector %d: %s", cid, "paused" if target == 0 else f"offer {target} A"
+                    )
+                elif target != u.target_a:
+                    log.info("connector %d: offer %.1f A", cid, target)
+                u.target_a = target
+            return written
 
     async def _sleep_until_next(self) -> None:
         # 1 ms past the deadline, so the tick that wakes finds the poll or the second due.

@@ -40,3 +40,12 @@ def next_wake(mono: float, wall_s: float, deadlines_mono: Iterable[float | None]
         if deadline is not None:
             wake = min(wake, deadline)
     return max(mono, wake)
+
+
+def driver_interval_s(driver: object, default_s: float) -> float:
+    """How long a driver may go unpolled: its own answer if it is `hw.base.Polled`.
+
+    The same test as isinstance(driver, Polled), without the runtime protocol check's cost
+    (about 20 us, twenty times a second while a direct pilot charges)."""
+    asked = getattr(driver, "poll_interval_s", None)
+    return max(0.01, float(asked())) if callable(asked) else default_s

@@ -117,6 +117,7 @@ async def _play(cp_id: str, out: Any) -> Story:
         try:
             await csms.wait_for("BootNotification", timeout_s=20)
             tl.mark("charger booted; the simulated car is plugged in")
+            await asyncio.wait_for(charger.web_ready.wait(), 10)
             tl.mark(f"watch it live: {(charger.web and charger.web.url) or 'dashboard off'}")
             await asyncio.sleep(2)
 

@@ -23,6 +23,7 @@ from ocpp.v16.enums import (
     UnlockStatus,
 )
 
+from controller.frame_counts import FrameCounts
 from controller.ocpp.boot import Boot
 from controller.ocpp.cards import Cards
 from controller.ocpp.core import Core, utc_iso
@@ -56,7 +57,7 @@ Accepted = RemoteStartStopStatus.accepted
 Rejected = RemoteStartStopStatus.rejected
 
 
-class Handlers:
+class Handlers(FrameCounts):
     """The charge point's side of the CSMS's requests (implements `ports.SessionHost`)."""
 
     def __init__(
@@ -74,8 +75,7 @@ class Handlers:
         self._statuses = statuses
         self._boot = boot
         self._metering = metering
-        self.frames_received = 0
-        self.frames_rejected = 0
+        FrameCounts.__init__(self, core.now)
         self.auth_routes: RoutesPort | None = None
 
     @property
@@ -85,12 +85,6 @@ class Handlers:
     @property
     def auth(self) -> RoutesPort | None:
         return self.auth_routes
-
-    def frame_counted(self, accepted: bool) -> None:
-        if accepted:
-            self.frames_received += 1
-        else:
-            self.frames_rejected += 1
 
     def boot_answered(self, status: str) -> None:
         self._core.boot_status = status

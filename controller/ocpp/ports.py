@@ -100,6 +100,8 @@ class SessionHost(Protocol):
     def feature_profiles(self) -> frozenset[FeatureProfile]:
         """The profiles enabled now (`SupportedFeatureProfiles`)."""
 
+    def frame_sent(self) -> None: ...
+
     @property
     def maintenance(self) -> MaintenancePort | None:
         """Firmware update and diagnostics upload, if the app set them up."""

@@ -146,6 +146,7 @@ class Session(ChargePoint):  # type: ignore[misc]
                     [4, frame[1], "InternalError", f"could not be stored: {str(exc)[:200]}", {}]
                 )
         await super()._send(message)
+        self._svc.frame_sent()
 
     def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:
         """The CSMS's CALLRESULT checked against its schema (`responses.check`); an invalid

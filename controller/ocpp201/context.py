@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -54,6 +55,9 @@ class Context:
     reconnect: asyncio.Event = field(default_factory=asyncio.Event)
     """Set to end the current connection and connect anew (a new password, A01)."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    recent_security_events: deque[tuple[str, str, str | None, int]] = field(
+        default_factory=lambda: deque(maxlen=10)
+    )
     maintenance: Any = None
     """The app's firmware and diagnostics `Maintenance` (1.6's machinery), if set up."""
 
@@ -70,8 +74,13 @@ class Context:
         return self.session if self.boot_status == "Accepted" else None
 
     def security_event(self, kind: str, info: str | None) -> None:
-        """Queued, coalesced and bounded like 1.6's (`OcppDb.enqueue_security_event`)."""
-        self.db.enqueue_security_event(kind, utc_iso(self.now()), info)
+        """Queued, coalesced and bounded like 1.6's (`OcppDb.enqueue_security_event`), and
+        the last ones kept for status and the dashboard (a run of one kind is one entry)."""
+        at = utc_iso(self.now())
+        recent = self.recent_security_events
+        repeats = recent.pop()[3] + 1 if recent and recent[-1][0] == kind else 1
+        recent.append((kind, at, info, repeats))
+        self.db.enqueue_security_event(kind, at, info)
         self.outbox_event.set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.v201 import call
 
+from controller.frame_counts import FrameCounts
 from controller.ocpp.core import utc_iso
 from controller.ocpp201 import variables as v
 from controller.ocpp201.auth_variables import AUTHORIZE_REMOTE_START
@@ -39,21 +40,14 @@ def _rejected(reason: str, info: str) -> Answer:
     return "Rejected", {"reason_code": reason, "additional_info": info}
 
 
-class Handlers(StationRequests):
+class Handlers(StationRequests, FrameCounts):
     def __init__(
         self, ctx: Context, flow: Flow, statuses: Statuses, boot: Boot, cards: Cards
     ) -> None:
         super().__init__(ctx, flow, statuses, boot, cards)
         self.maintenance = Maintenance201(ctx)
         self.password = Password(ctx)
-        self.frames_received = 0
-        self.frames_rejected = 0
-
-    def frame_counted(self, accepted: bool) -> None:
-        if accepted:
-            self.frames_received += 1
-        else:
-            self.frames_rejected += 1
+        FrameCounts.__init__(self, ctx.now)
 
     def open_transactions(self) -> dict[int, str]:
         return {cid: tx.tx_key for cid, tx in self._ctx.transactions.items()}

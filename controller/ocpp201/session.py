@@ -105,6 +105,7 @@ class Session201(AuthorizationRoutes, SmartChargingRoutes, MaintenanceRoutes, Ch
             if frame[0] == 3:
                 message = call_error(frame[1], "InternalError", f"could not be stored: {exc}")
         await super()._send(message)
+        self._host.frame_sent()
 
     def _drop(self, message_id: str, reason: str) -> None:
         self._host.frame_counted(False)

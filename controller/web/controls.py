@@ -37,3 +37,8 @@ class StationView(Protocol):
 
     def composite_schedule(self, connector_id: int, duration_s: int) -> list[tuple[float, float]]:
         """The limit ahead as (epoch seconds, amperes) steps, for the chart."""
+
+    def chart_point(self) -> dict[str, Any]:
+        """The few fields of `status_document` the page keeps every second while nobody looks:
+        per connector `id`, `offered_a`, `drawn_a` and `transaction.id_tag`; of `csms`,
+        `state` and `frames_received`. A fraction of the whole document's cost."""

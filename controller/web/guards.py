@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from email.utils import formatdate
 from typing import Any
 
 from starlette.requests import Request
@@ -50,7 +51,9 @@ async def read_json(request: Request) -> Any:
 
 
 class HeadersMiddleware:
-    """Security headers on every response (pure ASGI: it must not buffer the event stream)."""
+    """Security headers and the Date on every response (pure ASGI: it must not buffer the
+    event stream). The Date is made here, when a response starts, so that no timer renews a
+    cached one every second while nobody asks (`controller.web.uvicorn_server`)."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -63,7 +66,8 @@ class HeadersMiddleware:
         async def send_with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], *_encoded()]
+                date = (b"date", formatdate(usegmt=True).encode())
+                message["headers"] = [*message["headers"], *_encoded(), date]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -103,6 +103,7 @@ class Dashboard:
             log_level="warning",
             log_config=None,
             server_header=False,
+            date_header=False,  # dated per response by HeadersMiddleware: no timer (QuietServer)
             http="h11",
             ws="none",  # no WebSocket routes: do not load uvicorn's WebSocket protocols
             # A bounded number of connections: a flood gets 503, not the charger's memory.
@@ -140,7 +141,7 @@ class Dashboard:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     async def _status(self, request: Request) -> Response:
-        return JSONResponse(self.feed.latest)
+        return JSONResponse(self.feed.current())
 
     async def _history(self, request: Request) -> Response:
         return JSONResponse(self.feed.history.as_json())

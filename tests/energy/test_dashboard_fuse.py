@@ -43,6 +43,7 @@ async def _story(tmp_path, shots):
     driver = None
     try:
         await csms.wait_for("BootNotification", timeout_s=30)
+        await asyncio.wait_for(charger.web_ready.wait(), 10)  # it starts after the boot
         driver = await asyncio.to_thread(_driver, profile_dir)
         page = Page(driver, shots)
         await page.do(driver.get, f"http://127.0.0.1:{port}/")

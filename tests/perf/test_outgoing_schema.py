@@ -73,7 +73,10 @@ def test_an_invalid_answer_from_the_csms_is_still_rejected():
                 f"ws://127.0.0.1:{port}/{CP}", subprotocols=["ocpp1.6"]
             ) as ws:
                 host = SimpleNamespace(
-                    maintenance=None, auth=None, frame_counted=lambda accepted: None
+                    maintenance=None,
+                    auth=None,
+                    frame_counted=lambda accepted: None,
+                    frame_sent=lambda: None,
                 )
                 session = Session(host, CP, ws, timeout_s=5)  # type: ignore[arg-type]
                 reader = asyncio.create_task(session.start())

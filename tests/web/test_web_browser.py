@@ -195,6 +195,33 @@ async def _hardware_panel(page: Page, driver, state_dir: Path) -> None:
         panel = await page.do(page.text, "hardware")
 
 
+async def _listening(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            _r, w = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            assert time.monotonic() < deadline, "the dashboard never listened"
+            await asyncio.sleep(0.05)
+            continue
+        w.close()
+        return
+
+
+async def _link_panel(page: Page) -> None:
+    """Issue 13: the link panel shows the last message sent and the security events."""
+    t0 = time.monotonic()
+    while True:
+        csms_text = await asyncio.to_thread(page.text, "csms")
+        events = await asyncio.to_thread(page.text, "security")
+        sent = csms_text.partition("Last message sent")[2].strip().splitlines()
+        if sent and sent[0] != "none since the service started" and "StartupOfTheDevice" in events:
+            break
+        assert time.monotonic() - t0 < 10, (csms_text, events)
+        await asyncio.sleep(0.1)
+    await page.shot("00-link-panel")
+
+
 async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
     csms = DemoCsms()
     url = await csms.start()
@@ -212,6 +239,7 @@ async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
     try:
         await csms.wait_for("BootNotification", timeout_s=30)
         await csms.wait_connected(CP, 10)
+        await _listening(port)  # the dashboard starts once the boot is out
         driver = await asyncio.to_thread(_driver, profile_dir)
         page = Page(driver, shots)
         base = f"http://127.0.0.1:{port}"
@@ -221,6 +249,7 @@ async def _story(tmp_path: Path, shots: Path) -> dict[str, float]:
         await page.do(driver.get, base + "/")
         await page.wait_text("headline-1", "Car connected — waiting for authorisation", 10)
         await _hardware_panel(page, driver, tmp_path / "state")
+        await _link_panel(page)
 
         # 1. The CSMS starts a session: the page says what the car is offered.
         mark = len(csms.received)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,6 +38,20 @@ def _peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM"):
             return int(line.split()[1]) / 1024
     raise AssertionError("no VmHWM")
+
+
+def _open_when_up(url: str, proc: subprocess.Popen[bytes]):
+    """The event stream, once the page is up: with no CSMS to boot with, the dashboard starts
+    a few seconds after the service (`controller.dashboard_start.WAIT_FOR_BOOT_S`)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return urllib.request.urlopen(url, timeout=5)
+        except urllib.error.URLError:
+            assert proc.poll() is None, "the service exited"
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def _measure(tmp_path: Path, web: bool) -> tuple[float, float]:
@@ -67,7 +82,7 @@ def _measure(tmp_path: Path, web: bool) -> tuple[float, float]:
     try:
         time.sleep(3.0)  # imports and start-up done
         if web:
-            stream = urllib.request.urlopen(f"http://127.0.0.1:{port}/events", timeout=5)
+            stream = _open_when_up(f"http://127.0.0.1:{port}/events", proc)
             stream.readline()
             urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read()

@@ -1,6 +1,7 @@
 """The dashboard over real HTTP on loopback, served by a running charger with an embedded CSMS."""
 
 import asyncio
+import email.utils
 import hashlib
 import json
 import logging
@@ -32,6 +33,9 @@ async def test_page_and_assets_ship_with_the_charger(tmp_path):
         csp = r.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         assert r.headers["x-content-type-options"] == "nosniff"
+        # Dated per response (no timer renews a cached Date while nobody asks).
+        dated = email.utils.parsedate_to_datetime(r.headers["date"])
+        assert abs(dated.timestamp() - time.time()) < 60
         html = r.body.decode()
         refs = re.findall(r'(?:src|href)="([^"]+)"', html)
         assert refs and all(ref.startswith("/static/") for ref in refs), refs

@@ -96,6 +96,7 @@ async def running(tmp_path: Path, **kw: Any):
     try:
         await csms.wait_for("BootNotification", timeout_s=20)
         await csms.wait_connected(CP, 10)
+        await asyncio.wait_for(charger.web_ready.wait(), 10)  # it starts after the boot
         yield csms, charger
     finally:
         charger.stop()

@@ -125,11 +125,18 @@ function render(doc) {
   $("link").textContent = `CSMS ${link}`;
   $("link").className = "badge " + (link === "booted" ? "ok" : link === "offline" ? "bad" : "warn");
   const csms = $("csms");
+  const when = (iso, none) => (iso ? new Date(iso).toLocaleTimeString() : none);
+  const received = doc.csms.last_received || (doc.csms_last_received ? new Date(doc.csms_last_received * 1000).toISOString() : null);
   const pairs = [["URL", doc.csms.url], ["Link", link], ["Since", doc.csms_since ? new Date(doc.csms_since * 1000).toLocaleString() : "–"],
-    ["Last message from it", doc.csms_last_received ? new Date(doc.csms_last_received * 1000).toLocaleTimeString() : "none since the page's service started"],
+    ["Last message from it", when(received, "none since the service started")],
+    ["Last message sent", when(doc.csms.last_sent, "none since the service started")],
     ["Malformed frames refused", String(doc.csms.frames_rejected ?? "–")],
     ["Queued messages", String(doc.csms.queued_messages ?? "–")]];
   csms.replaceChildren(...pairs.flatMap(([k, v]) => [el("dt", k), el("dd", v)]));
+  const events = (doc.csms.security_events || []).slice().reverse();
+  $("security").replaceChildren(...(events.length ? events.map((e) =>
+    el("li", `${new Date(e.time).toLocaleString()} ${e.kind}${e.count > 1 ? ` (${e.count} times)` : ""}${e.info ? `: ${e.info}` : ""}`))
+    : [el("li", "none since the service started", "muted")]));
 
   const hw = [];
   for (const c of doc.connectors) {

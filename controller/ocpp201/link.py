@@ -1,5 +1,5 @@
 """The link to a 2.0.1 CSMS: the websocket (subprotocol `ocpp2.0.1`), connect, run one
-session, reconnect forever with the 1.6 link's backoff (`controller.ocpp.link.backoff`).
+session, reconnect forever on the loop shared with 1.6 (`controller.csms_link`).
 
 The transport is injected as in 1.6: `opener()` yields any `Connection`.
 """
@@ -18,8 +18,8 @@ from typing import Any, cast
 import websockets
 from websockets.asyncio.client import connect
 
+from controller.csms_link import ReconnectLoop, supervise
 from controller.ocpp.core import LinkState
-from controller.ocpp.link import FIRST_DELAY_S, STABLE_AFTER_S, backoff
 from controller.ocpp.ports import Connection
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.ws_link import ssl_context
@@ -63,7 +63,7 @@ class WebsocketOpener:
             yield cast(Connection, ws)
 
 
-class Link:
+class Link(ReconnectLoop):
     def __init__(
         self,
         ctx: Context,
@@ -72,41 +72,39 @@ class Link:
         session_main: SessionMain,
         rng: random.Random | None = None,
     ) -> None:
+        super().__init__(ctx, rng)
         self._ctx = ctx
         self._host = host
         self._open = opener
         self._main = session_main
-        self._rng = rng or random.Random()
-        self.connects = 0
 
-    async def run(self) -> None:
-        """Connect, and reconnect forever; cancel to stop."""
+    def _connecting(self) -> None:
+        self._ctx.link_state = LinkState.CONNECTING
+
+    def _offline(self) -> None:
+        self._ctx.link_state = LinkState.OFFLINE
+        self._ctx.session = None
+
+    def _failed(self, exc: Exception) -> None:
         c = self._ctx
-        delay_s = FIRST_DELAY_S
-        while True:
-            c.link_state = LinkState.CONNECTING
-            started = c.clock.monotonic()
-            try:
-                await self._connect_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - a charger keeps trying, whatever failed
-                if isinstance(exc, websockets.InvalidStatus):
-                    code = exc.response.status_code
-                    log.warning("CSMS refused the connection: HTTP %d", code)
-                    if code == 401:
-                        c.security_event("FailedToAuthenticateAtCsms", f"HTTP {code}")
-                elif isinstance(exc, ssl.SSLCertVerificationError):
-                    log.warning("CSMS certificate not trusted: %s", exc.verify_message)
-                    c.security_event("InvalidCsmsCertificate", exc.verify_message)
-                else:
-                    log.warning("CSMS link: %s: %s", type(exc).__name__, exc)
-            c.link_state = LinkState.OFFLINE
-            c.session = None
-            if c.clock.monotonic() - started > STABLE_AFTER_S:
-                delay_s = FIRST_DELAY_S
-            wait_s, delay_s = backoff(delay_s, c.settings.max_backoff_s, self._rng.random())
-            await c.timers.sleep(wait_s)
+        if isinstance(exc, websockets.InvalidStatus):
+            code = exc.response.status_code
+            log.warning("CSMS refused the connection: HTTP %d", code)
+            if code == 401:
+                c.security_event("FailedToAuthenticateAtCsms", f"HTTP {code}")
+        elif isinstance(exc, ssl.SSLCertVerificationError):
+            log.warning("CSMS certificate not trusted: %s", exc.verify_message)
+            c.security_event("InvalidCsmsCertificate", exc.verify_message)
+        else:
+            log.warning("CSMS link: %s: %s", type(exc).__name__, exc)
+
+    def _session_over(self) -> None:
+        self._ctx.session = None
+
+    async def _reconnect_asked(self) -> None:
+        """Ends when the CSMS's new settings (a password) need a new connection."""
+        await self._ctx.reconnect.wait()
+        log.info("closing the connection to connect anew")
 
     async def _connect_once(self) -> None:
         c = self._ctx
@@ -119,21 +117,5 @@ class Link:
             c.reconnect.clear()
             reader = asyncio.create_task(session.start(), name="ocpp201-reader")
             worker = asyncio.create_task(self._main(session), name="ocpp201-session")
-            again = asyncio.create_task(c.reconnect.wait(), name="ocpp201-reconnect")
-            try:
-                done, _ = await asyncio.wait(
-                    {reader, worker, again}, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                c.session = None
-                for t in (reader, worker, again):
-                    t.cancel()
-                await asyncio.wait({reader, worker, again}, timeout=2.0)
-            if again in done:
-                log.info("closing the connection to connect anew")
-            # Both may have ended with the link; each error is looked at (none left for the
-            # loop to report as "never retrieved"), the first finisher's is raised.
-            errors = {t: t.exception() for t in (reader, worker) if t.done() and not t.cancelled()}
-            for t in done:
-                if (exc := errors.get(t)) is not None:
-                    raise exc
+            again = asyncio.create_task(self._reconnect_asked(), name="ocpp201-reconnect")
+            await supervise((reader, worker, again), self._session_over)

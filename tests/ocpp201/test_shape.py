@@ -13,7 +13,6 @@ BORROWED = {
     "controller.ocpp.auth_db": {"AuthDb"},
     "controller.ocpp.core": {"AsyncioTimers", "LinkState", "Timers", "utc_iso"},
     "controller.ocpp.frames": {"FrameKind", "call_error", "screen"},
-    "controller.ocpp.link": {"FIRST_DELAY_S", "STABLE_AFTER_S", "backoff"},
     "controller.ocpp.meter_loop": {"next_wake_s"},
     "controller.ocpp.outbox": {"OcppDb", "StoredTransaction", "_register_statement"},
     "controller.ocpp.ports": {"Connection"},

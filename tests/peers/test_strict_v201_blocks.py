@@ -224,7 +224,13 @@ async def _blocks(tmp_path):
             await csms.wait_for_call(
                 "TransactionEvent", lambda p: p["eventType"] == "Ended", 20, since=mark
             )
-            r = await csms.call(CP, "GetTransactionStatus", {"transactionId": tx_id})
+            # The Ended row leaves the queue once the charger has stored the CSMS's answer to
+            # it; a GetTransactionStatus racing that answer may still see it queued.
+            for _ in range(50):
+                r = await csms.call(CP, "GetTransactionStatus", {"transactionId": tx_id})
+                if not r["messagesInQueue"]:
+                    break
+                await asyncio.sleep(0.1)
             assert r == {"messagesInQueue": False, "ongoingIndicator": False}
         finally:
             charger.stop()

@@ -30,7 +30,6 @@ from controller.grid import build_main_fuse
 from controller.local_controls import ChargerControls
 from controller.ocpp.firmware_handlers import maintenance_for
 from controller.ocpp.service import ChargePointService
-from controller.ocpp201.service import ChargingStationService
 from controller.ocpp_setup import ocpp_settings
 from controller.readers import build_readers
 from controller.sdnotify import Notifier
@@ -43,6 +42,7 @@ from controller.tags import ConnectorView, TagDesk
 from hw.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
+    from controller.ocpp201.service import ChargingStationService
     from controller.web.server import Dashboard
 
 log = logging.getLogger("chargectl")
@@ -83,7 +83,10 @@ class Charger:
             db_path=self.state_dir / "profiles.sqlite",
             fallback_current_a=settings.station.fallback_current_a,
         )
-        adapter = ChargingStationService if settings.ocpp.version == "2.0.1" else ChargePointService
+        self.ocpp: ChargePointService | ChargingStationService
+        adapter: type[ChargePointService | ChargingStationService] = ChargePointService
+        if settings.ocpp.version == "2.0.1":  # its library classes only when it is used
+            from controller.ocpp201.service import ChargingStationService as adapter
         self.ocpp = adapter(
             ocpp_settings(settings, self.hardware), self, self.profiles, self.state_dir, self.clock
         )

@@ -9,16 +9,16 @@ on disk at start (another version's, or a damaged file's).
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 from typing import Any
 
 from ocpp.charge_point import remove_nones, serialize_as_dict, snake_to_camel_case
 from ocpp.messages import MessageType, get_validator
-from ocpp.v16 import call
-from ocpp.v201 import call as call_201
 
-# The request classes of each OCPP version a queue may hold.
-_CALLS = {"1.6": call, "2.0.1": call_201}
+# The request classes of each OCPP version a queue may hold, imported when first needed: a
+# 1.6 charger does not carry 2.0.1's classes (about 3 MB) in memory.
+_CALL_MODULES = {"1.6": "ocpp.v16.call", "2.0.1": "ocpp.v201.call"}
 
 # Filled in from the transaction's record when the message is sent.
 _FILLED_AT_SEND = frozenset({"transaction_id"})
@@ -28,7 +28,7 @@ def decode_row(
     action: object, raw: object, check_schema: bool = True, version: str = "1.6"
 ) -> tuple[dict[str, Any] | None, str]:
     """The row's payload if the message can be built from it, else why not."""
-    calls = _CALLS[version]
+    calls = importlib.import_module(_CALL_MODULES[version])
     request = getattr(calls, action, None) if isinstance(action, str) else None
     if not isinstance(request, type) or not dataclasses.is_dataclass(request):
         return None, f"unknown action {action!r}"

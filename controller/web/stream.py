@@ -164,7 +164,11 @@ class Feed:
 
     def _publish(self, doc: dict[str, Any], t: float) -> None:
         self._stale = False
-        limits = [(c.get("limit"), c.get("limit_source")) for c in doc.get("connectors", [])]
+        # A local pause or cap keeps the source `local_cap` but changes the schedule ahead.
+        limits = [
+            (c.get("limit"), c.get("limit_source"), c.get("local"))
+            for c in doc.get("connectors", [])
+        ]
         if t - self._schedule_t >= SCHEDULE_EVERY_S or limits != self._limits:
             self.refresh_schedule(doc)
             self._schedule_t = t

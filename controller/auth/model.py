@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+# Sizes the Pi's SQLite file handles without effort, for both OCPP versions; a CSMS splits a
+# longer list (it reads the per-message maximum) into one Full and Differential updates.
+LOCAL_LIST_MAX = 1000
+SEND_LIST_MAX = 100
+CACHE_MAX = 500
+
 
 class AuthStatus(StrEnum):
     """OCPP 1.6 AuthorizationStatus; the values are the protocol's words (2.0.1 has these too)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import websockets
@@ -34,21 +33,12 @@ from controller.auth import (
     tag_key,
 )
 from controller.auth.decide import known
+from controller.auth.model import CACHE_MAX
 from controller.ocpp.auth_db import AuthDb
-from controller.ocpp.auth_keys import CACHE_MAX
 from controller.ocpp.core import Core
+from controller.timestamps import parse_time
 
 log = logging.getLogger(__name__)
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def info_of(d: Mapping[str, Any]) -> IdTagInfo:

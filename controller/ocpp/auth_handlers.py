@@ -19,10 +19,11 @@ from ocpp.v16.enums import (
     UpdateStatus,
 )
 
-from controller.ocpp.auth_flow import LocalAuth, parse_time
+from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.ports import RoutesPort
 from controller.ocpp.reserving import ReservationFlow
 from controller.ocpp.transactions import storable_id
+from controller.timestamps import parse_time
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# Sizes the Pi's SQLite file handles without effort; a CSMS splits a longer list (it reads
-# SendLocalListMaxLength) into one Full and Differential updates.
-LOCAL_LIST_MAX = 1000
-SEND_LIST_MAX = 100
-CACHE_MAX = 500
+from controller.auth.model import LOCAL_LIST_MAX, SEND_LIST_MAX
 
 
 def _bool(v: str) -> bool:

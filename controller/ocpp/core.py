@@ -25,6 +25,7 @@ from controller.ocpp.settings import OcppSettings
 from controller.ocpp.tx_watch import TransactionWatch
 from controller.smart_charging import ProfileStore
 from controller.station import ConnectorStates, Events, Hardware, TransactionBook
+from controller.timestamps import utc_iso as utc_iso
 from hw.clock import Clock
 
 if TYPE_CHECKING:
@@ -63,10 +64,6 @@ class AsyncioTimers:
         except TimeoutError:
             return False
         return True
-
-
-def utc_iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 @dataclass(eq=False)

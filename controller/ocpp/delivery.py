@@ -7,12 +7,12 @@ after TransactionMessageAttempts. A StartTransaction's answer gives the transact
 from __future__ import annotations
 
 import logging
-from collections import deque
 from typing import Any
 
 from ocpp.exceptions import OCPPError
 from ocpp.v16 import call
 
+from controller.frame_counts import RecentEvents
 from controller.ocpp.core import Core, utc_iso
 from controller.ocpp.ports import Caller
 from controller.ocpp.transactions import retry_delay_s, storable_id
@@ -32,9 +32,7 @@ class Delivery:
     def __init__(self, core: Core, flow: TransactionFlow) -> None:
         self._core = core
         self._flow = flow
-        self.recent_security_events: deque[tuple[str, str, str | None, int]] = deque(maxlen=10)
-        """(kind, time, info, repeats) of the last events raised since start, for status and
-        the page; a run of one kind (a CSMS refusing us every reconnect) is one entry."""
+        self.recent_security_events = RecentEvents()
 
     def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None:
         """A status message for the CSMS, through the persistent queue like the others."""
@@ -43,9 +41,7 @@ class Delivery:
 
     def security_event(self, kind: str, info: str | None) -> None:
         at = utc_iso(self._core.now())
-        recent = self.recent_security_events
-        repeats = recent.pop()[3] + 1 if recent and recent[-1][0] == kind else 1
-        recent.append((kind, at, info, repeats))
+        self.recent_security_events.add(kind, at, info)
         self._core.db.enqueue_security_event(kind, at, info)
         self._core.outbox_event.set()
 

@@ -15,7 +15,7 @@ import logging
 import os
 import urllib.parse
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,6 +29,7 @@ from controller.firmware import transfer
 from controller.firmware.install import Layout
 from controller.firmware.model import FirmwareStatus, UpdateRequest
 from controller.firmware.updater import FirmwareUpdater
+from controller.timestamps import parse_time
 
 if TYPE_CHECKING:
     from controller.ocpp.config_keys import ConfigKeys
@@ -194,7 +195,7 @@ class Maintenance:
         **_: Any,
     ) -> call_result.UpdateFirmware:
         req = UpdateRequest.of(
-            location, _parse_time(retrieve_date) or self._svc.now(), retries, retry_interval
+            location, parse_time(retrieve_date) or self._svc.now(), retries, retry_interval
         )
         if self.firmware.accept(req):
             log.info("UpdateFirmware from %s", transfer.shown_url(location))
@@ -217,8 +218,8 @@ class Maintenance:
             return call_result.GetDiagnostics()  # no file name: nothing will be uploaded
         req = DiagnosticsRequest.of(
             location,
-            _parse_time(start_time),
-            _parse_time(stop_time),
+            parse_time(start_time),
+            parse_time(stop_time),
             retries,
             retry_interval,
             self._svc.now(),
@@ -230,16 +231,6 @@ class Maintenance:
         req = self._pending_diagnostics.pop(call_unique_id, None)
         if req is not None:
             self._svc.spawn(self.diagnostics.run(req), "diagnostics-upload")
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def register(session: _Routed, m: MaintenancePort | None) -> None:

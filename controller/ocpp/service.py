@@ -171,18 +171,8 @@ class ChargePointService:
         return self.handlers.frames_rejected
 
     def link_activity(self) -> dict[str, Any]:
-        """Frames sent and when, the last frame received, the last security events (newest
-        last): for status and the dashboard's link panel."""
-        h = self.handlers
-        return {
-            "frames_sent": h.frames_sent,
-            "last_sent": None if h.last_sent_at is None else utc_iso(h.last_sent_at),
-            "last_received": None if h.last_received_at is None else utc_iso(h.last_received_at),
-            "security_events": [
-                {"kind": kind, "time": at, "info": info, "count": count}
-                for kind, at, info, count in self.delivery.recent_security_events
-            ],
-        }
+        """Frames each way and when, and the last security events: for status and the page."""
+        return self.handlers.activity(self.delivery.recent_security_events)
 
     @property
     def boots_sent(self) -> int:

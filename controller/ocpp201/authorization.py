@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import websockets
@@ -40,32 +40,21 @@ from controller.auth import (
     tag_key,
 )
 from controller.auth.decide import known
+from controller.auth.model import CACHE_MAX, LOCAL_LIST_MAX
 from controller.ocpp.auth_db import AuthDb
 from controller.ocpp201 import auth_variables as av
 from controller.ocpp201 import variables as v
 from controller.ocpp201.context import Context
+from controller.timestamps import parse_time
 
 log = logging.getLogger(__name__)
 
-# Sizes the Pi's SQLite file handles without effort (1.6 uses the same).
-LOCAL_LIST_MAX = 1000
-CACHE_MAX = 500
 _STATUSES = {s.value: s for s in AuthStatus}
 
 
 def token_tag(token: Mapping[str, Any]) -> str:
     """The shared machinery's tag of an IdTokenType (snake_case dict)."""
     return f"{token.get('type', '')}:{token.get('id_token', '')}"
-
-
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def info_of(d: Mapping[str, Any], now: datetime, lifetime_s: int) -> IdTagInfo:

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from controller.auth import Reservations
-from controller.ocpp.core import AsyncioTimers, LinkState, Timers, utc_iso
+from controller.frame_counts import RecentEvents
+from controller.ocpp.core import AsyncioTimers, LinkState, Timers
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.tx_watch import TransactionWatch
 from controller.ocpp201.queue import EventDb
 from controller.ocpp201.variables import Variables
 from controller.smart_charging import ProfileStore
 from controller.station import ConnectorStates, Events, Hardware, TransactionBook
+from controller.timestamps import utc_iso
 from hw.clock import Clock
 
 if TYPE_CHECKING:
@@ -55,9 +56,7 @@ class Context:
     reconnect: asyncio.Event = field(default_factory=asyncio.Event)
     """Set to end the current connection and connect anew (a new password, A01)."""
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    recent_security_events: deque[tuple[str, str, str | None, int]] = field(
-        default_factory=lambda: deque(maxlen=10)
-    )
+    recent_security_events: RecentEvents = field(default_factory=RecentEvents)
     maintenance: Any = None
     """The app's firmware and diagnostics `Maintenance` (1.6's machinery), if set up."""
 
@@ -77,9 +76,7 @@ class Context:
         """Queued, coalesced and bounded like 1.6's (`OcppDb.enqueue_security_event`), and
         the last ones kept for status and the dashboard (a run of one kind is one entry)."""
         at = utc_iso(self.now())
-        recent = self.recent_security_events
-        repeats = recent.pop()[3] + 1 if recent and recent[-1][0] == kind else 1
-        recent.append((kind, at, info, repeats))
+        self.recent_security_events.add(kind, at, info)
         self.db.enqueue_security_event(kind, at, info)
         self.outbox_event.set()
 

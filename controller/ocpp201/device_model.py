@@ -8,11 +8,11 @@ from collections.abc import Callable, Sequence
 from datetime import UTC
 
 from controller.firmware import transfer
-from controller.ocpp.core import utc_iso
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp201.variables import DataType, Live
 from controller.smart_charging import ProfileStore
 from controller.station import ConnectorStates
+from controller.timestamps import utc_iso
 from hw.clock import Clock
 
 LiveEntry = tuple[DataType, Callable[[], str]]

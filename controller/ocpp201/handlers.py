@@ -14,7 +14,6 @@ from ocpp.exceptions import OccurrenceConstraintViolationError
 from ocpp.v201 import call
 
 from controller.frame_counts import FrameCounts
-from controller.ocpp.core import utc_iso
 from controller.ocpp201 import variables as v
 from controller.ocpp201.auth_variables import AUTHORIZE_REMOTE_START
 from controller.ocpp201.boot import Boot
@@ -29,6 +28,7 @@ from controller.ocpp201.station_requests import StationRequests
 from controller.ocpp201.statuses import Statuses
 from controller.ocpp201.tx_events import StartCause
 from controller.station import StopReason
+from controller.timestamps import utc_iso
 from hw.base import CpState
 
 log = logging.getLogger(__name__)

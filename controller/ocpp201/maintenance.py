@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import urllib.parse
-from datetime import UTC, datetime
 from typing import Any
 
 from controller.diagnostics.uploader import DiagnosticsRequest
@@ -17,21 +16,12 @@ from controller.firmware import transfer
 from controller.firmware.model import UpdateRequest
 from controller.ocpp201.context import Context
 from controller.ocpp201.password import STORE_KEY
+from controller.timestamps import parse_time
 
 log = logging.getLogger(__name__)
 
 FIRMWARE_REQUEST_KEY = "_firmware_request_id"  # kept: Installed is reported after a restart
 LOG_STATUS = {"Uploading": "Uploading", "Uploaded": "Uploaded", "UploadFailed": "UploadFailure"}
-
-
-def _time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        at = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 class KeysView:
@@ -72,7 +62,7 @@ class Maintenance201:
         m = self._ctx.maintenance
         if m is None:
             return "Rejected"
-        retrieve_at = _time(firmware.get("retrieve_date_time")) or self._ctx.now()
+        retrieve_at = parse_time(firmware.get("retrieve_date_time")) or self._ctx.now()
         req = UpdateRequest.of(str(firmware.get("location")), retrieve_at, retries, interval)
         if not m.firmware.accept(req):
             return "Rejected"  # an update is under way
@@ -97,8 +87,8 @@ class Maintenance201:
             return "Rejected", None
         req = DiagnosticsRequest.of(
             where,
-            _time(location.get("oldest_timestamp")),
-            _time(location.get("latest_timestamp")),
+            parse_time(location.get("oldest_timestamp")),
+            parse_time(location.get("latest_timestamp")),
             retries,
             interval,
             self._ctx.now(),

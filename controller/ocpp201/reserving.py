@@ -20,9 +20,9 @@ from typing import Any
 from controller.auth import Reservation, ReserveStatus, reserve_verdict
 from controller.auth.reservations import ConnectorState
 from controller.ocpp.auth_db import AuthDb
-from controller.ocpp.core import utc_iso
 from controller.ocpp201.context import Context
 from controller.station import EventKind, StationEvent
+from controller.timestamps import utc_iso
 from hw.base import CpState
 
 log = logging.getLogger(__name__)

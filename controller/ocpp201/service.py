@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.logs import install_ocpp_filter
-from controller.ocpp.core import Timers, utc_iso
+from controller.ocpp.core import Timers
 from controller.ocpp.settings import OcppSettings
 from controller.ocpp.tx_watch import TransactionWatch
 from controller.ocpp201 import variables as v
@@ -175,17 +175,8 @@ class ChargingStationService:
         return None
 
     def link_activity(self) -> dict[str, Any]:
-        """The same link fields as 1.6 for status and the dashboard's link panel."""
-        h = self.handlers
-        return {
-            "frames_sent": h.frames_sent,
-            "last_sent": None if h.last_sent_at is None else utc_iso(h.last_sent_at),
-            "last_received": None if h.last_received_at is None else utc_iso(h.last_received_at),
-            "security_events": [
-                {"kind": kind, "time": at, "info": info, "count": count}
-                for kind, at, info, count in self.ctx.recent_security_events
-            ],
-        }
+        """Frames each way and when, and the last security events: for status and the page."""
+        return self.handlers.activity(self.ctx.recent_security_events)
 
     def auth_status(self, connector_id: int | None = None) -> dict[str, Any]:
         """The same `status --json` fields as 1.6: the list and the cache, or a reservation."""

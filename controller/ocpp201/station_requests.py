@@ -15,10 +15,9 @@ from typing import Any
 
 from ocpp.v201 import call
 
-from controller.ocpp.core import utc_iso
 from controller.ocpp201 import tx_events as te
 from controller.ocpp201 import variables as v
-from controller.ocpp201.authorization import parse_time, token_tag
+from controller.ocpp201.authorization import token_tag
 from controller.ocpp201.boot import BOOT_REASON_KEY, Boot
 from controller.ocpp201.cards import Cards
 from controller.ocpp201.context import Context
@@ -28,6 +27,7 @@ from controller.ocpp201.profiles import from_store
 from controller.ocpp201.reserving import Reserving
 from controller.ocpp201.statuses import Statuses
 from controller.station import EventKind, StationEvent, StopReason
+from controller.timestamps import parse_time, utc_iso
 
 log = logging.getLogger(__name__)
 

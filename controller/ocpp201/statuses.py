@@ -12,11 +12,11 @@ from enum import StrEnum
 
 from ocpp.v201 import call
 
-from controller.ocpp.core import utc_iso
 from controller.ocpp201.context import Context
 from controller.ocpp201.session import Session201
 from controller.ocpp201.tx_events import CONNECTOR_OF_EVSE
 from controller.station import EventKind, StationEvent
+from controller.timestamps import utc_iso
 from hw.base import EvseStatus
 
 

@@ -16,9 +16,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from controller.ocpp.core import utc_iso
 from controller.ocpp.transactions import sample_is_finite
 from controller.station import ConnectorSnapshot, StopReason
+from controller.timestamps import utc_iso
 from hw.base import CpState, EvseStatus
 
 # The one connector of each EVSE: chargectl's connector N is EVSE N, connector 1.

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # What each borrowed module gives: no 1.6 message, enum or session crosses over.
 BORROWED = {
     "controller.ocpp.auth_db": {"AuthDb"},
-    "controller.ocpp.core": {"AsyncioTimers", "LinkState", "Timers", "utc_iso"},
+    "controller.ocpp.core": {"AsyncioTimers", "LinkState", "Timers"},
     "controller.ocpp.frames": {"FrameKind", "call_error", "screen"},
     "controller.ocpp.meter_loop": {"next_wake_s"},
     "controller.ocpp.outbox": {"OcppDb", "StoredTransaction", "_register_statement"},

@@ -6,8 +6,8 @@ not enabled is recognised but not supported, so it gets the CALLERROR `NotSuppor
 an action OCPP 1.6 does not know gets `NotImplemented` (OCPP-J 1.6 §4.2.3). The `ocpp` library
 answers the other way round, so the session asks `refusal` before the library sees a CALL.
 
-Marking a profile as implemented is one line in `IMPLEMENTED`; its handlers must then be
-registered on the session (a test compares both).
+All six profiles are implemented (`IMPLEMENTED`); `[ocpp] feature_profiles` turns any but
+Core off.
 """
 
 from __future__ import annotations
@@ -80,17 +80,9 @@ CP_ACTIONS: dict[FeatureProfile, frozenset[Action]] = {
     ),
 }
 
-# The profiles this build has handlers for; the configuration may enable fewer.
-IMPLEMENTED: frozenset[FeatureProfile] = frozenset(
-    {
-        FeatureProfile.CORE,
-        FeatureProfile.FIRMWARE_MANAGEMENT,
-        FeatureProfile.SMART_CHARGING,
-        FeatureProfile.REMOTE_TRIGGER,
-        FeatureProfile.LOCAL_AUTH_LIST_MANAGEMENT,
-        FeatureProfile.RESERVATION,
-    }
-)
+# Every 1.6 profile has its handlers (a test compares them with the session's routes); the
+# configuration may enable fewer.
+IMPLEMENTED: frozenset[FeatureProfile] = frozenset(FeatureProfile)
 
 _ORDER = list(FeatureProfile)
 _KNOWN_ACTIONS = frozenset(a.value for a in Action)
@@ -106,7 +98,7 @@ def profile_of(action: str) -> FeatureProfile | None:
 
 
 def parse_profiles(names: Iterable[str]) -> tuple[FeatureProfile, ...]:
-    """The configured profile names, checked: each one known, implemented and listed once, and
+    """The configured profile names, checked: each one known and listed once, and
     Core always there. The ValueError names what is allowed."""
     allowed = ", ".join(p.value for p in _ORDER if p in IMPLEMENTED)
     chosen: list[FeatureProfile] = []
@@ -115,10 +107,6 @@ def parse_profiles(names: Iterable[str]) -> tuple[FeatureProfile, ...]:
             profile = FeatureProfile(name)
         except ValueError:
             raise ValueError(f"unknown feature profile {name!r}; allowed: {allowed}") from None
-        if profile not in IMPLEMENTED:
-            raise ValueError(
-                f"feature profile {name!r} is not implemented by this version; allowed: {allowed}"
-            )
         if profile in chosen:
             raise ValueError(f"feature profile {name!r} is listed twice")
         chosen.append(profile)

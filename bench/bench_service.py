@@ -12,7 +12,7 @@ from pathlib import Path
 from ocpp.v16 import call
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 from controller.demo.csms import DemoCsms
 
 CP = "BENCH01"
@@ -24,7 +24,7 @@ async def _latency(n: int = 200) -> list[float]:
     url = await csms.start()
     with tempfile.TemporaryDirectory() as tmp:
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={"url": url, "charge_point_id": CP},
                 state={"dir": Path(tmp)},
                 connector=[{"id": 1, "driver": "sim"}],

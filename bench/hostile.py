@@ -15,7 +15,7 @@ from typing import Any
 import websockets
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 CP = "HOSTILE1"
 DURATION_MAX_S = 2**31 - 1
@@ -134,7 +134,7 @@ async def composite_under_attack(requests: int = 4) -> HostileResult:
     port = server.sockets[0].getsockname()[1]
     with tempfile.TemporaryDirectory() as tmp:
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={
                     "url": f"ws://127.0.0.1:{port}/ocpp",
                     "charge_point_id": CP,

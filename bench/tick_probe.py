@@ -16,7 +16,7 @@ from pathlib import Path
 from ocpp.v16 import call
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 from controller.demo.csms import DemoCsms
 
 CP = "TICK01"
@@ -44,7 +44,7 @@ async def measure(seconds: float) -> tuple[float, float]:
     probe = StallProbe()
     with tempfile.TemporaryDirectory() as tmp:
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={"url": url, "charge_point_id": CP, "free_vend_id_tag": "FREE"},
                 state={"dir": Path(tmp)},
                 connector=[{"id": 1, "driver": "sim"}],

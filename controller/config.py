@@ -9,26 +9,19 @@ Secrets (the OCPP password) are `SecretStr`, so they never show in a repr or a l
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from attrs import field, frozen
 
 from controller.config_base import BoardName as BoardName
+from controller.config_base import Check, Range, SecretStr, secret
 from controller.config_base import DriverName as DriverName
 from controller.config_base import MeterName as MeterName
 from controller.config_base import ReaderName as ReaderName
-from controller.config_base import Section as _Section
+from controller.config_env import BadVariable, environment_values, merged
 from controller.config_hw import DirectPilotSection as DirectPilotSection
 from controller.config_hw import GridMeterSection as GridMeterSection
 from controller.config_hw import MeterSection as MeterSection
@@ -40,6 +33,7 @@ from controller.config_hw import RfidSection as RfidSection
 from controller.config_ocpp import OcppSection as OcppSection
 from controller.config_text import describe_errors
 from controller.config_text import mask_url as mask_url
+from controller.plain_data import InvalidData, make_converter, structure
 from hw.sim import SimulatorSettings
 
 EX_CONFIG = 78
@@ -52,61 +46,69 @@ class ConfigError(Exception):
     """The configuration is unusable; the message is meant for the person who wrote it."""
 
 
-class StateSection(_Section):
+def _rotation(v: str) -> str:
+    from controller.charger.fuse_guard import parse_rotation
+
+    parse_rotation(v)  # its ValueError says how to write it
+    return v.strip().upper()
+
+
+def _host_port(v: str) -> str:
+    host, sep, port = v.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
+    return v
+
+
+def _long_enough(v: SecretStr) -> SecretStr:
+    if len(v.get_secret_value()) < 8:
+        raise ValueError("use at least 8 characters")
+    return v
+
+
+@frozen(kw_only=True)
+class StateSection:
     dir: Path = Path("/var/lib/chargectl")
 
 
-class StationSection(_Section):
-    voltage_v: float = Field(230.0, ge=100, le=480)
-    max_current_a: float | None = Field(
-        None, gt=0, le=1000, description="supply limit shared by all connectors (main fuse)"
-    )
-    fallback_current_a: float = Field(
-        6.0,
-        ge=0,
-        le=80,
-        description="per-connector limit while a damaged state file may have lost a supply cap",
-    )
-    main_fuse_a: float | None = Field(
-        None, gt=0, le=1000, description="main fuse per phase, guarded with [station.grid_meter]"
-    )
-    grid_meter: GridMeterSection = GridMeterSection()
+@frozen(kw_only=True)
+class StationSection:
+    voltage_v: Annotated[float, Range(ge=100, le=480)] = 230.0
+    # supply limit shared by all connectors (main fuse)
+    max_current_a: Annotated[float, Range(gt=0, le=1000)] | None = None
+    # per-connector limit while a damaged state file may have lost a supply cap
+    fallback_current_a: Annotated[float, Range(ge=0, le=80)] = 6.0
+    # main fuse per phase, guarded with [station.grid_meter]
+    main_fuse_a: Annotated[float, Range(gt=0, le=1000)] | None = None
+    grid_meter: GridMeterSection = field(factory=GridMeterSection)
 
-    @model_validator(mode="after")
-    def _fuse_with_meter(self) -> StationSection:
+    def __attrs_post_init__(self) -> None:
         if self.grid_meter.type != "none":
             if self.main_fuse_a is None:
                 raise ValueError("a [station.grid_meter] needs station.main_fuse_a")
             if self.grid_meter.margin_a >= self.main_fuse_a:
                 raise ValueError("grid_meter.margin_a must be smaller than main_fuse_a")
-        return self
 
 
-class ConnectorSection(_Section):
-    id: int = Field(ge=1, le=16)
+@frozen(kw_only=True)
+class ConnectorSection:
+    id: Annotated[int, Range(ge=1, le=16)]
     driver: DriverName = "sim"
-    max_current_a: float = Field(32.0, ge=6, le=80)
+    max_current_a: Annotated[float, Range(ge=6, le=80)] = 32.0
     phases: Literal[1, 3] = 3
-    phase_rotation: str = Field(
-        "L1L2L3",
-        description="grid phases of the car's L1, L2, L3 (L2L3L1), or the one phase (L2)",
-    )
-    pilot: DirectPilotSection = DirectPilotSection()
+    # grid phases of the car's L1, L2, L3 (L2L3L1), or the one phase (L2); unset: L1L2L3
+    phase_rotation: Annotated[str, Check(_rotation)] | None = None
+    pilot: DirectPilotSection = field(factory=DirectPilotSection)
     modbus: ModbusSection | None = None
     meter: MeterSection | None = None
     rfid: RfidSection | None = None
     phase_switch: PhaseSwitchSection | None = None
 
-    @field_validator("phase_rotation")
-    @classmethod
-    def _rotation(cls, v: str) -> str:
-        from controller.charger.fuse_guard import parse_rotation
+    @property
+    def rotation(self) -> str:
+        return self.phase_rotation or "L1L2L3"
 
-        parse_rotation(v)  # its ValueError says how to write it
-        return v.strip().upper()
-
-    @model_validator(mode="after")
-    def _driver_needs(self) -> ConnectorSection:
+    def __attrs_post_init__(self) -> None:
         if self.driver == "modbus" and self.modbus is None:
             raise ValueError("driver = 'modbus' needs a [connector.modbus] table")
         if self.driver == "gpiozero_pwm" and self.pilot.pwm_gpio is None:
@@ -119,12 +121,11 @@ class ConnectorSection(_Section):
                 _modbus_can_switch(self.modbus)
             if self.driver in ("sysfs_pwm", "gpiozero_pwm") and ps.gpio is None:
                 raise ValueError("[connector.phase_switch] needs gpio (the relay's GPIO)")
-        if self.phases == 3 and len(self.phase_rotation) == 2:
+        if self.phases == 3 and len(self.rotation) == 2:
             raise ValueError(
                 f"a three-phase connector needs all three phases in phase_rotation, "
-                f"e.g. {self.phase_rotation}L3L1 rather than {self.phase_rotation}"
+                f"e.g. {self.rotation}L3L1 rather than {self.rotation}"
             )
-        return self
 
 
 def _modbus_can_switch(m: ModbusSection) -> None:
@@ -141,34 +142,28 @@ def _modbus_can_switch(m: ModbusSection) -> None:
         )
 
 
-class SimulatorSection(_Section):
+@frozen(kw_only=True)
+class SimulatorSection:
     """The simulated car (`hw.sim.SimulatorSettings`, whose defaults these are; phases and
     voltage come from the connector and the station)."""
 
     plugged_in: bool = _SIM.plugged_in
-    ev_max_current_a: float = Field(_SIM.ev_max_current_a, ge=0, le=80)
-    ev_response_s: float = Field(_SIM.ev_response_s, ge=0, le=30)
-    ev_sleep_after_pause_s: float = Field(_SIM.ev_sleep_after_pause_s, ge=0)
+    ev_max_current_a: Annotated[float, Range(ge=0, le=80)] = _SIM.ev_max_current_a
+    ev_response_s: Annotated[float, Range(ge=0, le=30)] = _SIM.ev_response_s
+    ev_sleep_after_pause_s: Annotated[float, Range(ge=0)] = _SIM.ev_sleep_after_pause_s
     ev_ignores_pause: bool = _SIM.ev_ignores_pause
 
 
-class WebSection(_Section):
+@frozen(kw_only=True)
+class WebSection:
     """The dashboard on the charger itself; listening beyond loopback needs a password."""
 
     enabled: bool = True
-    listen: str = Field("127.0.0.1:8080", description="host:port; port 0 picks a free one")
-    password: SecretStr | None = None
+    # host:port; port 0 picks a free one
+    listen: Annotated[str, Check(_host_port)] = "127.0.0.1:8080"
+    password: Annotated[SecretStr, Check(_long_enough)] | None = None
 
-    @field_validator("listen")
-    @classmethod
-    def _host_port(cls, v: str) -> str:
-        host, sep, port = v.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError("must be host:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080")
-        return v
-
-    @model_validator(mode="after")
-    def _password_beyond_loopback(self) -> WebSection:
+    def __attrs_post_init__(self) -> None:
         host = self.listen.rpartition(":")[0].strip("[]")
         loopback = host in ("localhost", "::1") or host.startswith("127.")
         if self.enabled and not loopback and self.password is None:
@@ -176,51 +171,39 @@ class WebSection(_Section):
                 f"listening on {host} lets anyone on the network see the charger: "
                 "set [web] password, or listen on 127.0.0.1"
             )
-        return self
-
-    @field_validator("password")
-    @classmethod
-    def _long_enough(cls, v: SecretStr | None) -> SecretStr | None:
-        if v is not None and len(v.get_secret_value()) < 8:
-            raise ValueError("use at least 8 characters")
-        return v
 
 
-class Settings(BaseSettings):
+@frozen(kw_only=True)
+class Settings:
     """Everything `chargectl run` needs; see systemd/config.example.toml."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="CHARGECTL_",
-        env_nested_delimiter="__",
-        extra="forbid",
-        frozen=True,
-        allow_inf_nan=False,
+    ocpp: OcppSection = field(factory=OcppSection)
+    state: StateSection = field(factory=StateSection)
+    station: StationSection = field(factory=StationSection)
+    pilot: PilotSection = field(factory=PilotSection)
+    connector: Annotated[list[ConnectorSection], Range(min_length=1, max_length=16)] = field(
+        factory=lambda: [ConnectorSection(id=1)]
     )
-
-    ocpp: OcppSection = OcppSection()
-    state: StateSection = StateSection()
-    station: StationSection = StationSection()
-    pilot: PilotSection = PilotSection()
-    connector: list[ConnectorSection] = Field(
-        default_factory=lambda: [ConnectorSection(id=1)], min_length=1, max_length=16
-    )
-    simulator: SimulatorSection = SimulatorSection()
-    web: WebSection = WebSection()
-    rfid: RfidSection | None = Field(None, description="a reader for the whole station")
+    simulator: SimulatorSection = field(factory=SimulatorSection)
+    web: WebSection = field(factory=WebSection)
+    # a reader for the whole station
+    rfid: RfidSection | None = None
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    @model_validator(mode="after")
-    def _connector_ids(self) -> Settings:
+    def __attrs_post_init__(self) -> None:
+        self._connector_ids()
+        self._one_reader_per_device()
+        self._modbus_lines()
+
+    def _connector_ids(self) -> None:
         ids = [c.id for c in self.connector]
         if sorted(ids) != list(range(1, len(ids) + 1)):
             raise ValueError(
                 f"connector ids must be 1..{len(ids)} without gaps or repeats (OCPP numbers "
                 f"connectors from 1), got {ids}"
             )
-        return self
 
-    @model_validator(mode="after")
-    def _one_reader_per_device(self) -> Settings:
+    def _one_reader_per_device(self) -> None:
         seen: dict[str, str] = {
             f"spi{c.pilot.adc_spi_port}.{c.pilot.adc_spi_device}": f"connector[{c.id}].pilot ADC"
             for c in self.connector
@@ -237,61 +220,68 @@ class Settings(BaseSettings):
                     f"{where} and {seen[r.device]} both use {r.device}: one reader, one table"
                 )
             seen[r.device] = where
-        return self
 
-    @model_validator(mode="after")
-    def _modbus_lines(self) -> Settings:
+    def _modbus_lines(self) -> None:
         from controller.modbus_lines import line_budgets
         from hw.modbus_budget import refuse_saturated
 
         refuse_saturated(line_budgets(self))
-        return self
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The file's content arrives through init_settings (see load); the environment wins.
-        return (env_settings, init_settings)
+
+_CONVERTER = make_converter()
+_CONVERTER.register_structure_hook(SecretStr, secret)
+_CONVERTER.register_unstructure_hook(SecretStr, str)
+
+
+def make_settings(**values: Any) -> Settings:
+    """Settings from plain values (tables as dicts), checked as a file is; no environment."""
+    try:
+        return structure(_CONVERTER, values, Settings)
+    except InvalidData as exc:
+        raise ConfigError(describe_errors(exc.errors, values, "settings")) from None
+
+
+def read_file(p: Path) -> dict[str, Any]:
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{p}: no such file. Copy systemd/config.example.toml there, or pass --config FILE."
+        ) from None
+    except PermissionError:
+        raise ConfigError(
+            f"{p}: permission denied. The service user must be able to read it "
+            f"(chgrp evse {p}; chmod 0640 {p})."
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
 
 
 def load_settings(path: str | os.PathLike[str] | None) -> Settings:
-    """Read, merge with the environment and validate; raise ConfigError for the user to read."""
-    data: dict[str, Any] = {}
-    source = "environment"
-    if path is not None:
-        p = Path(path)
-        source = str(p)
-        try:
-            with p.open("rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{p}: no such file. Copy systemd/config.example.toml there, or pass --config FILE."
-            ) from None
-        except PermissionError:
-            raise ConfigError(
-                f"{p}: permission denied. The service user must be able to read it "
-                f"(chgrp evse {p}; chmod 0640 {p})."
-            ) from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"{p}: cannot read: {exc.strerror}") from None
+    """Read, lay the environment over it and check; raise ConfigError for the user to read."""
+    data = {} if path is None else read_file(Path(path))
+    source = "environment" if path is None else str(path)
     try:
-        return Settings(**data)
-    except ValidationError as exc:
-        raise ConfigError(describe_errors(exc, source)) from None
+        data = merged(data, environment_values(Settings, os.environ))
+    except BadVariable as exc:
+        raise ConfigError(f"{source}: invalid configuration\n  {exc}") from None
+    try:
+        return structure(_CONVERTER, data, Settings)
+    except InvalidData as exc:
+        raise ConfigError(describe_errors(exc.errors, data, source)) from None
+
+
+def plain(settings: Any) -> Any:
+    """A section (or the settings) as plain data: dicts, lists, text and numbers."""
+    return _CONVERTER.unstructure(settings)
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:
     """The effective settings as plain data, secrets replaced by '****'."""
-    data: dict[str, Any] = json.loads(settings.model_dump_json())
+    data: dict[str, Any] = plain(settings)
     if settings.ocpp.password is not None:
         data["ocpp"]["password"] = "****"
     data["ocpp"]["url"] = mask_url(settings.ocpp.url)

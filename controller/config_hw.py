@@ -7,12 +7,12 @@ one source of truth. `controller.config` re-exports every section.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+import attrs
+from attrs import field, frozen
 
-from controller.config_base import BoardName, MeterName, ReaderName
-from controller.config_base import Section as _Section
+from controller.config_base import BoardName, MeterName, Range, ReaderName
 from hw.iec61851 import CpBands
 from hw.pilot import PilotConfig
 from hw.rfid.tag import IdTagStyle, WedgeFormat
@@ -22,213 +22,234 @@ _PILOT = PilotConfig()
 _BANDS = CpBands()
 
 
-class GridMeterSection(_Section):
+@frozen(kw_only=True)
+class GridMeterSection:
     """The meter at the house connection that the main-fuse guard reads (docs/energy.md)."""
 
     type: Literal["none", "sdm630", "sdm72", "sim"] = "none"
-    port: str | None = Field(None, description="serial device, e.g. /dev/ttyUSB1 (RTU)")
-    host: str | None = Field(None, description="TCP host (Modbus TCP or an RS-485 gateway)")
-    tcp_port: int = Field(502, ge=1, le=65535)
-    device_id: int = Field(1, ge=1, le=247)
-    baudrate: int = Field(9600, ge=1200, le=115200)
+    # serial device, e.g. /dev/ttyUSB1 (RTU)
+    port: str | None = None
+    # TCP host (Modbus TCP or an RS-485 gateway)
+    host: str | None = None
+    tcp_port: Annotated[int, Range(ge=1, le=65535)] = 502
+    device_id: Annotated[int, Range(ge=1, le=247)] = 1
+    baudrate: Annotated[int, Range(ge=1200, le=115200)] = 9600
     parity: Literal["N", "E", "O"] = "N"
-    interval_s: float = Field(1.0, ge=0.2, le=5, description="how often the meter is read")
-    margin_a: float = Field(1.0, ge=0, le=50, description="kept free under the main fuse")
-    silent_after_s: float = Field(
-        10.0, ge=2, le=300, description="no reading this long: fallback_current_a"
-    )
-    fallback_current_a: float = Field(
-        6.0, ge=0, le=80, description="per connector while the meter is silent; 0 pauses"
-    )
-    increase_after_s: float = Field(
-        30.0, ge=0, le=3600, description="headroom must last this long before an offer rises"
-    )
+    # how often the meter is read
+    interval_s: Annotated[float, Range(ge=0.2, le=5)] = 1.0
+    # kept free under the main fuse
+    margin_a: Annotated[float, Range(ge=0, le=50)] = 1.0
+    # no reading this long: fallback_current_a
+    silent_after_s: Annotated[float, Range(ge=2, le=300)] = 10.0
+    # per connector while the meter is silent; 0 pauses
+    fallback_current_a: Annotated[float, Range(ge=0, le=80)] = 6.0
+    # headroom must last this long before an offer rises
+    increase_after_s: Annotated[float, Range(ge=0, le=3600)] = 30.0
 
-    @model_validator(mode="after")
-    def _transport(self) -> GridMeterSection:
+    def __attrs_post_init__(self) -> None:
         if self.type not in ("none", "sim") and (self.port is None) == (self.host is None):
             raise ValueError(f"grid meter type {self.type!r} needs exactly one of port or host")
         if 0 < self.fallback_current_a < 6:
             raise ValueError("fallback_current_a must be 0 (pause) or at least 6 A")
-        return self
 
 
-class PilotBandsSection(_Section):
+@frozen(kw_only=True)
+class PilotBandsSection:
     """CP voltage bands of the direct pilot's read-back; defaults from `hw.iec61851.CpBands`."""
 
-    a_min_v: float = Field(_BANDS.a_min_v, ge=-12, le=12)
-    b_min_v: float = Field(_BANDS.b_min_v, ge=-12, le=12)
-    c_min_v: float = Field(_BANDS.c_min_v, ge=-12, le=12)
-    d_min_v: float = Field(_BANDS.d_min_v, ge=-12, le=12)
-    e_min_v: float = Field(_BANDS.e_min_v, ge=-12, le=12)
-    hysteresis_v: float = Field(_BANDS.hysteresis_v, ge=0, le=3)
-    diode_low_max_v: float = Field(_BANDS.diode_low_max_v, ge=-12, le=0)
+    a_min_v: Annotated[float, Range(ge=-12, le=12)] = _BANDS.a_min_v
+    b_min_v: Annotated[float, Range(ge=-12, le=12)] = _BANDS.b_min_v
+    c_min_v: Annotated[float, Range(ge=-12, le=12)] = _BANDS.c_min_v
+    d_min_v: Annotated[float, Range(ge=-12, le=12)] = _BANDS.d_min_v
+    e_min_v: Annotated[float, Range(ge=-12, le=12)] = _BANDS.e_min_v
+    hysteresis_v: Annotated[float, Range(ge=0, le=3)] = _BANDS.hysteresis_v
+    diode_low_max_v: Annotated[float, Range(ge=-12, le=0)] = _BANDS.diode_low_max_v
 
-    @model_validator(mode="after")
-    def _ordered(self) -> PilotBandsSection:
+    def __attrs_post_init__(self) -> None:
         from hw.iec61851 import CpBands
 
-        CpBands(**self.model_dump())  # its ValueError names the rule that is broken
-        return self
+        CpBands(**attrs.asdict(self))  # its ValueError names the rule that is broken
 
 
-class PilotSection(_Section):
+@frozen(kw_only=True)
+class PilotSection:
     """Every setting of the pilot state machine (`hw.pilot.PilotConfig`, whose defaults these
     are; the connector's `max_current_a` supplies the last one)."""
 
-    min_current_a: float = Field(_PILOT.min_current_a, ge=6, le=16)
-    current_step_a: float = Field(_PILOT.current_step_a, ge=0.01, le=1)
-    resume_hysteresis_a: float = Field(_PILOT.resume_hysteresis_a, ge=0, le=10)
-    min_pause_s: float = Field(_PILOT.min_pause_s, ge=5, le=3600)
-    pwm_min_update_interval_s: float = Field(_PILOT.pwm_min_update_interval_s, ge=0, le=60)
-    decrease_min_interval_s: float = Field(_PILOT.decrease_min_interval_s, ge=0, le=60)
-    c_enter_debounce_s: float = Field(_PILOT.c_enter_debounce_s, ge=0.2, le=2.5)
-    force_open_after_s: float = Field(_PILOT.force_open_after_s, ge=3, le=30)
-    wake_up_enabled: bool = _PILOT.wake_up_enabled
-    wake_after_s: float = Field(_PILOT.wake_after_s, ge=5, le=600)
-    wake_f_s: float = Field(_PILOT.wake_f_s, ge=3, le=30)
-    wake_x1_s: float = Field(_PILOT.wake_x1_s, ge=0.1, le=10)
-    wake_give_up_s: float = Field(_PILOT.wake_give_up_s, ge=1, le=600)
-    max_interruptions_per_session: int = Field(_PILOT.max_interruptions_per_session, ge=1, le=1000)
-    capped_min_pause_s: float = Field(_PILOT.capped_min_pause_s, ge=5, le=86400)
-    ventilation_supported: bool = _PILOT.ventilation_supported
-    fault_f_s: float = Field(_PILOT.fault_f_s, ge=0.3, le=10)
-    error_retry_s: float = Field(_PILOT.error_retry_s, ge=1, le=3600)
-    contactor_feedback_timeout_s: float = Field(_PILOT.contactor_feedback_timeout_s, ge=0.05, le=5)
-    output_settle_s: float = Field(_PILOT.output_settle_s, ge=0, le=1)
-    startup_hold_s: float = Field(_PILOT.startup_hold_s, ge=0, le=60)
-    poll_interval_s: float = Field(
-        _PILOT.poll_interval_s, ge=0.01, le=0.05, description="contactor closed: C -> B in 100 ms"
+    min_current_a: Annotated[float, Range(ge=6, le=16)] = _PILOT.min_current_a
+    current_step_a: Annotated[float, Range(ge=0.01, le=1)] = _PILOT.current_step_a
+    resume_hysteresis_a: Annotated[float, Range(ge=0, le=10)] = _PILOT.resume_hysteresis_a
+    min_pause_s: Annotated[float, Range(ge=5, le=3600)] = _PILOT.min_pause_s
+    pwm_min_update_interval_s: Annotated[float, Range(ge=0, le=60)] = (
+        _PILOT.pwm_min_update_interval_s
     )
-    idle_poll_interval_s: float = Field(_PILOT.idle_poll_interval_s, ge=0.05, le=1)
-    bands: PilotBandsSection = PilotBandsSection()
+    # unset: 5 s between decreases, 1 s under a main-fuse guard (docs/energy.md)
+    decrease_min_interval_s: Annotated[float, Range(ge=0, le=60)] | None = None
+    c_enter_debounce_s: Annotated[float, Range(ge=0.2, le=2.5)] = _PILOT.c_enter_debounce_s
+    force_open_after_s: Annotated[float, Range(ge=3, le=30)] = _PILOT.force_open_after_s
+    wake_up_enabled: bool = _PILOT.wake_up_enabled
+    wake_after_s: Annotated[float, Range(ge=5, le=600)] = _PILOT.wake_after_s
+    wake_f_s: Annotated[float, Range(ge=3, le=30)] = _PILOT.wake_f_s
+    wake_x1_s: Annotated[float, Range(ge=0.1, le=10)] = _PILOT.wake_x1_s
+    wake_give_up_s: Annotated[float, Range(ge=1, le=600)] = _PILOT.wake_give_up_s
+    max_interruptions_per_session: Annotated[int, Range(ge=1, le=1000)] = (
+        _PILOT.max_interruptions_per_session
+    )
+    capped_min_pause_s: Annotated[float, Range(ge=5, le=86400)] = _PILOT.capped_min_pause_s
+    ventilation_supported: bool = _PILOT.ventilation_supported
+    fault_f_s: Annotated[float, Range(ge=0.3, le=10)] = _PILOT.fault_f_s
+    error_retry_s: Annotated[float, Range(ge=1, le=3600)] = _PILOT.error_retry_s
+    contactor_feedback_timeout_s: Annotated[float, Range(ge=0.05, le=5)] = (
+        _PILOT.contactor_feedback_timeout_s
+    )
+    output_settle_s: Annotated[float, Range(ge=0, le=1)] = _PILOT.output_settle_s
+    startup_hold_s: Annotated[float, Range(ge=0, le=60)] = _PILOT.startup_hold_s
+    # contactor closed: C -> B in 100 ms. Unset: the driver's own pace (direct pilot 0.05 s
+    # charging and 0.5 s idle; the simulator, whose contactor carries no current, 0.2 s and 1 s)
+    poll_interval_s: Annotated[float, Range(ge=0.01, le=0.05)] | None = None
+    idle_poll_interval_s: Annotated[float, Range(ge=0.05, le=1)] | None = None
+    bands: PilotBandsSection = field(factory=PilotBandsSection)
 
-    @model_validator(mode="after")
-    def _capped_pause_not_shorter(self) -> PilotSection:
+    def __attrs_post_init__(self) -> None:
         if self.capped_min_pause_s < self.min_pause_s:
             raise ValueError(
                 f"capped_min_pause_s ({self.capped_min_pause_s:g} s) must not be shorter than "
                 f"min_pause_s ({self.min_pause_s:g} s): it is the pause once the cap is reached"
             )
-        return self
 
 
-class DirectPilotSection(_Section):
+@frozen(kw_only=True)
+class DirectPilotSection:
     """Wiring of a connector whose pilot the Pi drives itself."""
 
-    pwm_chip: str = Field("auto", description="platform device of the PWM block, or 'auto'")
-    pwm_channel: int | None = Field(
-        None, ge=0, le=3, description="unset: GPIO18's channel (2 on a Pi 5, 0 on a Pi 4)"
-    )
-    pwm_gpio: int | None = Field(None, ge=0, le=27, description="GPIO for driver=gpiozero_pwm")
+    # platform device of the PWM block, or 'auto'
+    pwm_chip: str = "auto"
+    # unset: GPIO18's channel (2 on a Pi 5, 0 on a Pi 4)
+    pwm_channel: Annotated[int, Range(ge=0, le=3)] | None = None
+    # GPIO for driver=gpiozero_pwm
+    pwm_gpio: Annotated[int, Range(ge=0, le=27)] | None = None
     invert: bool = False
-    contactor_gpio: int = Field(17, ge=0, le=27)
+    contactor_gpio: Annotated[int, Range(ge=0, le=27)] = 17
     contactor_active_high: bool = True
-    contactor_feedback_gpio: int | None = Field(None, ge=0, le=27)
+    contactor_feedback_gpio: Annotated[int, Range(ge=0, le=27)] | None = None
     contactor_feedback_pull_up: bool = False
-    watchdog_gpio: int | None = Field(None, ge=0, le=27)
+    watchdog_gpio: Annotated[int, Range(ge=0, le=27)] | None = None
     adc: Literal["mcp3002", "mcp3004", "mcp3008"] = "mcp3004"
-    adc_positive_channel: int = Field(0, ge=0, le=7)
-    adc_negative_channel: int = Field(1, ge=0, le=7)
-    adc_spi_port: int = Field(0, ge=0, le=1)
-    adc_spi_device: int = Field(0, ge=0, le=1)
+    adc_positive_channel: Annotated[int, Range(ge=0, le=7)] = 0
+    adc_negative_channel: Annotated[int, Range(ge=0, le=7)] = 1
+    adc_spi_port: Annotated[int, Range(ge=0, le=1)] = 0
+    adc_spi_device: Annotated[int, Range(ge=0, le=1)] = 0
     # Defaults: a divider mapping +12 V -> 3.18 V, 0 V -> 1.71 V, -12 V -> 0.25 V at 3.3 V.
-    adc_volts_per_unit: float = Field(
-        3.3 * 12 / (3.18 - 1.71), gt=0, le=1000, description="CP volts per full ADC scale"
-    )
-    adc_offset_v: float = Field(
-        -1.71 * 12 / (3.18 - 1.71), ge=-100, le=100, description="CP volts at ADC reading 0"
-    )
-    peak_reset_gpio: int | None = Field(None, ge=0, le=27)
+    # CP volts per full ADC scale
+    adc_volts_per_unit: Annotated[float, Range(gt=0, le=1000)] = 3.3 * 12 / (3.18 - 1.71)
+    # CP volts at ADC reading 0
+    adc_offset_v: Annotated[float, Range(ge=-100, le=100)] = -1.71 * 12 / (3.18 - 1.71)
+    peak_reset_gpio: Annotated[int, Range(ge=0, le=27)] | None = None
 
 
-class ModbusSection(_Section):
+@frozen(kw_only=True)
+class ModbusSection:
     """Where a Modbus EVSE board is and which register map it speaks."""
 
     board: BoardName = "evse_wb"
-    port: str | None = Field(None, description="serial device, e.g. /dev/ttyUSB0 (RTU)")
-    host: str | None = Field(None, description="TCP host (Modbus TCP or an RS-485 gateway)")
-    tcp_port: int = Field(502, ge=1, le=65535)
-    device_id: int = Field(1, ge=1, le=247)
-    baudrate: int = Field(9600, ge=1200, le=115200)
+    # serial device, e.g. /dev/ttyUSB0 (RTU)
+    port: str | None = None
+    # TCP host (Modbus TCP or an RS-485 gateway)
+    host: str | None = None
+    tcp_port: Annotated[int, Range(ge=1, le=65535)] = 502
+    device_id: Annotated[int, Range(ge=1, le=247)] = 1
+    baudrate: Annotated[int, Range(ge=1200, le=115200)] = 9600
     parity: Literal["N", "E", "O"] = "N"
-    timeout_s: float = Field(0.5, gt=0, le=10)
-    current_register: int | None = Field(None, ge=0, le=65535, description="generic board")
-    state_register: int | None = Field(None, ge=0, le=65535, description="generic board")
-    current_scale: float = Field(1.0, gt=0, description="generic board: register units per A")
-    poll_interval_s: float = Field(
-        1.0, ge=0.2, le=10, description="the board runs the pilot; limits are written at once"
-    )
-    phase_relay_register: int | None = Field(
-        None, ge=0, le=65535, description="generic board: its 1p/3p relay's coil or register"
-    )
-    phase_relay_coil: bool = Field(False, description="generic board: the relay is a coil")
-    phase_relay_device_id: int | None = Field(
-        None, ge=1, le=247, description="generic board: a relay unit with its own device id"
-    )
-    phase_relay_one_phase: int = Field(0, ge=0, le=65535, description="value for one phase")
-    phase_relay_three_phases: int = Field(1, ge=0, le=65535, description="value for three")
+    timeout_s: Annotated[float, Range(gt=0, le=10)] = 0.5
+    # generic board
+    current_register: Annotated[int, Range(ge=0, le=65535)] | None = None
+    # generic board
+    state_register: Annotated[int, Range(ge=0, le=65535)] | None = None
+    # generic board: register units per A
+    current_scale: Annotated[float, Range(gt=0)] = 1.0
+    # the board runs the pilot; limits are written at once
+    poll_interval_s: Annotated[float, Range(ge=0.2, le=10)] = 1.0
+    # generic board: its 1p/3p relay's coil or register
+    phase_relay_register: Annotated[int, Range(ge=0, le=65535)] | None = None
+    # generic board: the relay is a coil (unset: a holding register)
+    phase_relay_coil: bool | None = None
+    # generic board: a relay unit with its own device id
+    phase_relay_device_id: Annotated[int, Range(ge=1, le=247)] | None = None
+    # generic board: value for one phase (unset: 0)
+    phase_relay_one_phase: Annotated[int, Range(ge=0, le=65535)] | None = None
+    # generic board: value for three phases (unset: 1)
+    phase_relay_three_phases: Annotated[int, Range(ge=0, le=65535)] | None = None
 
-    @model_validator(mode="after")
-    def _one_transport(self) -> ModbusSection:
+    @property
+    def relay_values(self) -> tuple[bool, int, int]:
+        """(coil, one phase, three phases) of a generic board's relay, defaults filled in."""
+        one = 0 if self.phase_relay_one_phase is None else self.phase_relay_one_phase
+        three = 1 if self.phase_relay_three_phases is None else self.phase_relay_three_phases
+        return bool(self.phase_relay_coil), one, three
+
+    def __attrs_post_init__(self) -> None:
         if (self.port is None) == (self.host is None):
             raise ValueError("set exactly one of port (RTU serial device) or host (Modbus TCP)")
         if self.board == "generic" and (
             self.current_register is None or self.state_register is None
         ):
             raise ValueError("board = 'generic' needs current_register and state_register")
-        relay_keys = {"phase_relay_coil", "phase_relay_device_id", "phase_relay_one_phase"}
-        relay_keys |= {"phase_relay_three_phases", "phase_relay_register"}
-        if relay_keys & self.model_fields_set and self.board != "generic":
+        relay_keys = (
+            self.phase_relay_coil,
+            self.phase_relay_device_id,
+            self.phase_relay_one_phase,
+            self.phase_relay_three_phases,
+            self.phase_relay_register,
+        )
+        if any(k is not None for k in relay_keys) and self.board != "generic":
             raise ValueError(
                 f"phase_relay_* describe a 'generic' board's relay; board {self.board!r} "
                 "has its relay (or none) in its preset"
             )
-        if self.phase_relay_one_phase == self.phase_relay_three_phases:
+        coil, one, three = self.relay_values
+        if one == three:
             raise ValueError("phase_relay_one_phase and phase_relay_three_phases must differ")
-        if self.phase_relay_coil and {
-            self.phase_relay_one_phase,
-            self.phase_relay_three_phases,
-        } != {0, 1}:
+        if coil and {one, three} != {0, 1}:
             raise ValueError("a coil is off or on: phase_relay_one_phase and _three_phases 0, 1")
-        return self
 
 
-class MeterSection(_Section):
+@frozen(kw_only=True)
+class MeterSection:
     type: MeterName = "none"
     port: str | None = None
     host: str | None = None
-    tcp_port: int = Field(502, ge=1, le=65535)
-    device_id: int = Field(1, ge=1, le=247)
-    baudrate: int = Field(9600, ge=1200, le=115200)
+    tcp_port: Annotated[int, Range(ge=1, le=65535)] = 502
+    device_id: Annotated[int, Range(ge=1, le=247)] = 1
+    baudrate: Annotated[int, Range(ge=1200, le=115200)] = 9600
     parity: Literal["N", "E", "O"] = "N"
 
-    @model_validator(mode="after")
-    def _transport(self) -> MeterSection:
+    def __attrs_post_init__(self) -> None:
         if self.type not in ("none", "sim") and (self.port is None) == (self.host is None):
             raise ValueError(f"meter type {self.type!r} needs exactly one of port or host")
-        return self
 
 
-class RfidSection(_Section):
+@frozen(kw_only=True)
+class RfidSection:
     """An RFID reader, for one connector (`[connector.rfid]`) or the station (`[rfid]`)."""
 
     type: ReaderName
-    path: str = Field(
-        "/dev/input/chargectl-rfid", min_length=1, description="hid: the evdev device"
-    )
-    wedge_format: WedgeFormat = Field(
-        WedgeFormat.DEC_LE, description="hid: how the reader types the UID"
-    )
-    port: str = Field("/dev/serial0", min_length=1, description="pn532: the UART")
-    baudrate: int = Field(115200, ge=9600, le=230400, description="pn532")
-    spi_port: int = Field(0, ge=0, le=1, description="rc522")
-    spi_device: int = Field(0, ge=0, le=1, description="rc522: CE0 or CE1")
-    reset_gpio: int | None = Field(25, ge=0, le=27, description="rc522: RST pin")
-    id_tag_style: IdTagStyle = Field(
-        IdTagStyle.HEX, description="hex of the UID bytes, or the number a wedge printed"
-    )
-    poll_interval_s: float = Field(0.3, ge=0.05, le=2)
+    # hid: the evdev device
+    path: Annotated[str, Range(min_length=1)] = "/dev/input/chargectl-rfid"
+    # hid: how the reader types the UID
+    wedge_format: WedgeFormat = WedgeFormat.DEC_LE
+    # pn532: the UART
+    port: Annotated[str, Range(min_length=1)] = "/dev/serial0"
+    # pn532
+    baudrate: Annotated[int, Range(ge=9600, le=230400)] = 115200
+    # rc522
+    spi_port: Annotated[int, Range(ge=0, le=1)] = 0
+    # rc522: CE0 or CE1
+    spi_device: Annotated[int, Range(ge=0, le=1)] = 0
+    # rc522: RST pin
+    reset_gpio: Annotated[int, Range(ge=0, le=27)] | None = 25
+    # hex of the UID bytes, or the number a wedge printed
+    id_tag_style: IdTagStyle = IdTagStyle.HEX
+    poll_interval_s: Annotated[float, Range(ge=0.05, le=2)] = 0.3
 
     @property
     def device(self) -> str:
@@ -241,16 +262,20 @@ class RfidSection(_Section):
         }[self.type]
 
 
-class PhaseSwitchSection(_Section):
+@frozen(kw_only=True)
+class PhaseSwitchSection:
     """The relay that switches a three-phase connector to one phase (docs/energy.md)."""
 
-    gpio: int | None = Field(None, ge=0, le=27, description="relay connecting L2 and L3")
+    # relay connecting L2 and L3
+    gpio: Annotated[int, Range(ge=0, le=27)] | None = None
     active_high: bool = True
-    feedback_gpio: int | None = Field(None, ge=0, le=27)
+    feedback_gpio: Annotated[int, Range(ge=0, le=27)] | None = None
     feedback_pull_up: bool = False
-    wait_s: float = Field(10.0, ge=2, le=60, description="relay switched -> offer back")
-    min_interval_s: float = Field(300.0, ge=60, le=86400, description="one switch per this")
-    confirm_s: float = Field(60.0, ge=10, le=600, description="car must charge within this")
-    up_after_s: float = Field(
-        300.0, ge=0, le=86400, description="three phases must fit this long to go back"
-    )
+    # relay switched -> offer back
+    wait_s: Annotated[float, Range(ge=2, le=60)] = 10.0
+    # one switch per this
+    min_interval_s: Annotated[float, Range(ge=60, le=86400)] = 300.0
+    # car must charge within this
+    confirm_s: Annotated[float, Range(ge=10, le=600)] = 60.0
+    # three phases must fit this long to go back
+    up_after_s: Annotated[float, Range(ge=0, le=86400)] = 300.0

@@ -7,56 +7,52 @@ values (URL, identity, TLS files) are checked against what a CSMS will accept.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from attrs import field, frozen
 
-from controller.config_base import Section as _Section
+from controller.config_base import Check, Range, SecretStr
 from controller.ocpp.feature_profiles import default_profiles, parse_profiles
 
 
-class OcppSection(_Section):
+def _profiles(v: list[str]) -> list[str]:
+    return [p.value for p in parse_profiles(v)]  # its ValueError names what is allowed
+
+
+def _ws_url(v: str) -> str:
+    if not v.startswith(("ws://", "wss://")):
+        raise ValueError("must start with ws:// or wss://")
+    return v.rstrip("/")
+
+
+def _id_chars(v: str) -> str:
+    if "/" in v or any(c.isspace() for c in v):
+        raise ValueError("must not contain '/' or white space (it is a URL path segment)")
+    return v
+
+
+@frozen(kw_only=True)
+class OcppSection:
     version: Literal["1.6", "2.0.1"] = "1.6"  # the protocol, and so the websocket subprotocol
-    url: str = "ws://127.0.0.1:9000/ocpp"
-    charge_point_id: str = Field("CP001", min_length=1, max_length=48)
+    url: Annotated[str, Check(_ws_url)] = "ws://127.0.0.1:9000/ocpp"
+    charge_point_id: Annotated[str, Range(min_length=1, max_length=48), Check(_id_chars)] = "CP001"
     password: SecretStr | None = None
     ca_file: Path | None = None
     client_cert: Path | None = None
     client_key: Path | None = None
-    vendor: str = Field("chargectl", min_length=1, max_length=20)
-    model: str = Field("chargectl-pi", min_length=1, max_length=20)
-    serial_number: str | None = Field(None, max_length=25)
-    free_vend_id_tag: str | None = Field(None, min_length=1, max_length=20)
+    vendor: Annotated[str, Range(min_length=1, max_length=20)] = "chargectl"
+    model: Annotated[str, Range(min_length=1, max_length=20)] = "chargectl-pi"
+    serial_number: Annotated[str, Range(max_length=25)] | None = None
+    free_vend_id_tag: Annotated[str, Range(min_length=1, max_length=20)] | None = None
     resume_transaction_after_power_loss: bool = False
-    call_timeout_s: float = Field(30.0, gt=0, le=300)
-    max_reconnect_interval_s: float = Field(60.0, ge=1, le=3600)
-    start_grace_s: float = Field(60.0, ge=0, le=3600)
-    feature_profiles: list[str] = Field(
-        default_factory=lambda: [p.value for p in default_profiles()],
-        description="OCPP feature profiles the CSMS may use; Core is always on",
+    call_timeout_s: Annotated[float, Range(gt=0, le=300)] = 30.0
+    max_reconnect_interval_s: Annotated[float, Range(ge=1, le=3600)] = 60.0
+    start_grace_s: Annotated[float, Range(ge=0, le=3600)] = 60.0
+    # OCPP feature profiles the CSMS may use; Core is always on
+    feature_profiles: Annotated[list[str], Check(_profiles)] = field(
+        factory=lambda: [p.value for p in default_profiles()]
     )
 
-    @field_validator("feature_profiles")
-    @classmethod
-    def _profiles(cls, v: list[str]) -> list[str]:
-        return [p.value for p in parse_profiles(v)]  # its ValueError names what is allowed
-
-    @field_validator("url")
-    @classmethod
-    def _ws_url(cls, v: str) -> str:
-        if not v.startswith(("ws://", "wss://")):
-            raise ValueError("must start with ws:// or wss://")
-        return v.rstrip("/")
-
-    @field_validator("charge_point_id")
-    @classmethod
-    def _id_chars(cls, v: str) -> str:
-        if "/" in v or any(c.isspace() for c in v):
-            raise ValueError("must not contain '/' or white space (it is a URL path segment)")
-        return v
-
-    @model_validator(mode="after")
-    def _client_cert_pair(self) -> OcppSection:
+    def __attrs_post_init__(self) -> None:
         if (self.client_cert is None) != (self.client_key is None):
             raise ValueError("client_cert and client_key go together (security profile 3)")
-        return self

@@ -7,31 +7,24 @@ the service's start-up error and the dashboard's configuration view all go throu
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import ValidationError
+from controller.plain_data import DataError, dotted, value_at
 
 
-def _format_loc(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def describe_errors(exc: ValidationError, source: str) -> str:
+def describe_errors(errors: list[DataError], data: Any, source: str) -> str:
+    """Every mistake on a line of its own: the key, the value given (secrets masked) and what
+    is allowed; `data` is what was read, to show the values."""
     lines = [f"{source}: invalid configuration"]
-    for err in exc.errors():
-        key = _format_loc(tuple(err["loc"])) or "(top level)"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
+    for err in errors:
+        key = dotted(err.key) or "(top level)"
+        msg = err.message
+        if err.unknown_key:
             msg = "unknown key (misspelt? see systemd/config.example.toml for every key)"
-        value = err.get("input")
-        shown = "" if isinstance(value, dict | list) or value is None else f" = {value!r}"
-        if err["type"] == "extra_forbidden" or _looks_secret(key):
+        found, value = value_at(data, err.key)
+        shown = "" if not found or isinstance(value, dict | list) else f" = {value!r}"
+        if err.unknown_key or _looks_secret(key):
             # An unknown key may be a misspelt secret (`pasword`): never echo its value.
             shown = " = ****" if shown else ""
         elif isinstance(value, str) and "://" in value:

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+import attrs
+
 from controller.config import ConnectorSection, Settings
 from controller.pilot_settings import phase_switch_config
 from controller.pilot_settings import pilot_config as pilot_config  # tests import it from here
@@ -163,7 +165,7 @@ def _sim(
 
     s = settings.simulator
     driver, meter, ev = build_sim_connector(
-        SimulatorSettings(**s.model_dump(), phases=c.phases, voltage_v=settings.station.voltage_v),
+        SimulatorSettings(**attrs.asdict(s), phases=c.phases, voltage_v=settings.station.voltage_v),
         clock,
         c.max_current_a,
         sim_pilot_config(settings, c),
@@ -184,10 +186,9 @@ def sim_pilot_config(settings: Settings, c: ConnectorSection) -> PilotConfig:
     shares the whole-second wake-up. The direct-pilot drivers keep the 50 ms / 500 ms rule.
     """
     config = pilot_config(settings, c)
-    given = settings.pilot.model_fields_set
-    if "idle_poll_interval_s" not in given:
+    if settings.pilot.idle_poll_interval_s is None:
         config = replace(config, idle_poll_interval_s=SIM_IDLE_POLL_INTERVAL_S)
-    if "poll_interval_s" not in given:
+    if settings.pilot.poll_interval_s is None:
         busy_s = min(SIM_POLL_INTERVAL_S, config.idle_poll_interval_s)
         config = replace(config, poll_interval_s=busy_s)
     return config

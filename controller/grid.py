@@ -38,7 +38,7 @@ def build_main_fuse(
     g = st.grid_meter
     if g.type == "none" or st.main_fuse_a is None:
         return None
-    rotations = {c.id: parse_rotation(c.phase_rotation) for c in settings.connector}
+    rotations = {c.id: parse_rotation(c.rotation) for c in settings.connector}
     meter: GridMeter
     if g.type == "sim":
         meter = sim_grid_meter(clock, hardware, rotations, st.voltage_v)

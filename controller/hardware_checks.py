@@ -16,27 +16,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from attrs import frozen
 
+from controller.plain_data import InvalidData, make_converter, structure
 from hw.probe import ProbeResult
 
 FILE_NAME = "check-hw.json"
 
 
-class CheckRow(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
+@frozen(kw_only=True)
+class CheckRow:
     device: str
     ok: bool
     detail: str
     fix: str | None = None
 
 
-class HardwareChecks(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    taken_at: AwareDatetime
+@frozen(kw_only=True)
+class HardwareChecks:
+    taken_at: datetime
     rows: list[CheckRow]
+
+
+# Fields a newer check-hw may add are ignored; the ones read here must be right.
+_READER = make_converter(forbid_extra_keys=False)
 
 
 def document(results: list[ProbeResult], taken_at: datetime) -> dict[str, Any]:
@@ -95,16 +98,18 @@ def load(state_dir: Path) -> dict[str, Any] | None:
     if cached is not None and cached[0] == key:
         return cached[1]
     try:
-        checks = HardwareChecks.model_validate_json(path.read_bytes())
+        checks = structure(_READER, json.loads(path.read_bytes()), HardwareChecks)
     except OSError as exc:
         return {"error": f"cannot read {path}: {exc.strerror or exc}"}
-    except ValidationError as exc:
-        return {"error": f"{path} is not a check-hw result ({exc.error_count()} problems)"}
+    except ValueError:  # not JSON at all
+        return {"error": f"{path} is not a check-hw result (not JSON)"}
+    except InvalidData as exc:
+        return {"error": f"{path} is not a check-hw result ({len(exc.errors)} problems)"}
     taken_at = checks.taken_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
     value: dict[str, Any] = {
         "taken_at": taken_at,
         "ok": all(r.ok for r in checks.rows),
-        "rows": [r.model_dump() for r in checks.rows],
+        "rows": [_READER.unstructure(r) for r in checks.rows],
     }
     _cache[path] = (key, value)
     return value

@@ -31,11 +31,12 @@ def board_register_map(m: ModbusSection) -> RegisterMap:
         assert m.current_register is not None and m.state_register is not None
         relay = None
         if m.phase_relay_register is not None:
+            coil, one, three = m.relay_values
             relay = PhaseRelay(
                 m.phase_relay_register,
-                coil=m.phase_relay_coil,
-                one_phase=m.phase_relay_one_phase,
-                three_phases=m.phase_relay_three_phases,
+                coil=coil,
+                one_phase=one,
+                three_phases=three,
                 device_id=m.phase_relay_device_id,
             )
         return RegisterMap(

@@ -22,7 +22,7 @@ def ocpp_settings(settings: Settings, hardware: dict[int, ConnectorHardware]) ->
         ConnectorWiring(
             c.id,
             c.phases,
-            c.phase_rotation if "phase_rotation" in c.model_fields_set else None,
+            c.phase_rotation,
             c.id in hardware and hardware[c.id].driver.capabilities.can_switch_phases,
         )
         for c in settings.connector

@@ -1,8 +1,10 @@
 """The pilot state machine's settings as the configuration gives them: every `[pilot]` key
-by name (the pydantic section mirrors `hw.pilot.PilotConfig` field for field), and the phase
+by name (the `[pilot]` section mirrors `hw.pilot.PilotConfig` field for field), and the phase
 relay's timings."""
 
 from __future__ import annotations
+
+import attrs
 
 from controller.config import ConnectorSection, Settings
 from hw.iec61851 import CpBands
@@ -22,13 +24,15 @@ def phase_switch_config(connector: ConnectorSection) -> PhaseSwitchConfig | None
 
 
 def pilot_config(settings: Settings, connector: ConnectorSection) -> PilotConfig:
-    """Every `[pilot]` key by name: the pydantic section mirrors `PilotConfig` field for field."""
+    """Every `[pilot]` key by name: the section mirrors `PilotConfig` field for field. A key
+    left unset takes the state machine's default, except where noted."""
     p = settings.pilot
-    values = p.model_dump(exclude={"bands"})
+    values = {k: v for k, v in attrs.asdict(p, recurse=False).items() if v is not None}
+    values.pop("bands")
     guarded = settings.station.grid_meter.type != "none"
-    if guarded and "decrease_min_interval_s" not in p.model_fields_set:
+    if guarded and p.decrease_min_interval_s is None:
         # A decrease for the main fuse may not wait out the 5 s spacing (docs/energy.md).
         values["decrease_min_interval_s"] = FUSE_DECREASE_INTERVAL_S
     return PilotConfig(
-        **values, bands=CpBands(**p.bands.model_dump()), max_current_a=connector.max_current_a
+        **values, bands=CpBands(**attrs.asdict(p.bands)), max_current_a=connector.max_current_a
     )

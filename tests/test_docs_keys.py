@@ -15,8 +15,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import attrs
 import pytest
-from pydantic import BaseModel
 
 from controller.config import Settings
 
@@ -36,7 +36,7 @@ NOT_CONFIG = {
 
 def _model_of(annotation):
     """The settings model inside an annotation such as `X`, `X | None` or `list[X]`."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if attrs.has(annotation):
         return annotation
     for arg in getattr(annotation, "__args__", ()):
         found = _model_of(arg)
@@ -47,10 +47,10 @@ def _model_of(annotation):
 
 def _paths(model=Settings, prefix=""):
     out = set()
-    for name, field in model.model_fields.items():
-        path = prefix + name
+    for field in attrs.fields(attrs.resolve_types(model)):
+        path = prefix + field.name
         out.add(path)
-        sub = _model_of(field.annotation)
+        sub = _model_of(field.type)
         if sub is not None:
             out |= _paths(sub, path + ".")
     return out
@@ -64,11 +64,11 @@ TOP = {p for p in PATHS if "." not in p}
 def _literal_values(model=Settings):
     """Every allowed string value (driver, board and meter names), which the docs name too."""
     out = set()
-    for field in model.model_fields.values():
-        stack = [field.annotation]
+    for field in attrs.fields(attrs.resolve_types(model)):
+        stack = [field.type]
         while stack:
             ann = stack.pop()
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
+            if attrs.has(ann):
                 out |= _literal_values(ann)
             elif isinstance(ann, str):
                 out.add(ann)

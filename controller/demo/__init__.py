@@ -21,10 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import ConfigError, Settings, make_settings
 from controller.demo.plot import missing_plot_extra, plot_story
 from controller.demo.timeline import Story, Timeline
 from controller.logs import setup_logging
@@ -54,7 +52,7 @@ RESUME_PROFILE: dict[str, Any] = {
 
 
 def _settings(url: str, cp_id: str, state_dir: Path) -> Settings:
-    return Settings(
+    return make_settings(
         ocpp={"url": url, "charge_point_id": cp_id},
         state={"dir": state_dir},
         connector=[{"id": 1, "driver": "sim", "max_current_a": 32}],
@@ -235,10 +233,11 @@ def _usage_problem(args: argparse.Namespace) -> str | None:
     """A mistake in the arguments, found before the story starts (it takes half a minute)."""
     try:
         _settings(args.csms or "ws://127.0.0.1:9000", args.charge_point_id, Path("."))
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        option = "--csms" if "url" in err["loc"] else "--charge-point-id"
-        return f"demo {option} {err['input']!r}: {err['msg'].removeprefix('Value error, ')}"
+    except ConfigError as exc:
+        option = "--csms" if "ocpp.url" in str(exc) else "--charge-point-id"
+        given = args.csms if option == "--csms" else args.charge_point_id
+        reason = str(exc).splitlines()[-1].rsplit(": ", 1)[-1]
+        return f"demo {option} {given!r}: {reason}"
     if getattr(args, "house", False) and args.csms:
         return "demo --house plays its own story with the embedded CSMS: leave out --csms"
     if getattr(args, "ocpp", "1.6") == "2.0.1" and (args.csms or getattr(args, "house", False)):

@@ -15,8 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import GridMeterSection, Settings
 from controller.demo.timeline import Story, Timeline
 from hw.sim_house import SimGridMeter
 
@@ -27,19 +29,16 @@ COOKER_LOAD_A = (2.0, 21.5, 1.0)
 
 def house_settings(base: Settings) -> Settings:
     """The demo's charger with the simulated house and grid meter added."""
-    data = base.model_dump()
-    data["station"].update(
-        main_fuse_a=FUSE_A,
-        grid_meter={
-            "type": "sim",
-            "margin_a": 1.0,
-            "increase_after_s": 10.0,
-            "silent_after_s": 5.0,
-            "fallback_current_a": 6.0,
-        },
+    grid_meter = GridMeterSection(
+        type="sim",
+        margin_a=1.0,
+        increase_after_s=10.0,
+        silent_after_s=5.0,
+        fallback_current_a=6.0,
     )
-    data["connector"][0]["max_current_a"] = 16
-    return Settings(**data)
+    station = attrs.evolve(base.station, main_fuse_a=FUSE_A, grid_meter=grid_meter)
+    first = attrs.evolve(base.connector[0], max_current_a=16.0)
+    return attrs.evolve(base, station=station, connector=[first, *base.connector[1:]])
 
 
 async def _until(ok: Any, timeout_s: float, step_s: float = 0.1) -> bool:
@@ -56,9 +55,8 @@ async def play_house(settings: Settings, csms: Any, cp_id: str, out: Any) -> Sto
 
     story = Story()
     with tempfile.TemporaryDirectory(prefix="chargectl-demo-") as tmp:
-        data = settings.model_dump()
-        data["state"]["dir"] = Path(tmp)
-        charger = Charger(Settings(**data))
+        state = attrs.evolve(settings.state, dir=Path(tmp))
+        charger = Charger(attrs.evolve(settings, state=state))
         fuse = charger.loop.main_fuse
         assert fuse is not None and isinstance(fuse.meter, SimGridMeter)
         grid = fuse.meter

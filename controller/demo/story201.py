@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 from ocpp.v201 import call
 
 from controller.app import Charger
@@ -65,9 +66,9 @@ async def play_201(settings: Settings, cp_id: str, out: Any) -> Story:
     csms = demo_csms_201()
     url = await csms.start()
     with tempfile.TemporaryDirectory(prefix="chargectl-demo-") as tmp:
-        ocpp = settings.ocpp.model_copy(update={"url": url, "version": "2.0.1"})
-        state_dir = settings.state.model_copy(update={"dir": Path(tmp)})
-        charger = Charger(settings.model_copy(update={"ocpp": ocpp, "state": state_dir}))
+        ocpp = attrs.evolve(settings.ocpp, url=url, version="2.0.1")
+        state_dir = attrs.evolve(settings.state, dir=Path(tmp))
+        charger = Charger(attrs.evolve(settings, ocpp=ocpp, state=state_dir))
         tl = Timeline(charger, story, out, time.monotonic())
         run_task = asyncio.create_task(charger.run())
         tl_task = asyncio.create_task(tl.run())

@@ -7,7 +7,7 @@ from ocpp.v16 import call
 from transfer_servers import Received, http_server
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 from controller.demo.csms import DemoCsms
 
 CP = "CP-NOTICE"
@@ -17,7 +17,7 @@ async def test_a_refused_diagnostics_notice_is_dropped_after_one_attempt(tmp_pat
     csms = DemoCsms()
     url = await csms.start()
     charger = Charger(
-        Settings(
+        make_settings(
             ocpp={"url": url, "charge_point_id": CP},
             state={"dir": tmp_path / "state"},
             connector=[{"id": 1, "driver": "sim"}],

@@ -11,7 +11,7 @@ import pytest
 from ocpp.v16 import call
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 from controller.demo.csms import DemoCsms
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "web"))
@@ -27,7 +27,7 @@ async def _story(tmp_path, shots):
     url = await csms.start()
     port = free_port()
     charger = Charger(
-        Settings(
+        make_settings(
             ocpp={"url": url, "charge_point_id": CP},
             state={"dir": tmp_path / "state"},
             station={"main_fuse_a": 25, "grid_meter": {"type": "sim"}},

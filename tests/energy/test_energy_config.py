@@ -102,7 +102,7 @@ def test_no_grid_meter_no_guard(tmp_path):
             "phase_relay_\\* describe a 'generic' board's relay",
         ),
         ('driver = "sysfs_pwm"\n[connector.phase_switch]\n', "needs gpio"),
-        ("[connector.phase_switch]\nwait_s = 1\n", "greater than or equal to 2"),
+        ("[connector.phase_switch]\nwait_s = 1\n", "phase_switch.wait_s = 1: must be at least 2"),
     ],
 )
 def test_phase_switch_mistakes_are_explained(tmp_path, connector, message):

@@ -6,6 +6,7 @@ import contextlib
 import pytest
 
 from controller.charger.binding import LimitSource
+from controller.config import make_settings
 from hw.emulators.sdm630 import Sdm630Emulator
 from hw.emulators.server import EmulatorServer
 from hw.grid_meter import ModbusGridMeter
@@ -85,7 +86,6 @@ def test_load_step_through_the_modbus_meter_and_the_meter_going_silent():
 
 
 def test_the_configured_grid_meter_is_read_through_the_driver_table(tmp_path):
-    from controller.config import Settings
     from controller.drivers import build_station
     from controller.grid import build_main_fuse
     from hw.clock import FakeClock
@@ -93,7 +93,7 @@ def test_the_configured_grid_meter_is_read_through_the_driver_table(tmp_path):
     async def go():
         emu = Sdm630Emulator(device_id=3, current_a=(4.0, 19.5, 2.0))
         async with tcp(emu) as port:
-            settings = Settings(
+            settings = make_settings(
                 state={"dir": tmp_path},
                 station={
                     "main_fuse_a": 25,
@@ -118,11 +118,10 @@ def test_the_configured_grid_meter_is_read_through_the_driver_table(tmp_path):
 
 def test_check_hw_reads_the_grid_meter_and_explains_a_silent_one(tmp_path):
     from controller.check_hw import check
-    from controller.config import Settings
     from hw.emulators.server import free_port
 
     def settings(port, device_id):
-        return Settings(
+        return make_settings(
             state={"dir": tmp_path},
             station={
                 "main_fuse_a": 25,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.config import Settings
+from controller.config import make_settings
 from controller.drivers import pilot_config
 from hw.base import PilotSignal
 
@@ -28,13 +28,13 @@ def test_a_decrease_after_1_s_a_raise_after_5_s():
 
 
 def test_the_service_uses_1_s_only_with_a_grid_meter_unless_configured(tmp_path):
-    plain = Settings(state={"dir": tmp_path})
+    plain = make_settings(state={"dir": tmp_path})
     assert pilot_config(plain, plain.connector[0]).decrease_min_interval_s == 5.0
-    guarded = Settings(
+    guarded = make_settings(
         state={"dir": tmp_path}, station={"main_fuse_a": 25, "grid_meter": {"type": "sim"}}
     )
     assert pilot_config(guarded, guarded.connector[0]).decrease_min_interval_s == 1.0
-    chosen = Settings(
+    chosen = make_settings(
         state={"dir": tmp_path},
         station={"main_fuse_a": 25, "grid_meter": {"type": "sim"}},
         pilot={"decrease_min_interval_s": 3},

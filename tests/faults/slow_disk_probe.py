@@ -12,7 +12,7 @@ from pathlib import Path
 from ocpp.v16 import call
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 from controller.demo import csms as demo_csms
 
 CP = "CP-SLOW"
@@ -53,7 +53,7 @@ async def main() -> dict:
         csms = demo_csms.DemoCsms()
         url = await csms.start()
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={"url": url, "charge_point_id": CP, "free_vend_id_tag": "FREE"},
                 state={"dir": state},
                 connector=[{"id": 1, "driver": "sim"}],

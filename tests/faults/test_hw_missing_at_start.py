@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from controller.config import make_settings
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from service_proc import Service, write_config
 
@@ -110,10 +112,9 @@ def test_missing_serial_adapter_at_start(tmp_path):
 def test_missing_pwm_device_at_start_is_a_faulted_connector(tmp_path, monkeypatch):
     """The direct pilot's PWM block is not there: the service still runs and says why."""
     from controller.app import Charger
-    from controller.config import Settings
 
     monkeypatch.setenv("CHARGECTL_SYSFS_ROOT", str(tmp_path / "no-sys"))
-    settings = Settings(
+    settings = make_settings(
         ocpp={"url": "ws://127.0.0.1:9/ocpp"},
         state={"dir": tmp_path / "state"},
         connector=[{"id": 1, "driver": "sysfs_pwm"}, {"id": 2, "driver": "sim"}],

@@ -16,7 +16,7 @@ from ocpp_helpers import running
 from scripted_csms import ScriptedCsms
 from service_proc import spawn, write_config
 
-from controller.config import Settings
+from controller.config import make_settings
 from hw.emulators.evse_wb import EvseWbEmulator
 from hw.emulators.sdm630 import Sdm630Emulator
 from hw.emulators.server import EmulatorServer, free_port
@@ -29,7 +29,7 @@ REGISTER_WH = 1_234_500.0  # the SDM630 emulator's 1234.5 kWh
 
 
 def _modbus_settings(url, tmp_path, board_port, meter_port, **ocpp):
-    return Settings(
+    return make_settings(
         ocpp={"url": url, "charge_point_id": CP, "free_vend_id_tag": "FREE", **ocpp},
         state={"dir": tmp_path / "state"},
         connector=[

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peers"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "diagnostics"))
@@ -30,7 +30,7 @@ async def test_trigger_reports_the_download_under_way_then_idle(tmp_path):
     received = Received(delay_s=3.0)  # a slow server, then 404
     async with StrictCsms.start() as csms:
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={"url": csms.url, "charge_point_id": CP},
                 state={"dir": tmp_path / "state"},
                 connector=[{"id": 1, "driver": "sim"}],

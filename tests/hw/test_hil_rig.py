@@ -27,7 +27,7 @@ from rig_bench import RigBench, pi_bench, require_wiring, twin_bench
 from rig_car import FollowingCar, Recorder, until
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 from controller.demo import PAUSE_PROFILE, RESUME_PROFILE
 from controller.demo.csms import DemoCsms
 from controller.drivers import ConnectorHardware, pilot_config
@@ -106,7 +106,7 @@ async def _story(bench: RigBench, tmp_path: Path) -> None:
     require_wiring(car, pwm, sensor)  # refuses before the story on a miswired rig
     csms = DemoCsms()
     url = await csms.start()
-    settings = Settings(
+    settings = make_settings(
         ocpp={"url": url, "charge_point_id": CP},
         state={"dir": tmp_path / "state"},
         connector=[{"id": 1, "max_current_a": 32, "driver": "sysfs_pwm"}],

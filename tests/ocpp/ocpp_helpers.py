@@ -4,15 +4,15 @@ import asyncio
 import contextlib
 from dataclasses import replace
 
+from controller import config
 from controller.app import Charger
-from controller.config import Settings
 from controller.demo.csms import DemoCsms
 
 CP = "CP-T1"
 
 
 def make_settings(url, tmp_path, **ocpp):
-    return Settings(
+    return config.make_settings(
         ocpp={"url": url, "charge_point_id": CP, **ocpp},
         state={"dir": tmp_path / "state"},
         connector=[{"id": 1, "driver": "sim", "max_current_a": 32}],

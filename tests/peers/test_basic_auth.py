@@ -9,7 +9,7 @@ import pytest
 from strict_csms import StrictCsms
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 CP = "CP-AUTH-1"
 pytestmark = pytest.mark.skipif(
@@ -21,7 +21,7 @@ async def _story(tmp_path):
     async with StrictCsms.start() as csms:
         await csms.set_password("s3cret-pass")
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={"url": csms.url, "charge_point_id": CP, "password": "s3cret-pass"},
                 state={"dir": tmp_path / "state"},
                 connector=[{"id": 1, "driver": "sim"}],

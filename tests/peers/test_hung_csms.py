@@ -10,7 +10,7 @@ import pytest
 from strict_csms import StrictCsms
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 from controller.demo import PAUSE_PROFILE
 
 CP = "CP-HUNG-1"
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 async def _story(tmp_path):
     async with StrictCsms.start() as csms:
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={
                     "url": csms.url,
                     "charge_point_id": CP,

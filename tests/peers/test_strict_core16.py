@@ -11,7 +11,7 @@ import pytest
 from strict_csms import CsmsCallError, StrictCsms
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 CP = "CP-CORE16"
 NOW = "2026-01-01T00:00:00.000Z"
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _settings(url, tmp_path, plugged_in=True, **ocpp):
-    return Settings(
+    return make_settings(
         ocpp={"url": url, "charge_point_id": CP, **ocpp},
         state={"dir": tmp_path / "state"},
         connector=[{"id": 1, "driver": "sim", "max_current_a": 32}],

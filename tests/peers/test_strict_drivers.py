@@ -15,7 +15,7 @@ import pytest
 from strict_csms import StrictCsms
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 from controller.demo import PAUSE_PROFILE, RESUME_PROFILE
 from controller.drivers import ConnectorHardware
 from hw.clock import SystemClock
@@ -31,7 +31,7 @@ pytestmark = [
 
 
 def _settings(url, tmp_path, **connector):
-    return Settings(
+    return make_settings(
         ocpp={"url": url, "charge_point_id": CP},
         state={"dir": tmp_path / "state"},
         connector=[{"id": 1, "max_current_a": 32, **connector}],

@@ -8,7 +8,7 @@ import pytest
 from strict_csms import StrictCsms
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 CP = "CP-FUSE-1"
 pytestmark = [
@@ -28,7 +28,7 @@ def _offered(call):
 async def _story(tmp_path):
     async with StrictCsms.start() as csms:
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={"url": csms.url, "charge_point_id": CP},
                 state={"dir": tmp_path / "state"},
                 station={

@@ -8,7 +8,7 @@ import pytest
 from strict_csms import StrictCsms
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 CP = "CP-PHASE-1"
 pytestmark = [
@@ -43,7 +43,7 @@ def _one_phase(tx_id):
 async def _story(tmp_path):
     async with StrictCsms.start() as csms:
         charger = Charger(
-            Settings(
+            make_settings(
                 ocpp={"url": csms.url, "charge_point_id": CP},
                 state={"dir": tmp_path / "state"},
                 connector=[{"id": 1, "max_current_a": 16, "phase_switch": {"wait_s": 2}}],

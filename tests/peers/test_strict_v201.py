@@ -13,7 +13,7 @@ import pytest
 from strict_csms import StrictCsms
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 CP = "CS-STRICT-201"
 V201 = "ocpp2.0.1"
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _settings(url, tmp_path):
-    return Settings(
+    return make_settings(
         ocpp={"url": url, "charge_point_id": CP, "version": "2.0.1"},
         state={"dir": tmp_path / "state"},
         connector=[{"id": 1, "driver": "sim", "max_current_a": 32}],

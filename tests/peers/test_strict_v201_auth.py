@@ -10,7 +10,7 @@ from strict_csms import StrictCsms
 from test_strict_v201 import V201
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 CP = "CS-AUTH-201"
 PASSWORD = "basic-201-pass-0815"
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 async def _story(tmp_path):
     async with StrictCsms.start(V201) as csms:
         await csms.set_password("the-csms-wants-another")
-        settings = Settings(
+        settings = make_settings(
             ocpp={
                 "url": csms.url,
                 "charge_point_id": CP,
@@ -89,7 +89,7 @@ def _password_item(value):
 
 
 def _auth_settings(url, tmp_path):
-    return Settings(
+    return make_settings(
         ocpp={
             "url": url,
             "charge_point_id": CP,

@@ -13,7 +13,7 @@ from strict_csms import StrictCsms
 from test_strict_v201 import V201
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import make_settings
 
 CP = "CS-AUTH-LIST-201"
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def _settings(url, tmp_path):
-    return Settings(
+    return make_settings(
         ocpp={"url": url, "charge_point_id": CP, "version": "2.0.1"},
         state={"dir": tmp_path / "state"},
         connector=[{"id": 1, "driver": "sim", "max_current_a": 32}],

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.app import Charger
-from controller.config import Settings
+from controller.config import Settings, make_settings
 from controller.demo.csms import DemoCsms
 
 CP = "CP-WEB"
@@ -72,7 +72,7 @@ def settings(
     web: dict[str, Any] = {"listen": listen}
     if password is not None:
         web["password"] = password
-    return Settings(
+    return make_settings(
         ocpp={"url": url, "charge_point_id": CP},
         state={"dir": state_dir},
         connector=[{"id": 1, "driver": "sim", "max_current_a": 32}],

@@ -13,8 +13,9 @@ Authorize message and its answer's fields, the words of the log and of its answe
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any, Protocol
 
 import websockets
 from ocpp.exceptions import OCPPError
@@ -26,6 +27,7 @@ from controller.auth import (
     ListUpdate,
     Policy,
     Source,
+    UpdateKind,
     UpdateStatus,
     Verdict,
     apply_update,
@@ -38,8 +40,11 @@ from controller.auth.model import CACHE_MAX
 from controller.ocpp.auth_db import AuthDb
 from controller.ocpp.outbox import OcppDb
 
-# Asks the central system about a tag and learns its answer; None when offline.
-Ask = Callable[[], Awaitable[IdTagInfo]]
+
+class Caller(Protocol):
+    """The live session an Authorize goes out on (either version's)."""
+
+    async def call(self, payload: Any, suppress: bool = True) -> Any: ...
 
 
 class AuthStore:
@@ -67,18 +72,23 @@ class AuthStore:
         found = known(self.listed(tag), self.cache.get(tag, now), self.policy(), now)
         return None if found is None else found[1]
 
-    async def _decide(self, tag: str, ask: Ask | None) -> Decision:
+    async def _decide(
+        self, tag: str, caller: Caller | None, request: object, learn: Callable[[Any], IdTagInfo]
+    ) -> Decision:
+        """`request` is the Authorize to send on `caller` (None: offline); `learn` takes what
+        the answer says of the tag."""
         now = self._now()
         listed, cached = self.listed(tag), self.cache.get(tag, now)
         policy = self.policy()
-        decision = decide(listed, cached, online=ask is not None, policy=policy, now=now)
-        if decision.verdict is Verdict.ASK and ask is not None:
+        decision = decide(listed, cached, online=caller is not None, policy=policy, now=now)
+        if decision.verdict is Verdict.ASK and caller is not None:
             try:
-                info = await ask()
+                resp = await caller.call(request, suppress=False)
             except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
                 self._log.warning("Authorize failed (%s); deciding offline", exc)
                 decision = decide(listed, cached, online=False, policy=policy, now=self._now())
             else:
+                info = learn(resp)
                 ok = info.valid_at(self._now())
                 decision = Decision(
                     Verdict.ACCEPT if ok else Verdict.REFUSE, Source.CENTRAL_SYSTEM, info
@@ -101,10 +111,18 @@ class AuthStore:
         return len(self._list)
 
     def _install(
-        self, update: ListUpdate, *, enabled: bool, max_list: int, max_send: int
+        self,
+        kind: str,
+        version: int,
+        entries: list[tuple[str, IdTagInfo | None]],
+        *,
+        enabled: bool,
+        max_list: int,
+        max_send: int,
     ) -> ListOutcome:
         """A SendLocalList: checked, then the list and its version in one commit; the cache
         forgets what the list now says."""
+        update = ListUpdate(UpdateKind(kind), version, entries)
         outcome = apply_update(
             self.db.list_version,
             self._list,

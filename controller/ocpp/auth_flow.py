@@ -14,15 +14,7 @@ from typing import Any
 
 from ocpp.v16 import call
 
-from controller.auth import (
-    AuthStatus,
-    Decision,
-    IdTagInfo,
-    ListUpdate,
-    Policy,
-    UpdateKind,
-    UpdateStatus,
-)
+from controller.auth import AuthStatus, Decision, IdTagInfo, Policy, UpdateStatus
 from controller.auth_store import AuthStore
 from controller.ocpp.core import Core
 from controller.timestamps import parse_time
@@ -55,15 +47,10 @@ class LocalAuth(AuthStore):
         )
 
     async def authorize(self, id_tag: str) -> Decision:
-        caller = self._core.caller()
-        if caller is None:
-            return await self._decide(id_tag, None)
-
-        async def ask() -> IdTagInfo:
-            resp = await caller.call(call.Authorize(id_tag=id_tag), suppress=False)
-            return self.learn(id_tag, resp.id_tag_info)
-
-        return await self._decide(id_tag, ask)
+        request = call.Authorize(id_tag=id_tag)
+        return await self._decide(
+            id_tag, self._core.caller(), request, lambda r: self.learn(id_tag, r.id_tag_info)
+        )
 
     def learn(self, id_tag: str, id_tag_info: Mapping[str, Any] | None) -> IdTagInfo:
         """The central system's word on a tag, kept in the cache (unless the list has it)."""
@@ -99,16 +86,13 @@ class LocalAuth(AuthStore):
         self, version: int, kind: str, entries: Sequence[Mapping[str, Any]]
     ) -> UpdateStatus:
         keys = self._core.keys
-        update = ListUpdate(
-            UpdateKind(kind),
+        outcome = self._install(
+            kind,
             version,
             [
                 (str(e["id_tag"]), info_of(e["id_tag_info"]) if e.get("id_tag_info") else None)
                 for e in entries
             ],
-        )
-        outcome = self._install(
-            update,
             enabled=keys.get_bool("LocalAuthListEnabled"),
             max_list=keys.get_int("LocalAuthListMaxLength"),
             max_send=keys.get_int("SendLocalListMaxLength"),

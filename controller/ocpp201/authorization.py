@@ -22,15 +22,7 @@ from typing import Any
 
 from ocpp.v201 import call
 
-from controller.auth import (
-    AuthStatus,
-    Decision,
-    IdTagInfo,
-    ListUpdate,
-    Policy,
-    UpdateKind,
-    UpdateStatus,
-)
+from controller.auth import AuthStatus, Decision, IdTagInfo, Policy, UpdateStatus
 from controller.auth.model import LOCAL_LIST_MAX
 from controller.auth_store import AuthStore
 from controller.ocpp201 import auth_variables as av
@@ -87,15 +79,10 @@ class Auth201(AuthStore):
     async def authorize(self, token: dict[str, str]) -> Decision:
         """The list and the cache first (as the policy says), else Authorize (C01); a failed
         Authorize on a live link falls back to the offline rules."""
-        caller, tag = self._ctx.caller(), token_tag(token)
-        if caller is None:
-            return await self._decide(tag, None)
-
-        async def ask() -> IdTagInfo:
-            resp = await caller.call(call.Authorize(id_token=token), suppress=False)
-            return self.learn(tag, resp.id_token_info)
-
-        return await self._decide(tag, ask)
+        tag, request = token_tag(token), call.Authorize(id_token=token)
+        return await self._decide(
+            tag, self._ctx.caller(), request, lambda r: self.learn(tag, r.id_token_info)
+        )
 
     def learn(self, tag: str, id_token_info: Mapping[str, Any] | None) -> IdTagInfo:
         """The CSMS's word on a token (Authorize, TransactionEvent), kept in the cache when
@@ -131,8 +118,8 @@ class Auth201(AuthStore):
         """(status, why); 2.0.1 has no NotSupported: a switched-off list answers Failed."""
         c = self._ctx
         now, lifetime = c.now(), 0  # the list's entries expire only by their own date
-        update = ListUpdate(
-            UpdateKind(kind),
+        outcome = self._install(
+            kind,
             version,
             [
                 (
@@ -141,9 +128,6 @@ class Auth201(AuthStore):
                 )
                 for e in entries
             ],
-        )
-        outcome = self._install(
-            update,
             enabled=c.variables.get_bool(av.LOCAL_LIST_ENABLED),
             max_list=LOCAL_LIST_MAX,
             max_send=c.variables.get_int(av.LOCAL_LIST_ITEMS),

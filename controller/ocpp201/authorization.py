@@ -1,5 +1,5 @@
-"""2.0.1 authorization on the protocol-free machinery of `controller.auth` (the same local
-list, cache and decision as 1.6), with 2.0.1's words and variables, and I/O only here.
+"""2.0.1's words and variables for the authorization both adapters share
+(`controller.auth_store`: the same local list, cache and decision as 1.6, and their I/O).
 
 The list, the cache and the list's version live in the 2.0.1 queue's own SQLite file
 (`ocpp201.sqlite`), in the tables `AuthDb` keeps for 1.6 in its file: the two adapters never
@@ -20,28 +20,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import websockets
-from ocpp.exceptions import OCPPError
 from ocpp.v201 import call
 
-from controller.auth import (
-    AuthCache,
-    AuthStatus,
-    Decision,
-    IdTagInfo,
-    ListUpdate,
-    Policy,
-    Source,
-    UpdateKind,
-    UpdateStatus,
-    Verdict,
-    apply_update,
-    decide,
-    tag_key,
-)
-from controller.auth.decide import known
-from controller.auth.model import CACHE_MAX, LOCAL_LIST_MAX
-from controller.ocpp.auth_db import AuthDb
+from controller.auth import AuthStatus, Decision, IdTagInfo, Policy, UpdateStatus
+from controller.auth.model import LOCAL_LIST_MAX
+from controller.auth_store import AuthStore
 from controller.ocpp201 import auth_variables as av
 from controller.ocpp201 import variables as v
 from controller.ocpp201.context import Context
@@ -71,12 +54,12 @@ def info_of(d: Mapping[str, Any], now: datetime, lifetime_s: int) -> IdTagInfo:
     )
 
 
-class Auth201:
+class Auth201(AuthStore):
+    TAG_WORD = "idToken"
+
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
-        self.db = AuthDb(ctx.db)
-        self._list = self.db.list_content()
-        self.cache = AuthCache(CACHE_MAX, self.db.cache_entries())
+        super().__init__(ctx.db, ctx.now, log)
 
     def policy(self) -> Policy:
         var = self._ctx.variables
@@ -88,39 +71,18 @@ class Auth201:
             list_enabled=var.get_bool(av.LOCAL_LIST_ENABLED),
         )
 
-    def listed(self, tag: str) -> IdTagInfo | None:
-        entry = self._list.get(tag_key(tag))
-        return None if entry is None else entry[1]
-
     def group_of(self, tag: str) -> str | None:
         """The tag's groupIdToken as the list or the cache knows it."""
-        now = self._ctx.now()
-        found = known(self.listed(tag), self.cache.get(tag, now), self.policy(), now)
-        return None if found is None else found[1].parent_id_tag
+        found = self.local(tag)
+        return None if found is None else found.parent_id_tag
 
     async def authorize(self, token: dict[str, str]) -> Decision:
         """The list and the cache first (as the policy says), else Authorize (C01); a failed
         Authorize on a live link falls back to the offline rules."""
-        c, tag = self._ctx, token_tag(token)
-        now = c.now()
-        listed, cached = self.listed(tag), self.cache.get(tag, now)
-        caller, policy = c.caller(), self.policy()
-        decision = decide(listed, cached, online=caller is not None, policy=policy, now=now)
-        if decision.verdict is Verdict.ASK and caller is not None:
-            try:
-                resp = await caller.call(call.Authorize(id_token=token), suppress=False)
-            except (OCPPError, TimeoutError, websockets.ConnectionClosed) as exc:
-                log.warning("Authorize failed (%s); deciding offline", exc)
-                decision = decide(listed, cached, online=False, policy=policy, now=c.now())
-            else:
-                info = self.learn(tag, resp.id_token_info)
-                ok = info.valid_at(c.now())
-                decision = Decision(
-                    Verdict.ACCEPT if ok else Verdict.REFUSE, Source.CENTRAL_SYSTEM, info
-                )
-        source = decision.source.value if decision.source else "no entry"
-        log.info("idToken %s: %s (%s)", tag, decision.verdict.value, source)
-        return decision
+        tag, request = token_tag(token), call.Authorize(id_token=token)
+        return await self._decide(
+            tag, self._ctx.caller(), request, lambda r: self.learn(tag, r.id_token_info)
+        )
 
     def learn(self, tag: str, id_token_info: Mapping[str, Any] | None) -> IdTagInfo:
         """The CSMS's word on a token (Authorize, TransactionEvent), kept in the cache when
@@ -132,17 +94,14 @@ class Auth201:
             now,
             c.variables.get_int(av.AUTH_CACHE_LIFETIME),
         )
-        if c.variables.get_bool(av.AUTH_CACHE_ENABLED) and self.listed(tag) is None:
-            entry, evicted = self.cache.put(tag, info, now)
-            self.db.cache_put(tag_key(tag), entry, evicted)
+        self._keep(tag, info, now, cache_enabled=c.variables.get_bool(av.AUTH_CACHE_ENABLED))
         return info
 
     def clear_cache(self) -> bool:
         """ClearCache (C11): Rejected when the cache is switched off (C11.FR.04)."""
         if not self._ctx.variables.get_bool(av.AUTH_CACHE_ENABLED):
             return False
-        self.cache.clear()
-        self.db.cache_clear()
+        self._empty_cache()
         return True
 
     # --- the local list (D01, D02) ------------------------------------------------------
@@ -153,17 +112,14 @@ class Auth201:
             return 0
         return self.db.list_version
 
-    def list_size(self) -> int:
-        return len(self._list)
-
     def send_local_list(
         self, version: int, kind: str, entries: Sequence[Mapping[str, Any]]
     ) -> tuple[str, str]:
         """(status, why); 2.0.1 has no NotSupported: a switched-off list answers Failed."""
         c = self._ctx
         now, lifetime = c.now(), 0  # the list's entries expire only by their own date
-        update = ListUpdate(
-            UpdateKind(kind),
+        outcome = self._install(
+            kind,
             version,
             [
                 (
@@ -172,25 +128,12 @@ class Auth201:
                 )
                 for e in entries
             ],
-        )
-        most = c.variables.get_int(av.LOCAL_LIST_ITEMS)
-        outcome = apply_update(
-            self.db.list_version,
-            self._list,
-            update,
             enabled=c.variables.get_bool(av.LOCAL_LIST_ENABLED),
             max_list=LOCAL_LIST_MAX,
-            max_send=most,
+            max_send=c.variables.get_int(av.LOCAL_LIST_ITEMS),
         )
-        if outcome.status is not UpdateStatus.ACCEPTED:
-            log.warning("SendLocalList %s: %s", outcome.status.value, outcome.reason)
-            status = outcome.status
+        status = outcome.status
+        if status is not UpdateStatus.ACCEPTED:
             word = "Failed" if status is UpdateStatus.NOT_SUPPORTED else status.value
             return word, outcome.reason
-        self.db.save_list(outcome)
-        self._list = outcome.content
-        for key in outcome.content:
-            if self.cache.remove(key):  # the list is the word on these tokens now
-                self.db.cache_remove(key)
-        log.info("local list version %d: %d entries", outcome.version, len(outcome.content))
         return "Accepted", ""

@@ -18,8 +18,8 @@ from ocpp.v201 import call
 
 from controller.app import Charger
 from controller.config import Settings
-from controller.demo.csms import Received
 from controller.demo.csms201 import demo_csms_201
+from controller.demo.csms_core import Received
 from controller.demo.timeline import Story, Timeline
 
 

@@ -1,9 +1,10 @@
-"""The websocket transport of the link: TLS, Basic auth, the ocpp1.6 subprotocol, and what a
-failed connection means (a 401 and an untrusted certificate are security events)."""
+"""The websocket transport of the 1.6 link: the ocpp1.6 subprotocol, the password the CSMS may
+set, the security profile that refuses a transport, and what a failed connection means (a 401
+and an untrusted certificate are security events). TLS, Basic auth and the websocket's limits
+are those of both versions (`controller.csms_ws`)."""
 
 from __future__ import annotations
 
-import base64
 import logging
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -11,8 +12,8 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 import websockets
-from websockets.asyncio.client import connect
 
+from controller.csms_ws import basic_auth, open_websocket, ssl_context
 from controller.ocpp.config_keys import ConfigKeys
 from controller.ocpp.ports import Connection
 from controller.ocpp.security import Transport, connect_refusal
@@ -23,22 +24,10 @@ log = logging.getLogger(__name__)
 SecurityEvent = Callable[[str, str | None], None]
 
 
-def ssl_context(settings: OcppSettings) -> ssl.SSLContext | None:
-    if not settings.url.startswith("wss://"):
-        return None
-    ctx = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    if settings.client_cert and settings.client_key:
-        ctx.load_cert_chain(str(settings.client_cert), str(settings.client_key))
-    return ctx
-
-
 def auth_header(settings: OcppSettings, keys: ConfigKeys) -> dict[str, str]:
+    # A password the CSMS set (AuthorizationKey) replaces the configured one.
     password = keys.get("AuthorizationKey") or settings.password
-    if not password:
-        return {}
-    token = f"{settings.charge_point_id}:{password}".encode()
-    return {"Authorization": "Basic " + base64.b64encode(token).decode()}
+    return basic_auth(settings.charge_point_id, password)
 
 
 class WebsocketOpener:
@@ -53,21 +42,13 @@ class WebsocketOpener:
         refusal = connect_refusal(self._keys.get_int("SecurityProfile"), Transport.of(settings))
         if refusal is not None:
             raise ConnectionRefusedError(refusal)
-        ping = self._keys.get_int("WebSocketPingInterval") or None
-        async with connect(
+        async with open_websocket(
             f"{settings.url}/{settings.charge_point_id}",
-            subprotocols=[websockets.Subprotocol("ocpp1.6")],
-            additional_headers=auth_header(settings, self._keys),
-            ssl=ssl_context(settings),
-            open_timeout=10,
-            ping_interval=ping,
-            ping_timeout=ping,
-            close_timeout=5,
-            proxy=None,
-            max_size=4 * 1024 * 1024,
+            "ocpp1.6",
+            auth_header(settings, self._keys),
+            ssl_context(settings),
+            self._keys.get_int("WebSocketPingInterval") or None,
         ) as ws:
-            if ws.subprotocol != "ocpp1.6":
-                raise ConnectionError("the CSMS did not select the ocpp1.6 subprotocol")
             # recv() is overloaded (text or bytes); the subprotocol is text frames only.
             yield cast(Connection, ws)
 

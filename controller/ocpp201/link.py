@@ -7,7 +7,6 @@ The transport is injected as in 1.6: `opener()` yields any `Connection`.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import random
 import ssl
@@ -16,13 +15,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, cast
 
 import websockets
-from websockets.asyncio.client import connect
 
 from controller.csms_link import ReconnectLoop, supervise
+from controller.csms_ws import basic_auth, open_websocket, ssl_context
 from controller.ocpp.core import LinkState
 from controller.ocpp.ports import Connection
 from controller.ocpp.settings import OcppSettings
-from controller.ocpp.ws_link import ssl_context
 from controller.ocpp201.context import Context
 from controller.ocpp201.ports import Host
 from controller.ocpp201.session import Session201
@@ -42,24 +40,13 @@ class WebsocketOpener:
     @asynccontextmanager
     async def __call__(self) -> AsyncIterator[Connection]:
         s = self._settings_of()
-        headers = {}
-        if s.password:
-            token = base64.b64encode(f"{s.charge_point_id}:{s.password}".encode()).decode()
-            headers["Authorization"] = "Basic " + token
-        async with connect(
+        async with open_websocket(
             f"{s.url}/{s.charge_point_id}",
-            subprotocols=[websockets.Subprotocol(SUBPROTOCOL)],
-            additional_headers=headers,
-            ssl=ssl_context(s),
-            open_timeout=10,
-            ping_interval=s.ping_interval_s,
-            ping_timeout=s.ping_interval_s,
-            close_timeout=5,
-            proxy=None,
-            max_size=4 * 1024 * 1024,
+            SUBPROTOCOL,
+            basic_auth(s.charge_point_id, s.password),
+            ssl_context(s),
+            s.ping_interval_s,
         ) as ws:
-            if ws.subprotocol != SUBPROTOCOL:
-                raise ConnectionError(f"the CSMS did not select the {SUBPROTOCOL} subprotocol")
             yield cast(Connection, ws)
 
 

@@ -9,18 +9,8 @@ import ssl
 import time
 
 from controller.config import Settings
+from controller.csms_ws import ssl_context
 from controller.selftest.checks import StepResult, Verdict
-
-
-def _ssl(settings: Settings) -> ssl.SSLContext | None:
-    o = settings.ocpp
-    if not o.url.startswith("wss://"):
-        return None
-    ctx = ssl.create_default_context(cafile=str(o.ca_file) if o.ca_file else None)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    if o.client_cert and o.client_key:
-        ctx.load_cert_chain(str(o.client_cert), str(o.client_key))
-    return ctx
 
 
 async def check_ocpp(settings: Settings, timeout_s: float = 10.0) -> StepResult:
@@ -40,7 +30,7 @@ async def check_ocpp(settings: Settings, timeout_s: float = 10.0) -> StepResult:
             url,
             subprotocols=[websockets.Subprotocol("ocpp1.6")],
             additional_headers=headers,
-            ssl=_ssl(settings),
+            ssl=ssl_context(settings.ocpp),
             open_timeout=timeout_s,
             proxy=None,
         ) as ws:

@@ -24,7 +24,6 @@ BORROWED = {
         "sample_is_finite",
     },
     "controller.ocpp.tx_watch": {"TransactionWatch"},
-    "controller.ocpp.ws_link": {"ssl_context"},
 }
 
 

@@ -23,7 +23,8 @@ import pytest
 import pytest_asyncio
 
 from controller.app import Charger
-from controller.demo.csms import DemoCsms, Received
+from controller.demo.csms import DemoCsms
+from controller.demo.csms_core import Received
 from hw.base import PilotMode
 from hw.sim_ev import SimulatedEv
 from tests.web.test_web_browser import ARTIFACTS, CSP_WATCH, Page, _driver, _requests

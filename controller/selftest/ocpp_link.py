@@ -4,12 +4,11 @@ subprotocol, Basic auth and TLS settings the service uses, without sending any O
 
 from __future__ import annotations
 
-import base64
 import ssl
 import time
 
 from controller.config import Settings
-from controller.csms_ws import ssl_context
+from controller.csms_ws import basic_auth, ssl_context
 from controller.selftest.checks import StepResult, Verdict
 
 
@@ -19,23 +18,22 @@ async def check_ocpp(settings: Settings, timeout_s: float = 10.0) -> StepResult:
 
     o = settings.ocpp
     url = f"{o.url}/{o.charge_point_id}"
-    headers = {}
-    if o.password is not None:
-        token = f"{o.charge_point_id}:{o.password.get_secret_value()}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(token).decode()
-    expected = "WebSocket accepted with subprotocol ocpp1.6"
+    password = o.password.get_secret_value() if o.password is not None else None
+    headers = basic_auth(o.charge_point_id, password)
+    subprotocol = f"ocpp{o.version}"  # what the service asks for: ocpp1.6 or ocpp2.0.1
+    expected = f"WebSocket accepted with subprotocol {subprotocol}"
     started = time.monotonic()
     try:
         async with connect(
             url,
-            subprotocols=[websockets.Subprotocol("ocpp1.6")],
+            subprotocols=[websockets.Subprotocol(subprotocol)],
             additional_headers=headers,
             ssl=ssl_context(settings.ocpp),
             open_timeout=timeout_s,
             proxy=None,
         ) as ws:
             elapsed_s = time.monotonic() - started
-            if ws.subprotocol != "ocpp1.6":
+            if ws.subprotocol != subprotocol:
                 return StepResult(
                     "OCPP link", Verdict.FAIL, f"subprotocol {ws.subprotocol!r}", expected, url
                 )

@@ -55,7 +55,7 @@ class ScreeningSession(ChargePoint, Generic[H]):  # type: ignore[misc]
             elif s.message_id in self._awaiting:
                 # Our call must not wait out its timeout for an answer we refused: it fails
                 # now, as a CALLERROR, and its caller counts a failed attempt.
-                await super().route_message(self._refusal(s))
+                await super().route_message(self._refusal(s.message_id, s.error_text))
             else:
                 self._drop_response(s.message_id, s.error_text)
             return None
@@ -69,7 +69,7 @@ class ScreeningSession(ChargePoint, Generic[H]):  # type: ignore[misc]
         self._host.frame_counted(True)
         return s
 
-    def _refusal(self, screened: Screened) -> str:
+    def _refusal(self, message_id: str, error_text: str) -> str:
         """The CALLERROR handed to the library for an answer we refused: each version names
         a malformed frame in its own words."""
         raise NotImplementedError

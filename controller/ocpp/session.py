@@ -69,9 +69,9 @@ class Session(ScreeningSession[SessionHost], ChargePoint):  # type: ignore[misc]
                 raw_msg = json.dumps(checked)
         await super().route_message(raw_msg)
 
-    def _refusal(self, screened: Screened) -> str:
-        log.warning("refused the CSMS's answer: %s", screened.error_text)
-        return call_error(screened.message_id, "FormationViolation", "")  # 1.6's spelling
+    def _refusal(self, message_id: str, error_text: str) -> str:
+        log.warning("refused the CSMS's answer: %s", error_text)
+        return call_error(message_id, "FormationViolation", "")  # 1.6's spelling
 
     async def _admitted(self, screened: Screened) -> bool:
         return await gate(screened, self._host, self)  # the boot gate and the feature profiles

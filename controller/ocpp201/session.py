@@ -17,7 +17,7 @@ from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
 from controller.csms_session import ScreeningSession
-from controller.ocpp.frames import FrameKind, Screened, call_error
+from controller.ocpp.frames import FrameKind, call_error
 from controller.ocpp201.ports import Host
 from controller.ocpp201.routes_c import AuthorizationRoutes
 from controller.ocpp201.routes_k import SmartChargingRoutes
@@ -47,8 +47,8 @@ class Session201(
                 raw_msg = call_error(s.message_id, "FormatViolation", str(exc.description))
         await super().route_message(raw_msg)
 
-    def _refusal(self, screened: Screened) -> str:
-        return call_error(screened.message_id, "FormatViolation", screened.error_text)
+    def _refusal(self, message_id: str, error_text: str) -> str:
+        return call_error(message_id, "FormatViolation", error_text)
 
     # --- F: remote control ----------------------------------------------------------------
 

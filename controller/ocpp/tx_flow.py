@@ -26,7 +26,7 @@ from controller.station import (
     StopReason,
     TransactionInfo,
 )
-from controller.transaction_start import open_transaction
+from controller.transaction_steps import open_transaction, release_after_stop
 from hw.base import CpState
 
 log = logging.getLogger(__name__)
@@ -239,10 +239,6 @@ class TransactionFlow:
         )
         if c.hardware.snapshot(connector_id).status.cp_state is not CpState.A:
             c.connectors.set_finishing(connector_id, True)
-        c.profiles.transaction_stopped(connector_id)
-        scheduled = c.connectors.take_scheduled(connector_id)
-        if scheduled is not None:
-            c.connectors.set_operative(connector_id, scheduled)
-            c.hardware.set_operative(connector_id, scheduled)
+        release_after_stop(c, connector_id)
         c.outbox_event.set()
         self._changed(connector_id)

@@ -21,7 +21,7 @@ from controller.ocpp201.context import Context
 from controller.ocpp201.payloads import Payloads
 from controller.ocpp201.tx_events import StartCause
 from controller.station import Authorization, EventKind, StationEvent, StopReason, TransactionInfo
-from controller.transaction_start import open_transaction
+from controller.transaction_steps import open_transaction, release_after_stop
 from hw.base import CpState
 
 log = logging.getLogger(__name__)
@@ -195,10 +195,6 @@ class Flow(Payloads):
         log.info("transaction %s on EVSE %d stopped: %s", tx.tx_key, connector_id, reason.value)
         if c.hardware.snapshot(connector_id).status.plugged_in:
             c.connectors.set_finishing(connector_id, True)
-        c.profiles.transaction_stopped(connector_id)  # its TxProfiles go with it (K02.FR.05)
-        scheduled = c.connectors.take_scheduled(connector_id)
-        if scheduled is not None:
-            c.connectors.set_operative(connector_id, scheduled)
-            c.hardware.set_operative(connector_id, scheduled)
+        release_after_stop(c, connector_id)  # its TxProfiles go with it (K02.FR.05)
         c.outbox_event.set()
         self._changed(connector_id)

@@ -26,18 +26,12 @@ class Shared(Protocol):
     """What an adapter's parts share (1.6's `Core`, 2.0.1's `Context`) and this face reads."""
 
     settings: OcppSettings
+    boot_status: str | None
+    reservations: Reservations
+    tasks: set[asyncio.Task[Any]]
 
     @property
     def link_state(self) -> StrEnum: ...
-
-    @property
-    def boot_status(self) -> str | None: ...
-
-    @property
-    def reservations(self) -> Reservations: ...
-
-    @property
-    def tasks(self) -> set[asyncio.Task[Any]]: ...
 
     def now(self) -> datetime: ...
 

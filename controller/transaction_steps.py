@@ -27,17 +27,10 @@ from controller.station import (
 class Parts(Protocol):
     """What of an adapter's shared state (1.6's `Core`, 2.0.1's `Context`) these steps touch."""
 
-    @property
-    def hardware(self) -> Hardware: ...
-
-    @property
-    def profiles(self) -> ProfileStore: ...
-
-    @property
-    def connectors(self) -> ConnectorStates: ...
-
-    @property
-    def reservations(self) -> Reservations: ...
+    hardware: Hardware
+    profiles: ProfileStore
+    connectors: ConnectorStates
+    reservations: Reservations
 
     def now(self) -> datetime: ...
 

@@ -14,18 +14,17 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Coroutine
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from controller.adapter_service import AdapterService
 from controller.logs import install_ocpp_filter
 from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.auth_handlers import AuthHandlers
 from controller.ocpp.boot import Boot
 from controller.ocpp.cards import Cards
 from controller.ocpp.config_keys import ConfigKeys, definitions
-from controller.ocpp.core import AsyncioTimers, Core, Timers, utc_iso
+from controller.ocpp.core import AsyncioTimers, Core, Timers
 from controller.ocpp.delivery import Delivery
 from controller.ocpp.feature_profiles import supported_value
 from controller.ocpp.handlers import Handlers
@@ -48,7 +47,6 @@ from controller.station import (
     ConnectorStates,
     Events,
     Hardware,
-    StopReason,
     TransactionBook,
     TransactionInfo,
 )
@@ -62,7 +60,7 @@ __all__ = ["ChargePointService", "TransactionInfo"]
 log = logging.getLogger(__name__)
 
 
-class ChargePointService:
+class ChargePointService(AdapterService):
     def __init__(
         self,
         settings: OcppSettings,
@@ -103,7 +101,7 @@ class ChargePointService:
                 station.snapshot(cid), keys.get_list("StopTxnSampledData"), "Transaction.End"
             ),
         )
-        self.core = Core(
+        self.core = self._shared = Core(
             settings=settings,
             hardware=station,
             profiles=profiles,
@@ -117,15 +115,16 @@ class ChargePointService:
             timers=timers or AsyncioTimers(),
         )
         self.statuses = Statuses(self.core)
-        self.auth = LocalAuth(self.core)
+        self.auth: LocalAuth = LocalAuth(self.core)
         self.reserving = ReservationFlow(self.core, self.auth.db)
-        self.flow = TransactionFlow(self.core, self.statuses, self.auth)
+        self.flow: TransactionFlow = TransactionFlow(self.core, self.statuses, self.auth)
         self.flow.restore()
         self.delivery = Delivery(self.core, self.flow)
+        self._security_events = self.delivery.recent_security_events
         self.boot = Boot(self.core, self.statuses, self.delivery)
         self.metering = Metering(self.core, self.flow, self.statuses)
-        self.cards = Cards(self.core, self.flow, self.auth)
-        self.handlers = Handlers(
+        self.cards: Cards = Cards(self.core, self.flow, self.auth)
+        self.handlers: Handlers = Handlers(
             self.core, self.flow, self.statuses, self.boot, self.metering, self.cards
         )
         self.handlers.auth_routes = AuthHandlers(self.auth, self.reserving)
@@ -139,40 +138,12 @@ class ChargePointService:
             rng,
         )
 
-    # --- what the daemon reads --------------------------------------------------------------
-
-    @property
-    def settings(self) -> OcppSettings:
-        return self.core.settings
-
-    @settings.setter
-    def settings(self, value: OcppSettings) -> None:
-        self.core.settings = value
-
-    @property
-    def link_state(self) -> str:
-        return self.core.link_state.value
-
-    @property
-    def boot_status(self) -> str | None:
-        return self.core.boot_status
+    # --- what the daemon reads, besides `AdapterService` -------------------------------------
 
     @property
     def session(self) -> Session | None:
         """The session of the current connection, once its boot was accepted."""
         return self.link.session if self.core.session is not None else None
-
-    @property
-    def frames_received(self) -> int:
-        return self.handlers.frames_received
-
-    @property
-    def frames_rejected(self) -> int:
-        return self.handlers.frames_rejected
-
-    def link_activity(self) -> dict[str, Any]:
-        """Frames each way and when, and the last security events: for status and the page."""
-        return self.handlers.activity(self.delivery.recent_security_events)
 
     @property
     def boots_sent(self) -> int:
@@ -201,26 +172,6 @@ class ChargePointService:
             "clock_offset_s": round(self.boot.clock_offset_s, 1),
         }
 
-    def auth_status(self, connector_id: int | None = None) -> dict[str, Any]:
-        """For `status --json`: a connector's reservation, or (None) the list and the cache."""
-        if connector_id is None:
-            return {
-                "local_list_version": self.auth.list_version(),
-                "local_list_entries": self.auth.list_size(),
-                "auth_cache_entries": len(self.auth.cache),
-            }
-        r = self.core.reservations.on_connector(connector_id)
-        return {
-            "reservation": None
-            if r is None
-            else {
-                "reservation_id": r.reservation_id,
-                "id_tag": r.id_tag,
-                "parent_id_tag": r.parent_id_tag,
-                "expiry": utc_iso(r.expiry),
-            }
-        }
-
     @property
     def maintenance(self) -> MaintenancePort | None:
         return self.core.maintenance
@@ -236,25 +187,8 @@ class ChargePointService:
             "SupportedFeatureProfiles", supported_value(self.handlers.feature_profiles)
         )
 
-    def now(self) -> datetime:
-        return self.core.now()
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        self.core.spawn(coro, name)
-
     def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None:
         self.delivery.enqueue_notification(action, payload)
-
-    # --- what the daemon tells --------------------------------------------------------------
-
-    def connector_changed(self, connector_id: int) -> None:
-        self.flow.connector_changed(connector_id)
-
-    async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        return await self.cards.present(connector_id, id_tag)
-
-    def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
-        self.flow.stop(connector_id, reason)
 
     # --- running ----------------------------------------------------------------------------
 
@@ -271,13 +205,6 @@ class ChargePointService:
                 await metering
 
     async def aclose(self) -> None:
-        tasks = list(self.core.tasks)
-        for t in tasks:
-            t.cancel()
-        if tasks:
-            # Bounded: a call stuck inside the ocpp library (its wait_for can miss a
-            # cancellation on Python 3.11) must not hold the service's shutdown.
-            _, stuck = await asyncio.wait(tasks, timeout=2.0)
-            for t in stuck:
-                log.warning("%s did not stop in time; leaving it", t.get_name())
+        for t in await self._cancel_tasks():
+            log.warning("%s did not stop in time; leaving it", t.get_name())
         self.db.close()

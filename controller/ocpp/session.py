@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from ocpp.exceptions import (
@@ -32,11 +31,11 @@ from ocpp.v16.enums import (
     ResetStatus,
 )
 
-from controller.durable_writer import DurableWriteError, all_written
+from controller.csms_session import ScreeningSession
 from controller.ocpp.auth_handlers import register as register_auth
 from controller.ocpp.call_gate import gate
 from controller.ocpp.firmware_handlers import register as register_maintenance
-from controller.ocpp.frames import FrameKind, call_error, screen
+from controller.ocpp.frames import FrameKind, Screened, call_error
 from controller.ocpp.ports import Connection, SessionHost
 from controller.ocpp.responses import check_response
 from controller.ocpp.transactions import check_profile_ids, profile_ids_storable, storable_id
@@ -50,103 +49,32 @@ _ERRORS: dict[str, type[OCPPError]] = {
 }
 
 
-class Session(ChargePoint):  # type: ignore[misc]
+class Session(ScreeningSession[SessionHost], ChargePoint):  # type: ignore[misc]
     def __init__(
         self, host: SessionHost, charge_point_id: str, connection: Connection, timeout_s: float
     ) -> None:
-        super().__init__(charge_point_id, connection, response_timeout=timeout_s)
-        self._svc = host
-        self._awaiting: dict[str, str] = {}  # message id -> action of our CALL
-        self._invalid_responses: dict[str, OCPPError] = {}
-        self.responses_dropped = 0
+        super().__init__(host, charge_point_id, connection, timeout_s)
         register_maintenance(self, host.maintenance)
         register_auth(self, host.auth)
 
     async def route_message(self, raw_msg: str) -> None:
-        """Screen every frame first (see `frames`): a bad CALL gets a CALLERROR, a response
-        nobody waits for is dropped, and the library only ever sees frames it can handle."""
-        screened = screen(raw_msg)
-        if screened.error_code is not None:
-            if screened.kind in (FrameKind.CALLRESULT, FrameKind.CALLERROR):
-                if screened.message_id in self._awaiting:
-                    # Our call must not wait out its timeout for an answer we refused: it
-                    # fails now, as a CALLERROR, and its caller counts a failed attempt.
-                    refused = [4, screened.message_id, "FormationViolation", "", {}]
-                    log.warning("refused the CSMS's answer: %s", screened.error_text)
-                    await super().route_message(json.dumps(refused))
-                    return
-                self._drop_response(screened.message_id, screened.error_text)
-            else:
-                await self._reject_frame(
-                    screened.message_id, screened.error_code, screened.error_text
-                )
+        """Screen every frame first (`ScreeningSession`); a CALLRESULT is checked against its
+        schema before the library sees it."""
+        screened = await self._screened(raw_msg)
+        if screened is None:
             return
-        if screened.kind is FrameKind.CALL and not await gate(screened, self._svc, self):
-            return  # the boot gate and the feature profiles
-        if screened.kind is not FrameKind.CALL and screened.message_id not in self._awaiting:
-            # The library looks for its answer by recursing once per queued stray response
-            # (RecursionError after ~1000): strays never enter its queue.
-            self._drop_response(screened.message_id, "no CALL of ours is waiting for it")
-            return
-        self._svc.frame_counted(True)
         if screened.kind is FrameKind.CALLRESULT and screened.parsed is not None:
             checked = self._check_response(screened.message_id, screened.parsed)
             if checked is not screened.parsed:
                 raw_msg = json.dumps(checked)
         await super().route_message(raw_msg)
 
-    async def call(
-        self,
-        payload: Any,
-        suppress: bool = True,
-        unique_id: str | None = None,
-        skip_schema_validation: bool = True,
-    ) -> Any:
-        """The library's call, remembering which response id we wait for.
+    def _refusal(self, message_id: str, error_text: str) -> str:
+        log.warning("refused the CSMS's answer: %s", error_text)
+        return call_error(message_id, "FormationViolation", "")  # 1.6's spelling
 
-        What we send is not schema-checked here (about 1 ms a message, most of the service's
-        CPU while charging): the test suite checks every message the charger sends against the
-        same schemas (tests/conftest.py). The CSMS's answer is checked in `route_message`, as
-        the library would, because it is input we do not control.
-        """
-        message_id = unique_id or str(uuid.uuid4())
-        self._awaiting[message_id] = type(payload).__name__
-        try:
-            result = await super().call(
-                payload,
-                suppress=suppress,
-                unique_id=message_id,
-                skip_schema_validation=skip_schema_validation,
-            )
-        except OCPPError:
-            invalid = self._invalid_responses.pop(message_id, None)
-            if invalid is not None:
-                raise invalid from None
-            raise
-        finally:
-            self._awaiting.pop(message_id, None)
-        invalid = self._invalid_responses.pop(message_id, None)
-        if invalid is not None:
-            raise invalid
-        return result
-
-    async def _send(self, message: str) -> None:
-        """Nothing leaves before the state it promises is on disk: an Accepted, a transaction
-        message. Commits run on writer threads (`controller.durable_writer`), so waiting here holds
-        back only this message, never the control loop."""
-        try:
-            await all_written()
-        except DurableWriteError as exc:
-            frame = json.loads(message)
-            if frame[0] == 2:  # a CALL: it is not sent; the queue goes back to what is stored
-                raise
-            if frame[0] == 3:
-                # An answer promising what the disk refused: the CSMS learns it was not stored.
-                message = json.dumps(
-                    [4, frame[1], "InternalError", f"could not be stored: {str(exc)[:200]}", {}]
-                )
-        await super()._send(message)
-        self._svc.frame_sent()
+    async def _admitted(self, screened: Screened) -> bool:
+        return await gate(screened, self._host, self)  # the boot gate and the feature profiles
 
     def _check_response(self, message_id: str, parsed: list[Any]) -> list[Any]:
         """The CSMS's CALLRESULT checked against its schema (`responses.check`); an invalid
@@ -158,21 +86,8 @@ class Session(ChargePoint):  # type: ignore[misc]
         elif action == "BootNotification" and isinstance(status := checked[2], dict):
             # The boot's status holds from the moment its answer arrives: a CSMS may send its
             # first request right behind the answer, before the boot task resumes.
-            self._svc.boot_answered(str(status.get("status")))
+            self._host.boot_answered(str(status.get("status")))
         return checked
-
-    def _drop_response(self, message_id: str, reason: str) -> None:
-        self._svc.frame_counted(False)
-        self.responses_dropped += 1
-        n = self.responses_dropped
-        if n <= 10 or n % 1000 == 0:
-            text = "dropped a response from the CSMS (%s, id %.40r; %d so far)"
-            log.warning(text, reason, message_id, n)
-
-    async def _reject_frame(self, msg_id: str, code: str, description: str) -> None:
-        log.warning("malformed frame from the CSMS answered with %s: %s", code, description)
-        self._svc.frame_counted(False)
-        await self._send(call_error(msg_id, code, description))
 
     # --- Core -----------------------------------------------------------------------------
 
@@ -186,7 +101,7 @@ class Session(ChargePoint):  # type: ignore[misc]
     ) -> call_result.RemoteStartTransaction:
         if charging_profile is not None and not profile_ids_storable(charging_profile):
             return call_result.RemoteStartTransaction(status=RemoteStartStopStatus.rejected)
-        status = self._svc.remote_start(id_tag, connector_id, charging_profile)
+        status = self._host.remote_start(id_tag, connector_id, charging_profile)
         return call_result.RemoteStartTransaction(status=status)
 
     @on(Action.remote_stop_transaction)
@@ -194,27 +109,27 @@ class Session(ChargePoint):  # type: ignore[misc]
         if not storable_id(transaction_id):
             # No such id can exist.
             return call_result.RemoteStopTransaction(status=RemoteStartStopStatus.rejected)
-        return call_result.RemoteStopTransaction(status=self._svc.remote_stop(transaction_id))
+        return call_result.RemoteStopTransaction(status=self._host.remote_stop(transaction_id))
 
     @on(Action.change_availability)
     def on_change_availability(
         self, connector_id: int, type: str, **_: Any
     ) -> call_result.ChangeAvailability:
         return call_result.ChangeAvailability(
-            status=self._svc.change_availability(connector_id, type)
+            status=self._host.change_availability(connector_id, type)
         )
 
     @on(Action.change_configuration)
     def on_change_configuration(
         self, key: str, value: str, **_: Any
     ) -> call_result.ChangeConfiguration:
-        return call_result.ChangeConfiguration(status=self._svc.change_configuration(key, value))
+        return call_result.ChangeConfiguration(status=self._host.change_configuration(key, value))
 
     @on(Action.get_configuration)
     def on_get_configuration(
         self, key: list[str] | None = None, **_: Any
     ) -> call_result.GetConfiguration:
-        known, unknown = self._svc.configuration(key)
+        known, unknown = self._host.configuration(key)
         return call_result.GetConfiguration(
             configuration_key=known or None, unknown_key=unknown or None
         )
@@ -229,11 +144,11 @@ class Session(ChargePoint):  # type: ignore[misc]
 
     @after(Action.reset)
     def after_reset(self, type: str, **_: Any) -> None:
-        self._svc.reset_later(type)
+        self._host.reset_later(type)
 
     @on(Action.unlock_connector)
     async def on_unlock(self, connector_id: int, **_: Any) -> call_result.UnlockConnector:
-        return call_result.UnlockConnector(status=await self._svc.unlock(connector_id))
+        return call_result.UnlockConnector(status=await self._host.unlock(connector_id))
 
     # --- Smart Charging -------------------------------------------------------------------
 
@@ -242,7 +157,7 @@ class Session(ChargePoint):  # type: ignore[misc]
         self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
     ) -> call_result.SetChargingProfile:
         check_profile_ids(cs_charging_profiles)
-        result = self._svc.set_charging_profile(connector_id, cs_charging_profiles)
+        result = self._host.set_charging_profile(connector_id, cs_charging_profiles)
         if result.call_error:
             raise _ERRORS.get(result.call_error, PropertyConstraintViolationError)(
                 description=result.reason
@@ -260,7 +175,7 @@ class Session(ChargePoint):  # type: ignore[misc]
     ) -> call_result.ClearChargingProfile:
         if id is not None and not storable_id(id):
             return call_result.ClearChargingProfile(status=ClearChargingProfileStatus.unknown)
-        status = self._svc.clear_charging_profile(
+        status = self._host.clear_charging_profile(
             id, connector_id, charging_profile_purpose, stack_level
         )
         return call_result.ClearChargingProfile(status=status)
@@ -269,7 +184,7 @@ class Session(ChargePoint):  # type: ignore[misc]
     def on_get_composite_schedule(
         self, connector_id: int, duration: int, charging_rate_unit: str | None = None, **_: Any
     ) -> call_result.GetCompositeSchedule:
-        schedule = self._svc.composite_schedule(connector_id, int(duration), charging_rate_unit)
+        schedule = self._host.composite_schedule(connector_id, int(duration), charging_rate_unit)
         if schedule is None:
             return call_result.GetCompositeSchedule(status=GetCompositeScheduleStatus.rejected)
         return call_result.GetCompositeSchedule(
@@ -286,11 +201,11 @@ class Session(ChargePoint):  # type: ignore[misc]
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> call_result.TriggerMessage:
         return call_result.TriggerMessage(
-            status=self._svc.trigger_status(requested_message, connector_id)
+            status=self._host.trigger_status(requested_message, connector_id)
         )
 
     @after(Action.trigger_message)
     def after_trigger_message(
         self, requested_message: str, connector_id: int | None = None, **_: Any
     ) -> None:
-        self._svc.trigger_later(requested_message, connector_id)
+        self._host.trigger_later(requested_message, connector_id)

@@ -26,6 +26,7 @@ from controller.station import (
     StopReason,
     TransactionInfo,
 )
+from controller.transaction_steps import open_transaction, release_after_stop
 from hw.base import CpState
 
 log = logging.getLogger(__name__)
@@ -167,23 +168,10 @@ class TransactionFlow:
         meter_wh = self._meter_start(connector_id)
         if meter_wh is None:
             return  # retried by the metering task until a value is known
-        c.connectors.consume(connector_id)
-        now = c.now()
-        held = c.reservations.claim(connector_id, auth.id_tag, auth.parent_id_tag)
-        tx = TransactionInfo(
-            connector_id,
-            None,
-            auth.id_tag,
-            now,
-            meter_wh,
-            uuid.uuid4().hex,
-            None if held is None else held.reservation_id,
-            auth.parent_id_tag,
-        )
-        c.book.start(tx)
+        tx = open_transaction(c, c.book, connector_id, auth, meter_wh, uuid.uuid4().hex)
         c.watch.started(connector_id, c.clock.monotonic())
         log.info("transaction started on connector %d for %s", connector_id, auth.id_tag)
-        c.profiles.transaction_started(connector_id, None, now, auth.profile)
+        c.profiles.transaction_started(connector_id, None, tx.start, auth.profile)
         c.outbox_event.set()
 
     def _meter_start(self, connector_id: int) -> float | None:
@@ -251,10 +239,6 @@ class TransactionFlow:
         )
         if c.hardware.snapshot(connector_id).status.cp_state is not CpState.A:
             c.connectors.set_finishing(connector_id, True)
-        c.profiles.transaction_stopped(connector_id)
-        scheduled = c.connectors.take_scheduled(connector_id)
-        if scheduled is not None:
-            c.connectors.set_operative(connector_id, scheduled)
-            c.hardware.set_operative(connector_id, scheduled)
+        release_after_stop(c, connector_id)
         c.outbox_event.set()
         self._changed(connector_id)

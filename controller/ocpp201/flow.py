@@ -21,6 +21,7 @@ from controller.ocpp201.context import Context
 from controller.ocpp201.payloads import Payloads
 from controller.ocpp201.tx_events import StartCause
 from controller.station import Authorization, EventKind, StationEvent, StopReason, TransactionInfo
+from controller.transaction_steps import open_transaction, release_after_stop
 from hw.base import CpState
 
 log = logging.getLogger(__name__)
@@ -79,26 +80,13 @@ class Flow(Payloads):
         meter_wh = self._meter_start(connector_id)
         if meter_wh is None:
             return  # retried by the metering loop until a value is known
-        c.connectors.consume(connector_id)
         cause = self._causes.pop(
             connector_id, StartCause({"id_token": auth.id_tag, "type": "Local"}, None)
         )
-        self._starting[connector_id] = cause
-        now = c.now()
-        held = c.reservations.claim(connector_id, auth.id_tag, auth.parent_id_tag)
-        tx = TransactionInfo(
-            connector_id,
-            None,
-            auth.id_tag,
-            now,
-            meter_wh,
-            str(uuid.uuid4()),
-            reservation_id=None if held is None else held.reservation_id,
-            parent_id_tag=auth.parent_id_tag,
-        )
-        book.start(tx)
+        self._starting[connector_id] = cause  # the Started event, written in the book's commit
+        tx = open_transaction(c, book, connector_id, auth, meter_wh, str(uuid.uuid4()))
         log.info("transaction %s started on EVSE %d", tx.tx_key, connector_id)
-        c.profiles.transaction_started(connector_id, None, now, auth.profile)
+        c.profiles.transaction_started(connector_id, None, tx.start, auth.profile)
         c.outbox_event.set()
 
     def _meter_start(self, connector_id: int) -> float | None:
@@ -207,10 +195,6 @@ class Flow(Payloads):
         log.info("transaction %s on EVSE %d stopped: %s", tx.tx_key, connector_id, reason.value)
         if c.hardware.snapshot(connector_id).status.plugged_in:
             c.connectors.set_finishing(connector_id, True)
-        c.profiles.transaction_stopped(connector_id)  # its TxProfiles go with it (K02.FR.05)
-        scheduled = c.connectors.take_scheduled(connector_id)
-        if scheduled is not None:
-            c.connectors.set_operative(connector_id, scheduled)
-            c.hardware.set_operative(connector_id, scheduled)
+        release_after_stop(c, connector_id)  # its TxProfiles go with it (K02.FR.05)
         c.outbox_event.set()
         self._changed(connector_id)

@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Any
 
 from controller.auth import Reservation, ReserveStatus
 from controller.ocpp.auth_db import AuthDb
 from controller.ocpp201.context import Context
 from controller.reservation_keeper import EndKind, ReservationKeeper
-from controller.timestamps import utc_iso
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +27,6 @@ NON_EVSE_SPECIFIC = ("ReservationCtrlr", "NonEvseSpecific")
 
 # The ends the CSMS hears of (ReservationStatusUpdate); a cancel or a start it knows already.
 _UPDATES = {EndKind.EXPIRED: "Expired", EndKind.REMOVED: "Removed"}
-
-
-def reservation_document(r: Reservation) -> dict[str, Any]:
-    """A reservation in `status --json`, as 1.6 shows it."""
-    return {
-        "reservation_id": r.reservation_id,
-        "id_tag": r.id_tag,
-        "parent_id_tag": r.parent_id_tag,
-        "expiry": utc_iso(r.expiry),
-    }
 
 
 class Reserving(ReservationKeeper):

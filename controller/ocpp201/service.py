@@ -13,12 +13,11 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Coroutine
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from controller.adapter_service import AdapterService
 from controller.logs import install_ocpp_filter
 from controller.ocpp.core import Timers
 from controller.ocpp.settings import OcppSettings
@@ -36,7 +35,6 @@ from controller.ocpp201.link import Link, Opener, WebsocketOpener
 from controller.ocpp201.maintenance import KeysView
 from controller.ocpp201.metering import Metering
 from controller.ocpp201.queue import EventDb, EventJournal
-from controller.ocpp201.reserving import reservation_document
 from controller.ocpp201.statuses import Statuses
 from controller.smart_charging import ProfileStore
 from controller.station import (
@@ -55,7 +53,7 @@ LIST_ENTRIES = ("LocalAuthListCtrlr", "Entries")
 PROFILE = ("SecurityCtrlr", "SecurityProfile")  # with the password the CSMS set, if any
 
 
-class ChargingStationService:
+class ChargingStationService(AdapterService):
     def __init__(
         self,
         settings: OcppSettings,
@@ -91,8 +89,9 @@ class ChargingStationService:
         )
         if timers is not None:
             ctx.timers = timers
-        self.ctx = ctx
-        self.flow = Flow(ctx)
+        self.ctx = self._shared = ctx
+        self._security_events = ctx.recent_security_events
+        self.flow: Flow = Flow(ctx)
         ctx.book = TransactionBook(
             EventJournal(self.db, self.flow.started_payload, self.flow.ended_payload), events
         )
@@ -101,9 +100,9 @@ class ChargingStationService:
         self.delivery = Delivery(ctx, lambda tx_key, info: self.handlers.verdict(tx_key, info))
         self.boot = Boot(ctx, self.statuses, self.delivery)
         self.metering = Metering(ctx, self.flow)
-        self.auth = Auth201(ctx)
-        self.cards = Cards(ctx, self.flow, self.auth)
-        self.handlers = Handlers(ctx, self.flow, self.statuses, self.boot, self.cards)
+        self.auth: Auth201 = Auth201(ctx)
+        self.cards: Cards = Cards(ctx, self.flow, self.auth)
+        self.handlers: Handlers = Handlers(ctx, self.flow, self.statuses, self.boot, self.cards)
         self.link = Link(
             ctx,
             self.handlers,
@@ -132,31 +131,7 @@ class ChargingStationService:
     def _status_word(self, connector_id: int) -> str:
         return self.statuses.current(connector_id).value
 
-    # --- what the daemon reads ----------------------------------------------------------------
-
-    @property
-    def settings(self) -> OcppSettings:
-        return self.ctx.settings
-
-    @settings.setter
-    def settings(self, value: OcppSettings) -> None:
-        self.ctx.settings = value
-
-    @property
-    def link_state(self) -> str:
-        return self.ctx.link_state.value
-
-    @property
-    def boot_status(self) -> str | None:
-        return self.ctx.boot_status
-
-    @property
-    def frames_received(self) -> int:
-        return self.handlers.frames_received
-
-    @property
-    def frames_rejected(self) -> int:
-        return self.handlers.frames_rejected
+    # --- what the daemon reads, besides `AdapterService` -------------------------------------
 
     def active_transaction(self, connector_id: int) -> TransactionInfo | None:
         """The session, its id (ours, text) where `status` shows the central system's."""
@@ -174,31 +149,10 @@ class ChargingStationService:
     def pause_reason(self, connector_id: int) -> str | None:
         return None
 
-    def link_activity(self) -> dict[str, Any]:
-        """Frames each way and when, and the last security events: for status and the page."""
-        return self.handlers.activity(self.ctx.recent_security_events)
-
-    def auth_status(self, connector_id: int | None = None) -> dict[str, Any]:
-        """The same `status --json` fields as 1.6: the list and the cache, or a reservation."""
-        if connector_id is None:
-            return {
-                "local_list_version": self.auth.list_version(),
-                "local_list_entries": self.auth.list_size(),
-                "auth_cache_entries": len(self.auth.cache),
-            }
-        r = self.ctx.reservations.on_connector(connector_id)
-        return {"reservation": None if r is None else reservation_document(r)}
-
     def connector_status(self, connector_id: int) -> str:
         tx = self.ctx.transactions.get(connector_id)
         state = None if tx is None else self.flow.states.get(tx.tx_key)
         return self.statuses.current(connector_id).value if state is None else state.value
-
-    def now(self) -> datetime:
-        return self.ctx.now()
-
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
-        self.ctx.spawn(coro, name)
 
     def enqueue_notification(self, action: str, payload: dict[str, Any]) -> None:
         """A firmware or diagnostics report of the shared machinery, in 2.0.1's words."""
@@ -211,18 +165,6 @@ class ChargingStationService:
     @maintenance.setter
     def maintenance(self, value: Any) -> None:
         self.ctx.maintenance = value
-
-    # --- what the daemon tells ----------------------------------------------------------------
-
-    def connector_changed(self, connector_id: int) -> None:
-        self.flow.connector_changed(connector_id)
-
-    async def present_id_tag(self, connector_id: int, id_tag: str) -> bool:
-        """A local card (C01, C09): see `cards.Cards`."""
-        return await self.cards.present(connector_id, id_tag)
-
-    def stop_transaction(self, connector_id: int, reason: StopReason) -> None:
-        self.flow.stop(connector_id, reason)
 
     # --- running ------------------------------------------------------------------------------
 
@@ -246,9 +188,5 @@ class ChargingStationService:
                     await task
 
     async def aclose(self) -> None:
-        tasks = list(self.ctx.tasks)
-        for t in tasks:
-            t.cancel()
-        if tasks:
-            await asyncio.wait(tasks, timeout=2.0)
+        await self._cancel_tasks()
         self.db.close()

@@ -1,16 +1,13 @@
 """One websocket session with a 2.0.1 CSMS, on the `ocpp` library's `ocpp.v201` side.
 
 Like the 1.6 session (`controller.ocpp.session`) it only translates: every frame is screened
-first by the protocol-free `controller.ocpp.frames` (a malformed CALL gets a CALLERROR and
+first by the protocol-free `controller.csms_session` (a malformed CALL gets a CALLERROR and
 the link stays up), the CSMS's answers to our calls are checked against the 2.0.1 schemas,
 nothing leaves before what it promises is on disk, and the decisions are the `Host`'s.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import uuid
 from typing import Any
 
 from ocpp.exceptions import OCPPError
@@ -19,99 +16,39 @@ from ocpp.routing import after, on
 from ocpp.v201 import ChargePoint, call_result
 from ocpp.v201.enums import Action
 
-from controller.durable_writer import DurableWriteError, all_written
-from controller.ocpp.frames import FrameKind, call_error, screen
-from controller.ocpp.ports import Connection
+from controller.csms_session import ScreeningSession
+from controller.ocpp.frames import FrameKind, call_error
 from controller.ocpp201.ports import Host
 from controller.ocpp201.routes_c import AuthorizationRoutes
 from controller.ocpp201.routes_k import SmartChargingRoutes
 from controller.ocpp201.routes_l import MaintenanceRoutes
 
-log = logging.getLogger(__name__)
 
-
-class Session201(AuthorizationRoutes, SmartChargingRoutes, MaintenanceRoutes, ChargePoint):  # type: ignore[misc]
-    def __init__(
-        self, host: Host, station_id: str, connection: Connection, timeout_s: float
-    ) -> None:
-        super().__init__(station_id, connection, response_timeout=timeout_s)
-        self._host = host
-        self._awaiting: dict[str, str] = {}  # message id -> action of our CALL
-        self._invalid: dict[str, OCPPError] = {}
-        self.responses_dropped = 0
-
+class Session201(
+    AuthorizationRoutes,
+    SmartChargingRoutes,
+    MaintenanceRoutes,
+    ScreeningSession[Host],
+    ChargePoint,  # type: ignore[misc]
+):
     async def route_message(self, raw_msg: str) -> None:
-        s = screen(raw_msg)
-        if s.error_code is not None:
-            if s.kind in (FrameKind.CALLRESULT, FrameKind.CALLERROR):
-                if s.message_id in self._awaiting:
-                    refused = [4, s.message_id, "FormatViolation", s.error_text[:200], {}]
-                    await super().route_message(json.dumps(refused))
-                else:
-                    self._drop(s.message_id, s.error_text)
-                return
-            log.warning("malformed frame from the CSMS answered with %s", s.error_code)
-            self._host.frame_counted(False)
-            await self._send(call_error(s.message_id, s.error_code, s.error_text))
+        """Screen every frame first (`ScreeningSession`); a CALLRESULT is checked against the
+        2.0.1 schema before the library sees it."""
+        s = await self._screened(raw_msg)
+        if s is None:
             return
-        if s.kind is not FrameKind.CALL and s.message_id not in self._awaiting:
-            self._drop(s.message_id, "no CALL of ours is waiting for it")
-            return
-        self._host.frame_counted(True)
         if s.kind is FrameKind.CALLRESULT and s.parsed is not None and len(s.parsed) == 3:
             action = self._awaiting.get(s.message_id)
             try:
                 if action is not None and isinstance(s.parsed[2], dict):
                     _validate_payload(CallResult(s.message_id, s.parsed[2], action), "2.0.1")
             except OCPPError as exc:
-                self._invalid[s.message_id] = exc
+                self._invalid_responses[s.message_id] = exc
                 raw_msg = call_error(s.message_id, "FormatViolation", str(exc.description))
         await super().route_message(raw_msg)
 
-    async def call(
-        self,
-        payload: Any,
-        suppress: bool = True,
-        unique_id: str | None = None,
-        skip_schema_validation: bool = True,
-    ) -> Any:
-        """The library's call; what we send is schema-checked by the test suite, not here."""
-        message_id = unique_id or str(uuid.uuid4())
-        self._awaiting[message_id] = type(payload).__name__
-        try:
-            result = await super().call(
-                payload,
-                suppress=suppress,
-                unique_id=message_id,
-                skip_schema_validation=skip_schema_validation,
-            )
-        except OCPPError:
-            invalid = self._invalid.pop(message_id, None)
-            if invalid is not None:
-                raise invalid from None
-            raise
-        finally:
-            self._awaiting.pop(message_id, None)
-        return result
-
-    async def _send(self, message: str) -> None:
-        """Nothing leaves before the state it promises is on disk."""
-        try:
-            await all_written()
-        except DurableWriteError as exc:
-            frame = json.loads(message)
-            if frame[0] == 2:
-                raise
-            if frame[0] == 3:
-                message = call_error(frame[1], "InternalError", f"could not be stored: {exc}")
-        await super()._send(message)
-        self._host.frame_sent()
-
-    def _drop(self, message_id: str, reason: str) -> None:
-        self._host.frame_counted(False)
-        self.responses_dropped += 1
-        if self.responses_dropped <= 10:
-            log.warning("dropped a response from the CSMS (%s, id %.40r)", reason, message_id)
+    def _refusal(self, message_id: str, error_text: str) -> str:
+        return call_error(message_id, "FormatViolation", error_text)
 
     # --- F: remote control ----------------------------------------------------------------
 

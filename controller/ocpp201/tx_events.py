@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from controller.ocpp.transactions import sample_is_finite
+from controller.meter_readings import readings
 from controller.station import ConnectorSnapshot, StopReason
 from controller.timestamps import utc_iso
 from hw.base import CpState, EvseStatus
@@ -111,12 +111,8 @@ def sampled_values(
 ) -> list[dict[str, Any]]:
     """SampledValueType list: numbers (not 1.6's strings), unitOfMeasure objects. A sample
     with a non-finite number reports nothing but the offered current."""
-    m = snap.meter
-    if m is not None and not sample_is_finite(m):
-        m = None
     out: list[dict[str, Any]] = []
-
-    def add(value: float, measurand: str, unit: str, phase: str | None = None) -> None:
+    for value, measurand, unit, phase in readings(snap, measurands):
         sv: dict[str, Any] = {
             "value": round(value, 1),
             "context": context,
@@ -127,19 +123,6 @@ def sampled_values(
         if phase:
             sv["phase"] = phase
         out.append(sv)
-
-    for measurand in measurands:
-        if measurand == "Current.Offered":
-            add(snap.status.offered_a, measurand, "A")
-        elif m is None:
-            continue
-        elif measurand == "Energy.Active.Import.Register":
-            add(m.energy_wh, measurand, "Wh")
-        elif measurand == "Power.Active.Import":
-            add(m.power_w, measurand, "W")
-        elif measurand == "Current.Import":
-            for phase, amps in zip(("L1", "L2", "L3"), m.current_a, strict=True):
-                add(amps, measurand, "A", phase)
     return out
 
 

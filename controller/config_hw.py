@@ -23,11 +23,11 @@ _BANDS = CpBands()
 
 
 @frozen(kw_only=True)
-class GridMeterSection:
-    """The meter at the house connection that the main-fuse guard reads (docs/energy.md)."""
+class ModbusDevice:
+    """Where a Modbus device answers: a serial line (RTU) or a TCP host, and its address. Boards,
+    meters and the grid meter share these keys; each section says which transport it needs."""
 
-    type: Literal["none", "sdm630", "sdm72", "sim"] = "none"
-    # serial device, e.g. /dev/ttyUSB1 (RTU)
+    # serial device, e.g. /dev/ttyUSB0 (RTU)
     port: str | None = None
     # TCP host (Modbus TCP or an RS-485 gateway)
     host: str | None = None
@@ -35,6 +35,13 @@ class GridMeterSection:
     device_id: Annotated[int, Range(ge=1, le=247)] = 1
     baudrate: Annotated[int, Range(ge=1200, le=115200)] = 9600
     parity: Literal["N", "E", "O"] = "N"
+
+
+@frozen(kw_only=True)
+class GridMeterSection(ModbusDevice):
+    """The meter at the house connection that the main-fuse guard reads (docs/energy.md)."""
+
+    type: Literal["none", "sdm630", "sdm72", "sim"] = "none"
     # how often the meter is read
     interval_s: Annotated[float, Range(ge=0.2, le=5)] = 1.0
     # kept free under the main fuse
@@ -148,18 +155,10 @@ class DirectPilotSection:
 
 
 @frozen(kw_only=True)
-class ModbusSection:
+class ModbusSection(ModbusDevice):
     """Where a Modbus EVSE board is and which register map it speaks."""
 
     board: BoardName = "evse_wb"
-    # serial device, e.g. /dev/ttyUSB0 (RTU)
-    port: str | None = None
-    # TCP host (Modbus TCP or an RS-485 gateway)
-    host: str | None = None
-    tcp_port: Annotated[int, Range(ge=1, le=65535)] = 502
-    device_id: Annotated[int, Range(ge=1, le=247)] = 1
-    baudrate: Annotated[int, Range(ge=1200, le=115200)] = 9600
-    parity: Literal["N", "E", "O"] = "N"
     timeout_s: Annotated[float, Range(gt=0, le=10)] = 0.5
     # generic board
     current_register: Annotated[int, Range(ge=0, le=65535)] | None = None
@@ -214,14 +213,10 @@ class ModbusSection:
 
 
 @frozen(kw_only=True)
-class MeterSection:
+class MeterSection(ModbusDevice):
+    """The connector's own energy meter."""
+
     type: MeterName = "none"
-    port: str | None = None
-    host: str | None = None
-    tcp_port: Annotated[int, Range(ge=1, le=65535)] = 502
-    device_id: Annotated[int, Range(ge=1, le=247)] = 1
-    baudrate: Annotated[int, Range(ge=1200, le=115200)] = 9600
-    parity: Literal["N", "E", "O"] = "N"
 
     def __attrs_post_init__(self) -> None:
         if self.type not in ("none", "sim") and (self.port is None) == (self.host is None):

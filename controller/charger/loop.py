@@ -63,12 +63,9 @@ class ControlLoop:
         self._profiles = profiles
         self._clock = clock
         self._permit, self._held_back = permit, held_back
-        self._session_start = session_start
-        self._on_change = on_change
-        self._station_max_a = station_max_a
-        self._min_current_a = min_current_a
-        self._poll_interval_s = poll_interval_s
-        self._meter_interval_s = meter_interval_s
+        self._session_start, self._on_change = session_start, on_change
+        self._station_max_a, self._min_current_a = station_max_a, min_current_a
+        self._poll_interval_s, self._meter_interval_s = poll_interval_s, meter_interval_s
         self._local_cap_a = local_cap_a
         self.main_fuse = main_fuse
         self._event = asyncio.Event()

@@ -32,9 +32,10 @@ from hw.base import CpState
 
 log = logging.getLogger(__name__)
 
+_MAX_WH_KEY = "MaxEnergyOnInvalidId"
+
 # A CSMS that answered the boot Pending or Rejected has said "not yet": no session starts
 # (a free-vend tag, a local card) until it accepts. Offline, never answered, starts go on.
-_MAX_WH_KEY = "MaxEnergyOnInvalidId"
 _NOT_YET = frozenset({RegistrationStatus.pending, RegistrationStatus.rejected})
 
 

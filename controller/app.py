@@ -115,6 +115,7 @@ class Charger:
             self.profiles,
             self.clock,
             permit=self.ocpp.charging_permitted,
+            held_back=self.ocpp.held_back,
             session_start=self._session_start,
             on_change=self.ocpp.connector_changed,
             station_max_a=settings.station.max_current_a,

@@ -63,6 +63,7 @@ class ReservationKeeper:
             if r.connector_id == 0 or r.connector_id in station.hardware.connector_ids:
                 held.put(r)
         held.free_others = self._free_others
+        self._holding: set[int] = set()  # the connectors last seen kept for a reservation
         station.connectors.add_gate(held)
         station.events.subscribe(self._on_event)
 
@@ -152,3 +153,17 @@ class ReservationKeeper:
                 state = self._state(event.connector_id)
                 if state.faulted or not state.operative:
                     self._end(r.reservation_id, EndKind.REMOVED, self.REMOVED_WHY)
+            self._show_holds(event.connector_id)
+        elif event.kind is EventKind.AUTHORIZATION_EXPIRED:
+            self._show_holds(event.connector_id)
+
+    def _show_holds(self, changed: int) -> None:
+        """A connector-0 reservation keeps whichever connector is the last one free, so a
+        change on one connector can make another one Reserved or free it: announce those
+        others now, not at their own next change."""
+        s = self._station
+        for cid in s.hardware.connector_ids:
+            if s.reservations.holds(cid) != (cid in self._holding):
+                self._holding ^= {cid}
+                if cid != changed:
+                    s.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, cid))

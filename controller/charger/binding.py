@@ -21,6 +21,8 @@ class LimitSource(StrEnum):
     NO_TRANSACTION = "no_transaction"  # nothing is offered without an authorised session
     INOPERATIVE = "inoperative"  # ChangeAvailability Inoperative
     FAULT = "fault"  # the hardware reports a fault
+    # MaxEnergyOnInvalidId spent in a session whose idTag the central system refused
+    INVALID_ID_ENERGY = "invalid_id_energy"
 
 
 def binding(caps: Sequence[tuple[float, LimitSource]]) -> tuple[float, LimitSource]:

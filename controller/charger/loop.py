@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from controller.charger.binding import LimitSource
 from controller.charger.main_fuse import MainFuse
 from controller.charger.schedule import driver_interval_s, is_due, next_wake, to_grid
 from controller.charger.targets import offered_targets
@@ -47,6 +48,7 @@ class ControlLoop:
         clock: Clock,
         *,
         permit: Callable[[int], bool],
+        held_back: Callable[[int], LimitSource | None] = lambda _cid: None,
         session_start: Callable[[int], datetime | None],
         on_change: Callable[[int], None],
         station_max_a: float | None = None,
@@ -60,13 +62,10 @@ class ControlLoop:
         self._by_id = {u.connector_id: u for u in self.units}
         self._profiles = profiles
         self._clock = clock
-        self._permit = permit
-        self._session_start = session_start
-        self._on_change = on_change
-        self._station_max_a = station_max_a
-        self._min_current_a = min_current_a
-        self._poll_interval_s = poll_interval_s
-        self._meter_interval_s = meter_interval_s
+        self._permit, self._held_back = permit, held_back
+        self._session_start, self._on_change = session_start, on_change
+        self._station_max_a, self._min_current_a = station_max_a, min_current_a
+        self._poll_interval_s, self._meter_interval_s = poll_interval_s, meter_interval_s
         self._local_cap_a = local_cap_a
         self.main_fuse = main_fuse
         self._event = asyncio.Event()
@@ -251,6 +250,7 @@ class ControlLoop:
             now,
             self._clock,
             permit=self._permit,
+            held_back=self._held_back,
             session_start=self._session_start,
             local_cap_a=self._local_cap_a,
             main_fuse=self.main_fuse,

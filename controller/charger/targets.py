@@ -33,13 +33,15 @@ def offered_targets(
     clock: Clock,
     *,
     permit: Callable[[int], bool],
+    held_back: Callable[[int], LimitSource | None] = lambda _cid: None,
     session_start: Callable[[int], datetime | None],
     local_cap_a: Callable[[int], float | None],
     main_fuse: MainFuse | None,
     station_max_a: float | None,
     min_current_a: float,
 ) -> dict[int, float]:
-    """The current each connector is to be offered now (0.0 = paused)."""
+    """The current each connector is to be offered now (0.0 = paused). `held_back` names
+    why a connector with a session is not permitted, when that is not just "no transaction"."""
     by_id = {u.connector_id: u for u in units}
     wanted: dict[int, float] = {}
     demands: list[Demand] = []
@@ -66,9 +68,8 @@ def offered_targets(
         cap, u.limit_source = binding(caps)
         permitted = u.operative and permit(u.connector_id)
         if not permitted:
-            u.limit_source = (
-                LimitSource.INOPERATIVE if not u.operative else LimitSource.NO_TRANSACTION
-            )
+            why = held_back(u.connector_id) if u.operative else LimitSource.INOPERATIVE
+            u.limit_source = why or LimitSource.NO_TRANSACTION
         if u.status is not None and u.status.fault is not None:
             permitted = False
             u.limit_source = LimitSource.FAULT

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from controller.adapter_service import AdapterService
+from controller.charger.binding import LimitSource
 from controller.logs import install_ocpp_filter
 from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.auth_handlers import AuthHandlers
@@ -160,6 +161,9 @@ class ChargePointService(AdapterService):
 
     def pause_reason(self, connector_id: int) -> str | None:
         return self.flow.pause_reason(connector_id)
+
+    def held_back(self, connector_id: int) -> LimitSource | None:
+        return self.flow.held_back(connector_id)
 
     def connector_status(self, connector_id: int) -> str:
         return self.statuses.current(connector_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 from ocpp.v16.enums import AuthorizationStatus, RegistrationStatus
 
+from controller.charger.binding import LimitSource
 from controller.ocpp.auth_flow import LocalAuth
 from controller.ocpp.core import Core
 from controller.ocpp.statuses import Statuses
@@ -31,6 +32,8 @@ from hw.base import CpState
 
 log = logging.getLogger(__name__)
 
+_MAX_WH_KEY = "MaxEnergyOnInvalidId"
+
 # A CSMS that answered the boot Pending or Rejected has said "not yet": no session starts
 # (a free-vend tag, a local card) until it accepts. Offline, never answered, starts go on.
 _NOT_YET = frozenset({RegistrationStatus.pending, RegistrationStatus.rejected})
@@ -42,9 +45,11 @@ class TransactionFlow:
         self._statuses = statuses
         self._auth = auth
         self._to_power_loss: list[TransactionInfo] = []
-        # Sessions whose idTag the CSMS refused at the start, kept open without energy
-        # (StopTransactionOnInvalidId false): their local keys.
-        self._refused: set[str] = set()
+        # Sessions whose idTag the CSMS refused at the start, kept open (StopTransactionOnInvalidId
+        # false): their local keys, with the register (Wh) when the answer came, from which
+        # MaxEnergyOnInvalidId counts; `_spent` once that energy is delivered.
+        self._refused: dict[str, float | None] = {}
+        self._spent: set[str] = set()
 
     def _changed(self, connector_id: int) -> None:
         self._core.events.emit(StationEvent(EventKind.CONNECTOR_CHANGED, connector_id))
@@ -97,7 +102,7 @@ class TransactionFlow:
         tx = c.book.get(connector_id)
         return (
             tx is not None
-            and tx.tx_key not in self._refused
+            and self.held_back(connector_id) is None
             and (c.connectors.operative(connector_id) or c.connectors.scheduled(connector_id))
             and not any(t.connector_id == connector_id for t in self._to_power_loss)
             and not c.watch.overdue(
@@ -109,9 +114,39 @@ class TransactionFlow:
         """Why the charger itself holds back a connector, for people reading `status`."""
         c = self._core
         tx = c.book.get(connector_id)
-        if tx is not None and tx.tx_key in self._refused:
+        held = self.held_back(connector_id)
+        if held is LimitSource.INVALID_ID_ENERGY:
+            return f"energy limit for an invalid card reached ({_MAX_WH_KEY})"
+        if held is LimitSource.NO_TRANSACTION and tx is not None:
             return "the central system refused the idTag (StopTransactionOnInvalidId is false)"
         return c.watch.reason(connector_id, link_up=c.session is not None, mono=c.clock.monotonic())
+
+    def held_back(self, connector_id: int) -> LimitSource | None:
+        """Why a session whose idTag the central system refused gets no energy: none at all
+        without MaxEnergyOnInvalidId, else once that much was delivered since the refusal (an
+        unknown register cannot be counted, so it stops). None: not held back for that."""
+        c = self._core
+        tx = c.book.get(connector_id)
+        if tx is None or tx.tx_key not in self._refused:
+            return None
+        allowed = c.keys.get(_MAX_WH_KEY)
+        if allowed == "":
+            return LimitSource.NO_TRANSACTION
+        if tx.tx_key not in self._spent:
+            since, now = self._refused[tx.tx_key], self._register_wh(connector_id)
+            if since is not None and now is not None and now - since < int(allowed):
+                return None
+            log.warning(
+                "connector %d: %s Wh delivered after the idTag was refused: paused",
+                connector_id,
+                allowed,
+            )
+            self._spent.add(tx.tx_key)
+        return LimitSource.INVALID_ID_ENERGY
+
+    def _register_wh(self, connector_id: int) -> float | None:
+        reading = self.energy_wh(connector_id)
+        return reading if reading is not None else self._core.db.last_register_wh(connector_id)
 
     def connector_changed(self, connector_id: int) -> None:
         c = self._core
@@ -215,8 +250,10 @@ class TransactionFlow:
                 log.warning("CSMS answered %s for the transaction's idTag: stopping", status)
                 self.stop(tx.connector_id, StopReason.DEAUTHORIZED)
             else:
-                log.warning("CSMS answered %s for the transaction's idTag: no energy", status)
-                self._refused.add(tx.tx_key)
+                allowed = c.keys.get(_MAX_WH_KEY)
+                more = f"at most {allowed} Wh more" if allowed else "no energy"
+                log.warning("CSMS answered %s for the transaction's idTag: %s", status, more)
+                self._refused[tx.tx_key] = self._register_wh(tx.connector_id)
                 self._changed(tx.connector_id)
 
     def stop(self, connector_id: int, reason: StopReason, id_tag: str | None = None) -> None:
@@ -230,7 +267,8 @@ class TransactionFlow:
             self.energy_wh(connector_id), c.db.last_register_wh(connector_id), tx.meter_start_wh
         )
         c.book.stop(connector_id, reason, meter_stop, c.now(), id_tag)
-        self._refused.discard(tx.tx_key)
+        self._refused.pop(tx.tx_key, None)
+        self._spent.discard(tx.tx_key)
         log.info(
             "transaction %s on connector %d stopped: %s",
             tx.transaction_id or tx.tx_key,

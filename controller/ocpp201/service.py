@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.adapter_service import AdapterService
+from controller.charger.binding import LimitSource
 from controller.logs import install_ocpp_filter
 from controller.ocpp.core import Timers
 from controller.ocpp.settings import OcppSettings
@@ -147,6 +148,9 @@ class ChargingStationService(AdapterService):
         )
 
     def pause_reason(self, connector_id: int) -> str | None:
+        return None
+
+    def held_back(self, connector_id: int) -> LimitSource | None:
         return None
 
     def connector_status(self, connector_id: int) -> str:

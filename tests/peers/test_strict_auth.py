@@ -188,3 +188,52 @@ async def _story(tmp_path):
 def test_local_authorization_story_against_the_strict_csms(tmp_path):
     csms = asyncio.run(asyncio.wait_for(_story(tmp_path), 240))
     assert csms.violations == [], csms.violations
+
+
+async def _max_energy_story(tmp_path):
+    async with StrictCsms.start() as csms:
+        refused = {"transactionId": 77, "idTagInfo": {"status": "Invalid"}}
+        await csms.set_response("StartTransaction", refused, id_tag="STOLEN")
+        async with _running(csms, tmp_path) as charger:
+            await csms.wait_for_call("BootNotification", timeout=30)
+            await csms.wait_for_call("StatusNotification", _status_is("Available"), 20)
+            for key, value in (
+                ("StopTransactionOnInvalidId", "false"),
+                ("MaxEnergyOnInvalidId", "5"),
+            ):
+                r = await csms.call(CP, "ChangeConfiguration", {"key": key, "value": value})
+                assert r["status"] == "Accepted"
+            keys = await csms.call(CP, "GetConfiguration", {"key": ["MaxEnergyOnInvalidId"]})
+            assert keys["configurationKey"][0]["value"] == "5"
+
+            charger.hardware[1].ev.plug_in()
+            r = await csms.call(CP, "RemoteStartTransaction", {"idTag": "STOLEN", "connectorId": 1})
+            assert r["status"] == "Accepted"
+            start = (await csms.wait_for_call("StartTransaction", timeout=20))["payload"]
+            await csms.wait_for_call("StatusNotification", _status_is("Charging"), 20)
+            mark = len(csms.events)
+            paused = _status_is("SuspendedEVSE")
+            await csms.wait_for_call("StatusNotification", paused, 30, since=mark)
+            c = charger.status_document()["connectors"][0]
+            assert (c["offered_a"], c["limit_source"]) == (0.0, "invalid_id_energy")
+            assert "energy limit for an invalid card reached" in c["pause_reason"]
+            assert charger.ocpp.active_transaction(1) is not None
+            await asyncio.sleep(1.0)  # the car's last draw after the pause ends
+            held_wh = charger.status_document()["connectors"][0]["energy_wh"]
+            await asyncio.sleep(2.0)
+            assert charger.status_document()["connectors"][0]["energy_wh"] == held_wh
+            assert csms.calls("StopTransaction") == []
+
+            r = await csms.call(CP, "RemoteStopTransaction", {"transactionId": 77})
+            assert r["status"] == "Accepted"
+            stop = (await csms.wait_for_call("StopTransaction", timeout=20))["payload"]
+    return csms, stop["meterStop"] - start["meterStart"]
+
+
+def test_max_energy_on_invalid_id_pauses_a_refused_session_against_the_strict_csms(tmp_path):
+    """A car charging fast under a refused idTag gets MaxEnergyOnInvalidId (5 Wh) and is then
+    paused, its register standing still and the session kept open until the central system
+    stops it."""
+    csms, delivered_wh = asyncio.run(asyncio.wait_for(_max_energy_story(tmp_path), 120))
+    assert csms.violations == [], csms.violations
+    assert 5 <= delivered_wh < 40  # 5 Wh, and what a 22 kW car draws before it sees the pause

@@ -9,7 +9,7 @@ const SOURCE = {
   rating: "connector rating", driver: "EVSE hardware maximum", cable: "cable rating",
   supply_share: "share of the station supply", no_transaction: "no transaction",
   inoperative: "set inoperative", fault: "hardware fault", local_cap: "local cap on this charger",
-  main_fuse: "main fuse",
+  main_fuse: "main fuse", invalid_id_energy: "energy limit for an invalid card reached",
 };
 const HISTORY_S = 7200;
 let csrf = null;
@@ -44,7 +44,7 @@ function limitLine(c) {
   if (src === "local_cap") return c.local.paused ? "0 A — paused on this charger" : `${fmtA(c.local.cap_a)} — local cap on this charger`;
   if (src === "rating") return `${fmtA(c.rating_a)} — connector rating`;
   if (src === "main_fuse" && c.limit_explanation) return `${fmtA(c.offered_a)} — ${c.limit_explanation}`;
-  if (src === "no_transaction" || src === "inoperative" || src === "fault") return `0 A — ${SOURCE[src]}`;
+  if (["no_transaction", "inoperative", "fault", "invalid_id_energy"].includes(src)) return `0 A — ${SOURCE[src]}`;
   return `${fmtA(c.offered_a)} — ${SOURCE[src] || "no limit"}`;
 }
 

@@ -286,13 +286,14 @@ async def rig(
     tmp_path: Path,
     answer: Answer = default_answer,
     seed: int = 7,
+    hardware: FakeHardware | None = None,
     **settings: Any,
 ) -> AsyncIterator[Rig]:
     clock = FakeClock()
     timers = FakeTimers(clock)
     csms = Csms(answer, clock=clock)
     opener = Opener(csms)
-    hardware = FakeHardware()
+    hardware = hardware or FakeHardware()
     state = tmp_path / "state"
     state.mkdir(exist_ok=True)
     profiles = ProfileStore(

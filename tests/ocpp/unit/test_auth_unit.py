@@ -6,6 +6,7 @@ from typing import Any
 
 from ocpp_unit_rig import booted, default_answer, rig, settle, until
 
+from controller.charger.binding import LimitSource
 from controller.station import StopReason
 from hw.base import CpState
 
@@ -266,3 +267,32 @@ async def test_a_start_answer_that_contradicts_the_local_list_is_reported(tmp_pa
             (0, "local list differs for L1")
         ]
         assert r.service.auth.listed("L1").status == "Accepted"  # only SendLocalList changes it
+
+
+async def test_max_energy_on_invalid_id_lets_a_refused_session_draw_that_much_then_pauses(tmp_path):
+    async with rig(tmp_path, answer=group_answer) as r:
+        await booted(r)
+        h = r.service.handlers
+        assert h.change_configuration("StopTransactionOnInvalidId", "false") == "Accepted"
+        assert h.change_configuration("MaxEnergyOnInvalidId", "x") == "Rejected"
+        assert h.change_configuration("MaxEnergyOnInvalidId", "50") == "Accepted"
+        keys, _ = r.service.core.keys.listing(["MaxEnergyOnInvalidId"])
+        assert keys == [{"key": "MaxEnergyOnInvalidId", "readonly": False, "value": "50"}]
+        _plug(r)
+        r.hardware.energy_wh = 2000.0
+        assert h.remote_start("DEAD", 1, None) == "Accepted"
+        await _started(r)
+        assert r.service.active_transaction(1).transaction_id is not None  # refused at 2000 Wh
+        assert r.service.charging_permitted(1) and r.service.held_back(1) is None
+        r.hardware.energy_wh = 2049.0
+        assert r.service.charging_permitted(1)
+        r.hardware.energy_wh = 2050.0
+        assert not r.service.charging_permitted(1)
+        assert r.service.held_back(1) is LimitSource.INVALID_ID_ENERGY
+        assert "energy limit for an invalid card reached" in r.service.pause_reason(1)
+        r.hardware.energy_wh = None  # a reading lost later does not open it again
+        assert not r.service.charging_permitted(1)
+        assert r.service.active_transaction(1) is not None
+        assert _calls(r, "StopTransaction") == []
+        r.service.stop_transaction(1, StopReason.LOCAL)
+        assert r.service.held_back(1) is None

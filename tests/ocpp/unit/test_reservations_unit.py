@@ -2,11 +2,13 @@
 only, reservationId in StartTransaction, replace, cancel, expiry, connector 0, the answers for a
 busy, faulted or unavailable connector, and a reservation and the local list after a restart."""
 
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from ocpp_unit_rig import booted, rig, until
+from ocpp_unit_rig import FakeHardware, booted, rig, settle, until
 
 from controller.ocpp.core import utc_iso
+from controller.station import ConnectorSnapshot
 from controller.status import render
 from hw.base import CpState, Fault, FaultKind
 
@@ -132,3 +134,52 @@ async def test_a_remote_start_without_connector_skips_a_connector_reserved_for_a
         assert _reserve(r, 3, "OWNER") == "Accepted"
         assert r.service.handlers.remote_start("STRANGER", None, None) == "Rejected"
         assert r.service.handlers.remote_start("OWNER", None, None) == "Accepted"
+
+
+@dataclass
+class TwoConnectors(FakeHardware):
+    """Two connectors; `plugged` says where a car is in."""
+
+    plugged: set[int] = field(default_factory=set)
+
+    @property
+    def connector_ids(self) -> list[int]:
+        return [1, 2]
+
+    def snapshot(self, connector_id: int) -> ConnectorSnapshot:
+        shot = super().snapshot(connector_id)
+        state = CpState.B if connector_id in self.plugged else CpState.A
+        return replace(shot, status=replace(shot.status, cp_state=state))
+
+
+async def test_a_connector_zero_reservation_moves_reserved_to_the_last_free_connector(tmp_path):
+    hardware = TwoConnectors()
+    async with rig(tmp_path, hardware=hardware) as r:
+        await booted(r)
+
+        def last(cid):
+            shown = [
+                p["status"] for p in _calls(r, "StatusNotification") if p["connectorId"] == cid
+            ]
+            return shown[-1:]
+
+        def plug(cid, on):
+            (hardware.plugged.add if on else hardware.plugged.discard)(cid)
+            r.service.connector_changed(cid)
+
+        assert _reserve(r, 7, "ZERO", connector=0) == "Accepted"
+        await settle()
+        assert (last(1), last(2)) == (["Available"], ["Available"])  # either may serve it
+        plug(1, True)
+        await until(lambda: last(2) == ["Reserved"])  # now the last free one
+        plug(1, False)
+        await until(lambda: last(2) == ["Available"])
+        plug(2, True)
+        await until(lambda: last(1) == ["Reserved"] and last(2) == ["Preparing"])
+        routes = r.service.handlers.auth_routes
+        assert routes.on_cancel_reservation(7).status == "Accepted"
+        await until(lambda: last(1) == ["Available"])
+        assert _reserve(r, 8, "ZERO", connector=0, minutes=1) == "Accepted"
+        await until(lambda: last(1) == ["Reserved"])
+        await r.timers.advance(61)
+        await until(lambda: last(1) == ["Available"])

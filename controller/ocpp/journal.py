@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from controller.ocpp.core import utc_iso
-from controller.ocpp.outbox import OcppDb, StoredTransaction
+from controller.ocpp.outbox import OcppDb
+from controller.ocpp.queue_layout import StoredTransaction
 from controller.station import StopReason, TransactionInfo
 
 # The Transaction.End sampled values of a connector, for a StopTransaction's transactionData.
@@ -23,7 +24,13 @@ class OcppJournal:
     def stored_open(self) -> list[TransactionInfo]:
         return [
             TransactionInfo(
-                t.connector_id, t.transaction_id, t.id_tag, t.start, t.meter_start_wh, t.tx_key
+                t.connector_id,
+                t.transaction_id,
+                t.id_tag,
+                t.start,
+                t.meter_start_wh,
+                t.tx_key,
+                parent_id_tag=t.parent_id_tag,
             )
             for t in self._db.open_transactions()
         ]
@@ -39,7 +46,13 @@ class OcppJournal:
             start["reservation_id"] = tx.reservation_id
         self._db.open_transaction(
             StoredTransaction(
-                tx.tx_key, tx.connector_id, None, tx.id_tag, tx.start, tx.meter_start_wh
+                tx.tx_key,
+                tx.connector_id,
+                None,
+                tx.id_tag,
+                tx.start,
+                tx.meter_start_wh,
+                tx.parent_id_tag,
             ),
             start,
         )

@@ -266,3 +266,22 @@ async def test_a_start_answer_that_contradicts_the_local_list_is_reported(tmp_pa
             (0, "local list differs for L1")
         ]
         assert r.service.auth.listed("L1").status == "Accepted"  # only SendLocalList changes it
+
+
+async def test_after_a_restart_a_card_of_the_starters_group_still_stops(tmp_path):
+    """The group came only from the CSMS (no list, cache off): it is stored with the session."""
+    async with rig(tmp_path, answer=group_answer, resume_transaction_after_power_loss=True) as r:
+        await booted(r)
+        assert r.service.keys.change("AuthorizationCacheEnabled", "false") == "Accepted"
+        _plug(r)
+        assert await r.service.present_id_tag(1, "AA11")
+        await _started(r)
+    async with rig(tmp_path, answer=group_answer, resume_transaction_after_power_loss=True) as r:
+        r.hardware.cp_state = CpState.B
+        await booted(r)
+        assert r.service.active_transaction(1) is not None
+        assert not await r.service.present_id_tag(1, "CC33")
+        assert await r.service.present_id_tag(1, "BB22")
+        await until(lambda: len(_calls(r, "StopTransaction")) == 1 and not r.service.db.pending())
+        stop = _calls(r, "StopTransaction")[0]
+        assert stop["idTag"] == "BB22" and stop["reason"] == "Local"

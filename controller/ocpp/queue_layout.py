@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from controller.durable import Statement
+from controller.station import TransactionInfo
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,32 @@ class StoredTransaction:
     start: datetime
     meter_start_wh: float
     parent_id_tag: str | None = None  # the group of `id_tag`, when known at the start
+
+
+def stored(tx: TransactionInfo) -> StoredTransaction:
+    """The journal's record of a session that starts (the central system's id comes later)."""
+    return StoredTransaction(
+        tx.tx_key,
+        tx.connector_id,
+        None,
+        tx.id_tag,
+        tx.start,
+        tx.meter_start_wh,
+        tx.parent_id_tag,
+    )
+
+
+def restored(t: StoredTransaction) -> TransactionInfo:
+    """The session a stored open record stands for."""
+    return TransactionInfo(
+        t.connector_id,
+        t.transaction_id,
+        t.id_tag,
+        t.start,
+        t.meter_start_wh,
+        t.tx_key,
+        parent_id_tag=t.parent_id_tag,
+    )
 
 
 def insert_transaction(tx: StoredTransaction) -> Statement:

@@ -6,14 +6,13 @@ stored with the open transaction can tell that another card of the same group ma
 import asyncio
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "peers"))
-from service_proc import Service, wait_status
+from service_proc import Service, wait_status, write_config
 from strict_csms import StrictCsms
 
 CP = "CP-GROUP-K9"
@@ -21,30 +20,6 @@ CP = "CP-GROUP-K9"
 pytestmark = pytest.mark.skipif(
     StrictCsms.available() is not None, reason=str(StrictCsms.available())
 )
-
-
-def _config(tmp_path, url):
-    cfg = tmp_path / "config.toml"
-    cfg.write_text(
-        textwrap.dedent(f"""
-        [ocpp]
-        url = "{url}"
-        charge_point_id = "{CP}"
-        resume_transaction_after_power_loss = true
-        max_reconnect_interval_s = 1
-        [state]
-        dir = "{tmp_path / "state"}"
-        [simulator]
-        plugged_in = true
-        ev_response_s = 0.3
-        [web]
-        enabled = false
-        [[connector]]
-        id = 1
-        driver = "sim"
-        """)
-    )
-    return cfg
 
 
 async def _tag(cfg, id_tag):
@@ -60,11 +35,12 @@ def _booted(pid):
 
 async def _story(tmp_path):
     async with StrictCsms.start() as csms:
-        for tag in ("K9-A", "K9-B"):
-            info = {"status": "Accepted", "parentIdTag": "FLEET"}
+        fleet = {"status": "Accepted", "parentIdTag": "FLEET"}
+        answers = {"K9-A": fleet, "K9-B": fleet, "K9-C": {"status": "Accepted"}}
+        for tag, info in answers.items():
             await csms.set_response("Authorize", {"idTagInfo": info}, id_tag=tag)
-        await csms.set_response("Authorize", {"idTagInfo": {"status": "Accepted"}}, id_tag="K9-C")
-        cfg = _config(tmp_path, csms.url)
+        web_off = "[web]\nenabled = false\n"
+        cfg = write_config(tmp_path, csms.port, web_off, resume=True, cp=CP, free_vend=None)
         service = await Service(cfg).start()
         try:
             await wait_status(cfg, _booted(service.proc.pid))

@@ -16,7 +16,12 @@ BORROWED = {
     "controller.ocpp.meter_loop": {"next_wake_s"},
     "controller.ocpp.outbox": {"OcppDb", "_register_statement"},
     "controller.ocpp.ports": {"Connection"},
-    "controller.ocpp.queue_layout": {"StoredTransaction", "insert_transaction"},
+    "controller.ocpp.queue_layout": {
+        "StoredTransaction",
+        "insert_transaction",
+        "restored",
+        "stored",
+    },
     "controller.ocpp.settings": {"OcppSettings"},
     "controller.ocpp.transactions": {
         "good_energy_wh",

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from controller.ocpp.core import utc_iso
-from controller.ocpp.outbox import OcppDb, StoredTransaction
+from controller.ocpp.outbox import OcppDb
+from controller.ocpp.queue_layout import restored, stored
 from controller.station import StopReason, TransactionInfo
 
 # The Transaction.End sampled values of a connector, for a StopTransaction's transactionData.
@@ -21,12 +22,7 @@ class OcppJournal:
         self._stop_values = stop_values
 
     def stored_open(self) -> list[TransactionInfo]:
-        return [
-            TransactionInfo(
-                t.connector_id, t.transaction_id, t.id_tag, t.start, t.meter_start_wh, t.tx_key
-            )
-            for t in self._db.open_transactions()
-        ]
+        return [restored(t) for t in self._db.open_transactions()]
 
     def record_start(self, tx: TransactionInfo) -> None:
         start: dict[str, Any] = {
@@ -37,12 +33,7 @@ class OcppJournal:
         }
         if tx.reservation_id is not None:
             start["reservation_id"] = tx.reservation_id
-        self._db.open_transaction(
-            StoredTransaction(
-                tx.tx_key, tx.connector_id, None, tx.id_tag, tx.start, tx.meter_start_wh
-            ),
-            start,
-        )
+        self._db.open_transaction(stored(tx), start)
 
     def record_id(self, tx_key: str, transaction_id: int) -> None:
         self._db.assign_transaction_id(tx_key, transaction_id)

@@ -30,7 +30,7 @@ from typing import Any
 
 from controller.durable import Damage
 from controller.durable_writer import MirroredDb
-from controller.ocpp.queue_layout import SCHEMA
+from controller.ocpp.queue_layout import SCHEMA, StoredTransaction, insert_transaction, upgrade
 from controller.ocpp.queued_rows import decode_row
 from controller.ocpp.security_queue import SECURITY_EVENT, coalesce
 
@@ -46,16 +46,6 @@ class Queued:
     attempts: int
 
 
-@dataclass(frozen=True, slots=True)
-class StoredTransaction:
-    tx_key: str
-    connector_id: int
-    transaction_id: int | None
-    id_tag: str
-    start: datetime
-    meter_start_wh: float
-
-
 class OcppDb:
     """One SQLite file for the queue, the transactions and the configuration keys."""
 
@@ -65,6 +55,9 @@ class OcppDb:
         self.damage: Damage | None
         self._db = MirroredDb(path, SCHEMA)
         self.damage = self._db.damage
+        steps = upgrade(self._db.execute, path.name)
+        if steps:
+            self._db.commit(steps)  # through the writer, like every change to the file
         self._lock = threading.Lock()
         self.dead_rows = 0
         # Rows found on disk at start may come from another version or a damaged file: they
@@ -173,17 +166,7 @@ class OcppDb:
             [
                 # meterStart is the truth at a start: a replaced meter re-bases the register.
                 _register_statement(tx.connector_id, tx.meter_start_wh, only_up=False),
-                (
-                    "INSERT INTO transactions VALUES (?, ?, ?, ?, ?, ?, 1)",
-                    (
-                        tx.tx_key,
-                        tx.connector_id,
-                        tx.transaction_id,
-                        tx.id_tag,
-                        tx.start.isoformat(),
-                        tx.meter_start_wh,
-                    ),
-                ),
+                insert_transaction(tx),
                 (
                     "INSERT INTO outbox (action, payload, tx_key) VALUES (?, ?, ?)",
                     ("StartTransaction", json.dumps(start_payload), tx.tx_key),
@@ -226,14 +209,17 @@ class OcppDb:
     def open_transactions(self) -> list[StoredTransaction]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT tx_key, connector_id, transaction_id, id_tag, start, meter_start_wh "
-                "FROM transactions WHERE open = 1"
+                "SELECT tx_key, connector_id, transaction_id, id_tag, start, meter_start_wh, "
+                "parent_id_tag FROM transactions WHERE open = 1"
             ).fetchall()
         out = []
         for r in rows:
             try:
                 start = datetime.fromisoformat(r[4])
-                out.append(StoredTransaction(r[0], int(r[1]), r[2], str(r[3]), start, float(r[5])))
+                parent = None if r[6] is None else str(r[6])
+                out.append(
+                    StoredTransaction(r[0], int(r[1]), r[2], str(r[3]), start, float(r[5]), parent)
+                )
             except (TypeError, ValueError) as exc:
                 log.error("open transaction %r cannot be read (%s): it is left as it is", r[0], exc)
         return out

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from controller.ocpp.outbox import OcppDb, StoredTransaction, _register_statement
+from controller.ocpp.outbox import OcppDb, _register_statement
+from controller.ocpp.queue_layout import StoredTransaction, insert_transaction, restored, stored
 from controller.station import StopReason, TransactionInfo
 
 TRANSACTION_EVENT = "TransactionEvent"
@@ -56,16 +57,7 @@ class EventDb(OcppDb):
         self._tx(
             [
                 _register_statement(tx.connector_id, tx.meter_start_wh, only_up=False),
-                (
-                    "INSERT INTO transactions VALUES (?, ?, NULL, ?, ?, ?, 1)",
-                    (
-                        tx.tx_key,
-                        tx.connector_id,
-                        tx.id_tag,
-                        tx.start.isoformat(),
-                        tx.meter_start_wh,
-                    ),
-                ),
+                insert_transaction(tx),
                 *self._event_statements(tx.tx_key, payload),
             ]
         )
@@ -116,16 +108,11 @@ class EventJournal:
         self._ended = ended
 
     def stored_open(self) -> list[TransactionInfo]:
-        return [
-            TransactionInfo(t.connector_id, None, t.id_tag, t.start, t.meter_start_wh, t.tx_key)
-            for t in self._db.open_transactions()
-        ]
+        # 2.0.1 ids are ours (the key): a stored record never has the central system's number.
+        return [restored(t) for t in self._db.open_transactions()]
 
     def record_start(self, tx: TransactionInfo) -> None:
-        stored = StoredTransaction(
-            tx.tx_key, tx.connector_id, None, tx.id_tag, tx.start, tx.meter_start_wh
-        )
-        self._db.open_event(stored, self._started(tx))
+        self._db.open_event(stored(tx), self._started(tx))
 
     def record_id(self, tx_key: str, transaction_id: int) -> None:
         """2.0.1 ids are ours from the start: the CSMS never assigns one."""

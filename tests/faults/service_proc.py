@@ -23,15 +23,19 @@ CAP_10A = {
 }
 
 
-def write_config(tmp_path, port, extra="", connector=None, *, resume=False, cp=CP):
+def write_config(
+    tmp_path, port, extra="", connector=None, *, resume=False, cp=CP, free_vend="FREE"
+):
+    """`free_vend` None: no free-vend tag, a session starts only with a card."""
     cfg = tmp_path / "config.toml"
     connector = connector or '[[connector]]\nid = 1\ndriver = "sim"\n'
+    vend = "" if free_vend is None else f'free_vend_id_tag = "{free_vend}"'
     cfg.write_text(
         textwrap.dedent(f"""
         [ocpp]
         url = "ws://127.0.0.1:{port}/ocpp"
         charge_point_id = "{cp}"
-        free_vend_id_tag = "FREE"
+        {vend}
         resume_transaction_after_power_loss = {str(resume).lower()}
         max_reconnect_interval_s = 1
         [state]

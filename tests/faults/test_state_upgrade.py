@@ -1,10 +1,12 @@
 """An installed charger upgraded in place: its state directory, written by the version whose
-profile store kept a `transactions` table of its own, is started on today's code.
+profile store kept a `transactions` table of its own and whose journal did not keep the group
+(parentIdTag) of a transaction's card, is started on today's code.
 
 Nothing may be lost on the way: the open transaction goes on (the journal in ocpp.sqlite owns
-it), its TxProfile still limits it, the ChargePointMaxProfile still caps the station, and the
-queued messages are delivered. The profile file is migrated once: the old table is gone and a
-second start does not migrate again."""
+it; its group is unknown), its TxProfile still limits it, the ChargePointMaxProfile still caps
+the station, and the queued messages are delivered. Both files are migrated once: the old
+profile table is gone, the journal has its group column, and a second start does not migrate
+again."""
 
 import asyncio
 import json
@@ -150,6 +152,17 @@ def _profile_layout(state: Path) -> tuple[int, set[str]]:
         db.close()
 
 
+def _ocpp_layout(state: Path) -> tuple[int, list[str], list[tuple[str, str | None]]]:
+    """ocpp.sqlite's layout number, its transactions' columns, and the open ones (key, group)."""
+    db = sqlite3.connect(state / "ocpp.sqlite")
+    try:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(transactions)")]
+        rows = db.execute("SELECT tx_key, parent_id_tag FROM transactions WHERE open = 1")
+        return db.execute("PRAGMA user_version").fetchone()[0], columns, rows.fetchall()
+    finally:
+        db.close()
+
+
 def _periods(comp):
     return [float(p["limit"]) for p in comp.charging_schedule["charging_schedule_period"]]
 
@@ -192,6 +205,10 @@ def test_upgrade_keeps_the_open_transaction_its_tx_profile_and_the_queue(tmp_pat
             await svc.stop()
         assert _profile_layout(state) == (1, {"profiles", "meta"})
         assert svc.log.count("migrated to layout 1") == 1
+        layout, columns, open_tx = _ocpp_layout(state)
+        assert layout == 1 and columns[-1] == "parent_id_tag"
+        assert open_tx == [(TX_KEY, None)]  # the group of a session from before is unknown
+        assert svc.log.count("ocpp.sqlite: upgraded to layout 1") == 1
 
         since = len(csms.received)
         again = await Service(cfg).start()
@@ -208,7 +225,8 @@ def test_upgrade_keeps_the_open_transaction_its_tx_profile_and_the_queue(tmp_pat
         finally:
             await again.stop()
             await csms.close()
-        assert "migrated" not in again.log
+        assert "migrated" not in again.log and "upgraded to layout" not in again.log
+        assert _ocpp_layout(state)[0] == 1
         assert _profile_layout(state) == (1, {"profiles", "meta"})
         ocpp = sqlite3.connect(state / "ocpp.sqlite")
         open_tx = ocpp.execute("SELECT tx_key FROM transactions WHERE open = 1").fetchall()

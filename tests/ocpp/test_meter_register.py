@@ -3,7 +3,8 @@ transaction, a start re-bases it (a replaced meter), and it survives reopening t
 
 from datetime import UTC, datetime
 
-from controller.ocpp.outbox import OcppDb, StoredTransaction
+from controller.ocpp.outbox import OcppDb
+from controller.ocpp.queue_layout import StoredTransaction
 
 
 def _tx(key, meter_start_wh):

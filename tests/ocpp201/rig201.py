@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,9 @@ async def booted(r: Rig201) -> None:
 
 
 @contextlib.asynccontextmanager
-async def rig201(tmp_path: Path, answer: Answer = default_answer) -> AsyncIterator[Rig201]:
+async def rig201(
+    tmp_path: Path, answer: Answer = default_answer, **settings: Any
+) -> AsyncIterator[Rig201]:
     clock = FakeClock()
     timers = FakeTimers(clock)
     csms = Csms(answer, clock=clock)
@@ -97,7 +99,7 @@ async def rig201(tmp_path: Path, answer: Answer = default_answer) -> AsyncIterat
     state.mkdir(exist_ok=True)
     profiles = ProfileStore(SmartChargingConfig(number_of_connectors=1), state / "profiles.sqlite")
     service = ChargingStationService(
-        OcppSettings(url="ws://unused", charge_point_id="CS-UNIT"),
+        replace(OcppSettings(url="ws://unused", charge_point_id="CS-UNIT"), **settings),
         hardware,
         profiles,
         state,

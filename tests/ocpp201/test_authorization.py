@@ -162,3 +162,26 @@ async def test_clear_cache_is_rejected_when_the_cache_is_off(tmp_path):
         assert len(r.service.auth.cache) == 0
         r.service.handlers.set_variables([off])
         assert r.service.handlers.clear_cache() == "Rejected"
+
+
+async def test_after_a_restart_a_card_of_the_starters_group_still_stops(tmp_path):
+    """The group came only from the CSMS (no list, cache off): it is stored with the session."""
+    off = {
+        "component": {"name": "AuthCacheCtrlr"},
+        "variable": {"name": "Enabled"},
+        "attribute_value": "false",
+    }
+    async with rig201(tmp_path, by_token, resume_transaction_after_power_loss=True) as r:
+        await _plugged(r)
+        assert r.service.handlers.set_variables([off])[0]["attribute_status"] == "Accepted"
+        assert await r.service.present_id_tag(1, "A")
+        await until(lambda: len(r.events()) == 1)
+    async with rig201(tmp_path, by_token, resume_transaction_after_power_loss=True) as r:
+        await _plugged(r)
+        assert r.service.active_transaction(1) is not None
+        assert len(r.service.auth.cache) == 0
+        assert not await r.service.present_id_tag(1, "C")  # another group
+        assert await r.service.present_id_tag(1, "B")
+        await until(lambda: any(e["eventType"] == "Ended" for e in r.events()))
+        ended = [e for e in r.events() if e["eventType"] == "Ended"]
+        assert ended[0]["transactionInfo"]["stoppedReason"] == "Local"

@@ -14,8 +14,14 @@ BORROWED = {
     "controller.ocpp.core": {"AsyncioTimers", "LinkState", "Timers"},
     "controller.ocpp.frames": {"FrameKind", "call_error", "screen"},
     "controller.ocpp.meter_loop": {"next_wake_s"},
-    "controller.ocpp.outbox": {"OcppDb", "StoredTransaction", "_register_statement"},
+    "controller.ocpp.outbox": {"OcppDb", "_register_statement"},
     "controller.ocpp.ports": {"Connection"},
+    "controller.ocpp.queue_layout": {
+        "StoredTransaction",
+        "insert_transaction",
+        "restored",
+        "stored",
+    },
     "controller.ocpp.settings": {"OcppSettings"},
     "controller.ocpp.transactions": {
         "good_energy_wh",

@@ -296,3 +296,22 @@ async def test_max_energy_on_invalid_id_lets_a_refused_session_draw_that_much_th
         assert _calls(r, "StopTransaction") == []
         r.service.stop_transaction(1, StopReason.LOCAL)
         assert r.service.held_back(1) is None
+
+
+async def test_after_a_restart_a_card_of_the_starters_group_still_stops(tmp_path):
+    """The group came only from the CSMS (no list, cache off): it is stored with the session."""
+    async with rig(tmp_path, answer=group_answer, resume_transaction_after_power_loss=True) as r:
+        await booted(r)
+        assert r.service.keys.change("AuthorizationCacheEnabled", "false") == "Accepted"
+        _plug(r)
+        assert await r.service.present_id_tag(1, "AA11")
+        await _started(r)
+    async with rig(tmp_path, answer=group_answer, resume_transaction_after_power_loss=True) as r:
+        r.hardware.cp_state = CpState.B
+        await booted(r)
+        assert r.service.active_transaction(1) is not None
+        assert not await r.service.present_id_tag(1, "CC33")
+        assert await r.service.present_id_tag(1, "BB22")
+        await until(lambda: len(_calls(r, "StopTransaction")) == 1 and not r.service.db.pending())
+        stop = _calls(r, "StopTransaction")[0]
+        assert stop["idTag"] == "BB22" and stop["reason"] == "Local"

@@ -38,7 +38,14 @@ def house_settings(base: Settings) -> Settings:
     )
     station = attrs.evolve(base.station, main_fuse_a=FUSE_A, grid_meter=grid_meter)
     first = attrs.evolve(base.connector[0], max_current_a=16.0)
-    return attrs.evolve(base, station=station, connector=[first, *base.connector[1:]])
+    # The pilot settings this story was measured with: a direct pilot's pace (50 ms charging,
+    # 500 ms idle) and decreases 5 s apart. With the 1 s decrease spacing a grid meter otherwise
+    # gets, a load step that lands just after a meter read can leave L2 over the fuse for 2.5 s
+    # instead of 1.5 s (docs/energy.md, "Known limits").
+    pilot = attrs.evolve(
+        base.pilot, poll_interval_s=0.05, idle_poll_interval_s=0.5, decrease_min_interval_s=5.0
+    )
+    return attrs.evolve(base, station=station, pilot=pilot, connector=[first, *base.connector[1:]])
 
 
 async def _until(ok: Any, timeout_s: float, step_s: float = 0.1) -> bool:

@@ -43,9 +43,6 @@ class SecretStr:
     def __str__(self) -> str:
         return "**********"
 
-    def __len__(self) -> int:
-        return len(self._value)
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SecretStr) and other._value == self._value
 
